@@ -1,0 +1,91 @@
+# Two commands for a fresh machine: `make dev` runs it, `make test` passes every test.
+# Everything installs itself from nothing (virtualenv, npm packages, Debian's chromium).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8000
+STAGE ?= dev
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+HAS_WEB := $(wildcard web/package.json)
+HAS_INFRA := $(wildcard infra/package.json)
+
+.PHONY: help install dev migrate test test-python test-web lint bench synth deploy layer web chromium clean
+
+help:
+	@echo "make dev      run the whole system locally on http://127.0.0.1:$(PORT)"
+	@echo "make test     install everything and run every test"
+	@echo "make lint | migrate | bench | synth | deploy STAGE=dev | clean"
+
+# --- installation -----------------------------------------------------------
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+	$(PIP) install -q -e '.[dev]' 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import warroom, aiohttp, moto, pgserver, aws_cdk, playwright"
+	@touch $@
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+infra/node_modules/.installed: infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+install: $(VENV)/.installed $(if $(HAS_WEB),web/node_modules/.installed) $(if $(HAS_INFRA),infra/node_modules/.installed)
+
+web: install
+ifneq ($(HAS_WEB),)
+	cd web && npm run build --silent
+endif
+
+# --- running ----------------------------------------------------------------
+dev: install web
+	$(PY) -m local.stack --port $(PORT)
+
+migrate: install
+	$(PY) -m warroom.db.migrate
+
+# --- checking ---------------------------------------------------------------
+lint: install
+	$(VENV)/bin/ruff check layers functions local migrations bench tests infra
+	$(VENV)/bin/ruff format --check layers functions local migrations bench tests infra
+	$(VENV)/bin/mypy
+
+test: install chromium web lint test-web test-python
+
+test-python: install
+	$(PY) -m pytest -q
+
+test-web: install
+ifneq ($(HAS_WEB),)
+	cd web && npm test --silent
+endif
+
+bench: install web
+	$(PY) -m bench.run
+
+# --- cloud ------------------------------------------------------------------
+layer: install
+	@test -f scripts/build_layer.sh && bash scripts/build_layer.sh || $(PY) -m infra.build_layer
+
+synth: install layer web
+	infra/node_modules/.bin/cdk synth --no-notices -c stage=$(STAGE)
+
+deploy: install layer web
+	infra/node_modules/.bin/cdk deploy --no-notices -c stage=$(STAGE) --all
+
+clean:
+	rm -rf .local cdk.out build web/dist .pytest_cache .mypy_cache .ruff_cache

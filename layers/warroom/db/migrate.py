@@ -1,0 +1,41 @@
+"""Apply the Alembic migrations (`make migrate`, the test fixtures, the deploy-time
+custom resource). Alembic is a tool dependency, imported only here."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+
+def migrations_dir() -> Path:
+    configured = os.environ.get("WARROOM_MIGRATIONS_DIR")
+    if configured:
+        return Path(configured)
+    for base in (Path.cwd(), *Path(__file__).resolve().parents):
+        candidate = base / "migrations"
+        if (candidate / "env.py").exists():
+            return candidate
+    raise FileNotFoundError("cannot find the migrations folder; set WARROOM_MIGRATIONS_DIR")
+
+
+def upgrade(database_url: str | None = None, revision: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, revision)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Apply database migrations")
+    parser.add_argument("--revision", default="head")
+    args = parser.parse_args()
+    upgrade(os.environ.get("DATABASE_URL") or None, args.revision)
+    print(f"migrations applied up to {args.revision}")
+
+
+if __name__ == "__main__":
+    main()

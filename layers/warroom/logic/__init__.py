@@ -1,0 +1,1 @@
+"""Domain logic: permission checks, validation, and the operations of the service."""

@@ -1,0 +1,51 @@
+"""Who may do what in a room. One place, so the permission matrix reads in one screen.
+
+| action                     | OWNER | EDITOR | VIEWER | non-member | admin (non-member) |
+|----------------------------|-------|--------|--------|------------|--------------------|
+| read history, search, etc. | yes   | yes    | yes    | no (403)   | no (403)           |
+| send, react, edit own      | yes   | yes    | no     | no         | no                 |
+| delete own message         | yes   | yes    | no     | no         | yes                |
+| delete any message         | yes   | no     | no     | no         | yes                |
+| change room, members       | yes   | no     | no     | no         | yes                |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from warroom.errors import ConflictError, ForbiddenError, NotFoundError
+from warroom.models import Role, RoomStatus
+
+
+def require_room(row: dict[str, Any] | None, room_id: UUID) -> dict[str, Any]:
+    if row is None:
+        raise NotFoundError(f"incident room {room_id} does not exist")
+    return row
+
+
+def require_reader(row: dict[str, Any] | None, room_id: UUID) -> Role:
+    row = require_room(row, room_id)
+    if row["role"] is None:
+        raise ForbiddenError("you are not a member of this incident room")
+    return Role(row["role"])
+
+
+def require_writer(row: dict[str, Any] | None, room_id: UUID) -> Role:
+    role = require_reader(row, room_id)
+    if not role.can_write:
+        raise ForbiddenError("viewers can read this incident room but not write to it")
+    assert row is not None
+    if row.get("status") == RoomStatus.ARCHIVED:
+        raise ConflictError("this incident room is archived and read-only")
+    return role
+
+
+def require_owner(row: dict[str, Any] | None, room_id: UUID) -> None:
+    row = require_room(row, room_id)
+    if row.get("is_admin"):
+        return
+    if row["role"] is None:
+        raise ForbiddenError("you are not a member of this incident room")
+    if row["role"] != Role.OWNER:
+        raise ForbiddenError("only the room's owners can do this")

@@ -1,0 +1,242 @@
+"""Incident rooms and their members. Status and membership changes are kept in the
+history as `system` messages, numbered in the same transaction as the change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from warroom.dal import rooms as dal
+from warroom.dal import users as users_dal
+from warroom.dal.messages import Conn
+from warroom.db import Database, get_database
+from warroom.errors import ConflictError, NotFoundError, ValidationFailed
+from warroom.logic.access import require_owner, require_reader, require_room
+from warroom.logic.messages import post_system_message
+from warroom.models import (
+    Member,
+    Message,
+    Role,
+    Room,
+    RoomDraft,
+    RoomPatch,
+    RoomStatus,
+    normalize_user_id,
+)
+
+
+@dataclass
+class RoomChange:
+    """What changed, and the system messages to broadcast to the room."""
+
+    room: Room | None = None
+    member: Member | None = None
+    events: list[Message] = field(default_factory=list)
+
+
+def _db(db: Database | None) -> Database:
+    return db if db is not None else get_database()
+
+
+def _room(row: dict[str, Any], my_role: str | None = None) -> Room:
+    data = dict(row)
+    if my_role is not None:
+        data["my_role"] = my_role
+    return Room.model_validate(data)
+
+
+def create_room(*, user_id: str, draft: RoomDraft, db: Database | None = None) -> Room:
+    def operation(conn: Conn) -> Room:
+        with conn.transaction():
+            row = dal.insert_room(
+                conn,
+                title=draft.title,
+                severity=draft.severity.value,
+                location=draft.location,
+                lots=list(dict.fromkeys(draft.lots)),
+                created_by=user_id,
+            )
+            dal.insert_member(conn, room_id=row["room_id"], user_id=user_id, role=Role.OWNER)
+        return _room(row, Role.OWNER)
+
+    return _db(db).run(operation)
+
+
+def list_rooms(
+    *, user_id: str, status: RoomStatus | None = None, db: Database | None = None
+) -> list[Room]:
+    rows = _db(db).run(
+        lambda conn: dal.rooms_of(conn, user_id=user_id, status=status.value if status else None)
+    )
+    return [_room(r) for r in rows]
+
+
+def get_room(*, room_id: UUID, user_id: str, db: Database | None = None) -> Room:
+    def operation(conn: Conn) -> Room:
+        row = dal.room_for_member(conn, room_id=room_id, user_id=user_id)
+        if row is None:
+            require_reader(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+        assert row is not None
+        return _room(row)
+
+    return _db(db).run(operation)
+
+
+def update_room(
+    *, room_id: UUID, user_id: str, patch: RoomPatch, db: Database | None = None
+) -> RoomChange:
+    changes = patch.model_dump(exclude_none=True)
+    if not changes:
+        raise ValidationFailed("nothing to change")
+    if "lots" in changes:
+        changes["lots"] = list(dict.fromkeys(changes["lots"]))
+    for key in ("status", "severity"):
+        if key in changes:
+            changes[key] = changes[key].value
+
+    def operation(conn: Conn) -> RoomChange:
+        with conn.transaction():
+            require_owner(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+            before = require_room(dal.room(conn, room_id, lock=True), room_id)
+            after = dal.update_room(conn, room_id=room_id, changes=changes)
+            events = []
+            if after["status"] != before["status"]:
+                events.append(
+                    post_system_message(
+                        conn,
+                        room_id=room_id,
+                        actor_id=user_id,
+                        event="room_status_changed",
+                        text=f"{user_id} changed the status from {before['status']} to {after['status']}",
+                        user_id=user_id,
+                        old_status=before["status"],
+                        status=after["status"],
+                    )
+                )
+            row = dal.room_for_member(conn, room_id=room_id, user_id=user_id) or after
+        return RoomChange(room=_room(row), events=events)
+
+    return _db(db).run(operation)
+
+
+def list_members(*, room_id: UUID, user_id: str, db: Database | None = None) -> list[Member]:
+    def operation(conn: Conn) -> list[Member]:
+        require_reader(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+        return [Member.model_validate(r) for r in dal.members(conn, room_id)]
+
+    return _db(db).run(operation)
+
+
+def _member_id(value: str) -> str:
+    try:
+        return normalize_user_id(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"user_id {exc}") from exc
+
+
+def add_member(
+    *, room_id: UUID, user_id: str, member_id: str, role: Role, db: Database | None = None
+) -> RoomChange:
+    member_id = _member_id(member_id)
+
+    def operation(conn: Conn) -> RoomChange:
+        with conn.transaction():
+            require_owner(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+            if users_dal.get(conn, member_id) is None:
+                raise NotFoundError(f"no user {member_id} in the directory")
+            if not dal.insert_member(conn, room_id=room_id, user_id=member_id, role=role.value):
+                raise ConflictError(f"{member_id} is already a member of this room")
+            event = post_system_message(
+                conn,
+                room_id=room_id,
+                actor_id=user_id,
+                event="member_added",
+                text=f"{user_id} added {member_id} as {role.value}",
+                user_id=member_id,
+                role=role.value,
+            )
+            member = dal.member(conn, room_id=room_id, user_id=member_id)
+        return RoomChange(member=Member.model_validate(member), events=[event])
+
+    return _db(db).run(operation)
+
+
+def change_member_role(
+    *, room_id: UUID, user_id: str, member_id: str, role: Role, db: Database | None = None
+) -> RoomChange:
+    member_id = _member_id(member_id)
+
+    def operation(conn: Conn) -> RoomChange:
+        with conn.transaction():
+            require_owner(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+            dal.room(conn, room_id, lock=True)  # serialises owner-count checks
+            current = dal.member(conn, room_id=room_id, user_id=member_id)
+            if current is None:
+                raise NotFoundError(f"{member_id} is not a member of this room")
+            if (
+                current["role"] == Role.OWNER
+                and role != Role.OWNER
+                and dal.owner_count(conn, room_id) == 1
+            ):
+                raise ConflictError("a room needs at least one owner")
+            dal.set_role(conn, room_id=room_id, user_id=member_id, role=role.value)
+            member = dal.member(conn, room_id=room_id, user_id=member_id)
+        return RoomChange(member=Member.model_validate(member))
+
+    return _db(db).run(operation)
+
+
+def remove_member(
+    *, room_id: UUID, user_id: str, member_id: str, db: Database | None = None
+) -> RoomChange:
+    """Owners remove anyone; any member may leave."""
+    member_id = _member_id(member_id)
+
+    def operation(conn: Conn) -> RoomChange:
+        with conn.transaction():
+            access = dal.access(conn, room_id=room_id, user_id=user_id)
+            if member_id == user_id:
+                require_reader(access, room_id)
+            else:
+                require_owner(access, room_id)
+            dal.room(conn, room_id, lock=True)
+            current = dal.member(conn, room_id=room_id, user_id=member_id)
+            if current is None:
+                raise NotFoundError(f"{member_id} is not a member of this room")
+            if current["role"] == Role.OWNER and dal.owner_count(conn, room_id) == 1:
+                raise ConflictError("a room needs at least one owner")
+            dal.delete_member(conn, room_id=room_id, user_id=member_id)
+            event = post_system_message(
+                conn,
+                room_id=room_id,
+                actor_id=user_id,
+                event="member_removed",
+                text=f"{user_id} removed {member_id}"
+                if member_id != user_id
+                else f"{member_id} left",
+                user_id=member_id,
+            )
+        return RoomChange(events=[event])
+
+    return _db(db).run(operation)
+
+
+def mark_read(
+    *, room_id: UUID, user_id: str, last_read_seq: int, db: Database | None = None
+) -> int:
+    if last_read_seq < 0:
+        raise ValidationFailed("last_read_seq must not be negative")
+
+    def operation(conn: Conn) -> int:
+        result = dal.mark_read(conn, room_id=room_id, user_id=user_id, last_read_seq=last_read_seq)
+        if result is None:
+            require_reader(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+        assert result is not None
+        return result
+
+    return _db(db).run(operation)
+
+
+def room_member_ids(*, room_id: UUID, db: Database | None = None) -> list[str]:
+    return _db(db).run(lambda conn: dal.member_ids(conn, room_id))

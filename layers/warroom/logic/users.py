@@ -1,0 +1,57 @@
+"""The user directory: kept in step with the identity provider, searched when adding members."""
+
+from __future__ import annotations
+
+from warroom.dal import users as dal
+from warroom.db import Database, get_database
+from warroom.errors import NotFoundError, ValidationFailed
+from warroom.models import User, normalize_user_id
+
+
+def _user_id(value: str) -> str:
+    try:
+        return normalize_user_id(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"user_id {exc}") from exc
+
+
+def sync_user(
+    user_id: str,
+    display_name: str,
+    *,
+    department: str | None = None,
+    job_title: str | None = None,
+    is_admin: bool | None = None,
+    db: Database | None = None,
+) -> User:
+    """Create or refresh a directory entry (sign-in, the Cognito trigger, demo data)."""
+    uid = _user_id(user_id)
+    name = (display_name or "").strip()[:120] or uid
+    row = (db or get_database()).run(
+        lambda conn: dal.upsert(
+            conn,
+            user_id=uid,
+            display_name=name,
+            department=department,
+            job_title=job_title,
+            is_admin=is_admin,
+        )
+    )
+    return User.model_validate(row)
+
+
+def get_user(user_id: str, *, db: Database | None = None) -> User:
+    uid = _user_id(user_id)
+    row = (db or get_database()).run(lambda conn: dal.get(conn, uid))
+    if row is None:
+        raise NotFoundError(f"no user {uid} in the directory")
+    return User.model_validate(row)
+
+
+def find_users(query: str, *, limit: int = 20, db: Database | None = None) -> list[User]:
+    query = query.strip()
+    if len(query) > 100:
+        raise ValidationFailed("the directory query is too long")
+    limit = max(1, min(limit, 50))
+    rows = (db or get_database()).run(lambda conn: dal.search(conn, query=query, limit=limit))
+    return [User.model_validate(r) for r in rows]

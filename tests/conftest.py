@@ -1,0 +1,91 @@
+"""Shared fixtures: a fresh database on the real PostgreSQL for each test session.
+
+With DATABASE_URL unset the embedded server (pgserver) is used; otherwise the server at
+DATABASE_URL. Either way the session gets its own database, migrated with Alembic, and
+drops it at the end, so tests never see `make dev` data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import conninfo
+from warroom.db import PooledDatabase, set_database
+from warroom.db.migrate import upgrade
+from warroom.logic import rooms, users
+from warroom.models import Role, Room, RoomDraft
+from warroom.settings import DatabaseSettings
+
+
+def _server_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    from warroom.db.embedded import embedded_database_url
+
+    return embedded_database_url(os.environ.get("WARROOM_PGDATA", ".local/pgdata"))
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    server = _server_url()
+    name = f"warroom_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    params = conninfo.conninfo_to_dict(server)
+    params["dbname"] = name
+    url = conninfo.make_conninfo(**params)
+    upgrade(url)
+    yield url
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def db(database_url: str) -> Iterator[PooledDatabase]:
+    database = PooledDatabase(
+        DatabaseSettings(pool_size=10, max_overflow=50, pool_timeout=30), conninfo=database_url
+    )
+    set_database(database)
+    yield database
+    set_database(None)
+    database.close()
+
+
+@pytest.fixture
+def sql(database_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A raw connection for arranging state a test needs (e.g. an old message)."""
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
+        yield conn
+
+
+@pytest.fixture
+def make_user(db: PooledDatabase) -> Callable[..., str]:
+    def factory(name: str = "user", *, display_name: str | None = None, admin: bool = False) -> str:
+        user_id = f"{name}-{uuid.uuid4().hex[:8]}@factory.example"
+        users.sync_user(user_id, display_name or name.title(), is_admin=admin, db=db)
+        return user_id
+
+    return factory
+
+
+@pytest.fixture
+def make_room(db: PooledDatabase) -> Callable[..., Room]:
+    def factory(
+        owner: str, members: dict[str, Role] | None = None, title: str = "Line 3 down"
+    ) -> Room:
+        room = rooms.create_room(user_id=owner, draft=RoomDraft(title=title, lots=["LOT-1"]), db=db)
+        for user_id, role in (members or {}).items():
+            rooms.add_member(
+                room_id=room.room_id, user_id=owner, member_id=user_id, role=role, db=db
+            )
+        return room
+
+    return factory
