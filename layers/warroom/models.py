@@ -166,7 +166,15 @@ class Message(BaseModel):
     deleted_at: UtcDatetime | None = None
     sequence_number: int
     reactions: list[Reaction] = Field(default_factory=list)
+    reactions_version: int = 0
     client_msg_id: UUID | None = None
+
+
+class ReactionChange(BaseModel):
+    room_id: UUID
+    message_id: UUID
+    reactions: list[Reaction]
+    version: int
 
 
 class SendResult(BaseModel):

@@ -63,3 +63,31 @@ def database_settings() -> DatabaseSettings:
         return DatabaseSettings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigurationError(f"invalid database settings: {exc}") from exc
+
+
+class RuntimeSettings(BaseModel):
+    """What every handler needs, validated once per container (at its first invocation)."""
+
+    connections_table: str = Field(min_length=1)
+    ws_management_endpoint: str = Field(min_length=1)
+    jwt_issuer: str = Field(min_length=1)
+    jwt_audience: str = Field(min_length=1)
+    attachments_bucket: str | None = None
+
+
+@lru_cache(maxsize=1)
+def runtime_settings() -> RuntimeSettings:
+    env = os.environ
+    try:
+        settings = RuntimeSettings(
+            connections_table=env.get("CONNECTIONS_TABLE", ""),
+            ws_management_endpoint=env.get("WS_MANAGEMENT_ENDPOINT", ""),
+            jwt_issuer=env.get("JWT_ISSUER", ""),
+            jwt_audience=env.get("JWT_AUDIENCE", ""),
+            attachments_bucket=env.get("ATTACHMENTS_BUCKET") or None,
+        )
+    except ValidationError as exc:
+        missing = ", ".join(str(e["loc"][0]).upper() for e in exc.errors())
+        raise ConfigurationError(f"missing or invalid settings: {missing}") from exc
+    database_settings()
+    return settings

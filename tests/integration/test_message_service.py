@@ -224,19 +224,21 @@ def test_reactions_are_counted_per_emoji_and_toggle(db, cast):
     messages.add_reaction(message_id=message.message_id, user_id=cast["owner"], emoji="👍", db=db)
     messages.add_reaction(message_id=message.message_id, user_id=cast["editor"], emoji="👍", db=db)
     messages.add_reaction(message_id=message.message_id, user_id=cast["editor"], emoji="👍", db=db)
-    _, reactions = messages.add_reaction(
+    change = messages.add_reaction(
         message_id=message.message_id, user_id=cast["editor"], emoji="🔥", db=db
     )
     # Then counts are per emoji and a repeated reaction counts once
-    assert [(r.emoji, r.count) for r in reactions] == [("👍", 2), ("🔥", 1)]
+    assert [(r.emoji, r.count) for r in change.reactions] == [("👍", 2), ("🔥", 1)]
     # When one removes their 👍
-    _, reactions = messages.remove_reaction(
+    removed = messages.remove_reaction(
         message_id=message.message_id, user_id=cast["owner"], emoji="👍", db=db
     )
-    assert [(r.emoji, r.count, r.user_ids) for r in reactions] == [
+    assert [(r.emoji, r.count, r.user_ids) for r in removed.reactions] == [
         ("👍", 1, [cast["editor"]]),
         ("🔥", 1, [cast["editor"]]),
     ]
+    # and each change carries a higher version than the last, to order the fan-out
+    assert removed.version > change.version
     # and a viewer may not react, nor anyone with a word instead of an emoji
     with pytest.raises(ForbiddenError):
         messages.add_reaction(

@@ -205,12 +205,15 @@ def audit_trail(conn: Conn, message_id: UUID) -> list[dict[str, Any]]:
 
 
 def reaction_target(conn: Conn, *, message_id: UUID, user_id: str) -> dict[str, Any] | None:
+    """Locks the message so that concurrent reactions are counted one after another and
+    the last one's totals are the final ones."""
     return conn.execute(
         """
         SELECT m.room_id, m.deleted_at, rm.role
         FROM messages m
         LEFT JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = %s
         WHERE m.message_id = %s
+        FOR UPDATE OF m
         """,
         (user_id, message_id),
     ).fetchone()
@@ -229,6 +232,16 @@ def remove_reaction(conn: Conn, *, message_id: UUID, user_id: str, emoji: str) -
         "DELETE FROM message_reactions WHERE message_id = %s AND user_id = %s AND emoji = %s",
         (message_id, user_id, emoji),
     )
+
+
+def bump_reactions_version(conn: Conn, message_id: UUID) -> int:
+    row = conn.execute(
+        "UPDATE messages SET reactions_version = reactions_version + 1 WHERE message_id = %s "
+        "RETURNING reactions_version",
+        (message_id,),
+    ).fetchone()
+    assert row is not None
+    return int(row["reactions_version"])
 
 
 def reactions_for(conn: Conn, message_ids: Sequence[UUID]) -> dict[UUID, list[Reaction]]:

@@ -176,3 +176,11 @@ def member_ids(conn: Conn, room_id: UUID) -> list[str]:
             "SELECT user_id FROM room_members WHERE room_id = %s", (room_id,)
         ).fetchall()
     ]
+
+
+def members_among(conn: Conn, room_id: UUID, user_ids: list[str]) -> list[str]:
+    rows = conn.execute(
+        "SELECT user_id FROM room_members WHERE room_id = %s AND user_id = ANY(%s)",
+        (room_id, user_ids),
+    ).fetchall()
+    return [r["user_id"] for r in rows]

@@ -13,6 +13,7 @@ SELECT m.message_id, m.room_id, m.sender_id,
        coalesce(u.display_name, m.sender_id) AS sender_display_name,
        m.content, m.content_json, m.message_type, m.mentions, m.file_id,
        m.created_at, m.edited_at, m.deleted_at, m.sequence_number, m.client_msg_id,
+       m.reactions_version,
        f.filename AS file_name, f.content_type AS file_content_type, f.size_bytes AS file_size
 FROM messages m
 LEFT JOIN tr_users u ON u.user_id = m.sender_id
@@ -56,6 +57,7 @@ def message_from_row(row: dict[str, Any], reactions: Sequence[Reaction] = ()) ->
         deleted_at=row["deleted_at"],
         sequence_number=row["sequence_number"],
         reactions=[] if deleted else list(reactions),
+        reactions_version=row.get("reactions_version") or 0,
         client_msg_id=row.get("client_msg_id"),
     )
 

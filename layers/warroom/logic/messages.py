@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from warroom.dal import messages as dal
+from warroom.dal import rooms as rooms_dal
 from warroom.dal.messages import Conn, DuplicateClientMessage
 from warroom.dal.rooms import access as room_access
 from warroom.dal.rows import file_url
@@ -41,7 +42,7 @@ from warroom.models import (
     Message,
     MessageDraft,
     MessageType,
-    Reaction,
+    ReactionChange,
     Role,
     SearchHit,
     SendResult,
@@ -288,13 +289,7 @@ def edit_message(
                 raise EditWindowExpired("messages can only be edited within 15 minutes")
             final_mentions = new_mentions if new_mentions is not None else list(row["mentions"])
             if new_mentions:
-                members = set(
-                    r["user_id"]
-                    for r in conn.execute(
-                        "SELECT user_id FROM room_members WHERE room_id = %s AND user_id = ANY(%s)",
-                        (row["room_id"], new_mentions),
-                    ).fetchall()
-                )
+                members = set(rooms_dal.members_among(conn, row["room_id"], new_mentions))
                 strangers = sorted(set(new_mentions) - members)
                 if strangers:
                     raise ValidationFailed(
@@ -357,10 +352,10 @@ def _check_emoji(emoji: Any) -> str:
 
 def _react(
     message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database | None
-) -> tuple[UUID, list[Reaction]]:
+) -> ReactionChange:
     emoji = _check_emoji(emoji)
 
-    def operation(conn: Conn) -> tuple[UUID, list[Reaction]]:
+    def operation(conn: Conn) -> ReactionChange:
         with conn.transaction():
             target = dal.reaction_target(conn, message_id=message_id, user_id=user_id)
             if target is None or target["deleted_at"] is not None:
@@ -373,22 +368,29 @@ def _react(
                 dal.add_reaction(conn, message_id=message_id, user_id=user_id, emoji=emoji)
             else:
                 dal.remove_reaction(conn, message_id=message_id, user_id=user_id, emoji=emoji)
+            version = dal.bump_reactions_version(conn, message_id)
             reactions = dal.reactions_for(conn, [message_id]).get(message_id, [])
-            return target["room_id"], reactions
+            return ReactionChange(
+                room_id=target["room_id"],
+                message_id=message_id,
+                reactions=reactions,
+                version=version,
+            )
 
     return _db(db).run(operation)
 
 
 def add_reaction(
     *, message_id: UUID, user_id: str, emoji: Any, db: Database | None = None
-) -> tuple[UUID, list[Reaction]]:
-    """Returns the room and the message's reactions, aggregated per emoji."""
+) -> ReactionChange:
+    """The message's reactions after the change, aggregated per emoji, with a version
+    that orders concurrent changes."""
     return _react(message_id, user_id, emoji, True, db)
 
 
 def remove_reaction(
     *, message_id: UUID, user_id: str, emoji: Any, db: Database | None = None
-) -> tuple[UUID, list[Reaction]]:
+) -> ReactionChange:
     return _react(message_id, user_id, emoji, False, db)
 
 

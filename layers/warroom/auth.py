@@ -1,0 +1,123 @@
+"""Token verification: a Cognito JWT checked against the issuer's JWKS.
+
+Checked: RS256 signature by a key of the issuer's JWKS, expiry (with a small leeway),
+issuer, `token_use`, and the audience (`aud` for ID tokens, `client_id` for access
+tokens). Tokens are verified, never trusted: the HTTP API's JWT authorizer and the
+WebSocket authorizer do it at the edge, and the handlers do it again.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from pydantic import BaseModel, Field, ValidationError
+
+from warroom.errors import ConfigurationError, ServiceUnavailable, UnauthorizedError
+from warroom.models import normalize_user_id
+
+
+class AuthSettings(BaseModel):
+    issuer: str = Field(min_length=1)
+    audience: str = Field(min_length=1)
+    token_use: str = "id"
+    jwks_url: str | None = None
+    leeway_seconds: int = Field(30, ge=0, le=300)
+
+    @property
+    def resolved_jwks_url(self) -> str:
+        return self.jwks_url or self.issuer.rstrip("/") + "/.well-known/jwks.json"
+
+
+@lru_cache(maxsize=1)
+def auth_settings() -> AuthSettings:
+    env = os.environ
+    try:
+        return AuthSettings(
+            issuer=env.get("JWT_ISSUER", ""),
+            audience=env.get("JWT_AUDIENCE", ""),
+            token_use=env.get("JWT_TOKEN_USE", "id"),
+            jwks_url=env.get("JWT_JWKS_URL") or None,
+            leeway_seconds=int(env.get("JWT_LEEWAY_SECONDS", "30")),
+        )
+    except (ValidationError, ValueError) as exc:
+        raise ConfigurationError("JWT_ISSUER and JWT_AUDIENCE must be set") from exc
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    display_name: str
+    groups: tuple[str, ...] = ()
+
+
+class TokenVerifier:
+    def __init__(self, settings: AuthSettings) -> None:
+        self._settings = settings
+        # Keys are cached for the life of the container; an unknown `kid` refetches.
+        self._jwks = jwt.PyJWKClient(
+            settings.resolved_jwks_url, cache_keys=True, lifespan=3600, timeout=5
+        )
+
+    def verify(self, token: str | None) -> Identity:
+        if not token:
+            raise UnauthorizedError("a sign-in token is required")
+        s = self._settings
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                issuer=s.issuer,
+                leeway=s.leeway_seconds,
+                options={"require": ["exp", "iss", "token_use"], "verify_aud": False},
+            )
+        except jwt.PyJWKClientConnectionError as exc:
+            raise ServiceUnavailable("the sign-in keys cannot be fetched right now") from exc
+        except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
+            raise UnauthorizedError("the sign-in token is not valid") from exc
+        if claims.get("token_use") != s.token_use:
+            raise UnauthorizedError(f"a {s.token_use} token is required")
+        audience = claims.get("aud") if s.token_use == "id" else claims.get("client_id")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if s.audience not in audiences:
+            raise UnauthorizedError("the sign-in token was issued for another application")
+        email = claims.get("email") or claims.get("username") or ""
+        try:
+            user_id = normalize_user_id(str(email))
+        except ValueError as exc:
+            raise UnauthorizedError("the sign-in token carries no e-mail address") from exc
+        name = str(claims.get("name") or claims.get("preferred_username") or user_id)[:120]
+        groups = tuple(str(g) for g in claims.get("cognito:groups", []) or [])
+        return Identity(user_id=user_id, display_name=name, groups=groups)
+
+
+_verifier: TokenVerifier | None = None
+_lock = threading.Lock()
+
+
+def token_verifier() -> TokenVerifier:
+    global _verifier
+    if _verifier is None:
+        with _lock:
+            if _verifier is None:
+                _verifier = TokenVerifier(auth_settings())
+    return _verifier
+
+
+def reset_token_verifier() -> None:
+    global _verifier
+    auth_settings.cache_clear()
+    _verifier = None
+
+
+def bearer_token(headers: dict[str, str] | None) -> str | None:
+    for name, value in (headers or {}).items():
+        if name.lower() == "authorization" and value.lower().startswith("bearer "):
+            return value[7:].strip()
+    return None

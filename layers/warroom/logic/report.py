@@ -1,0 +1,150 @@
+"""The incident report: a Markdown document a person can paste into a ticket or an 8D.
+
+Times are in GMT+8 (Asia/Taipei has no daylight saving, so a fixed offset is exact and
+needs no time-zone database on Lambda). User text is escaped where Markdown would
+otherwise reinterpret it (table cells, headings); the client sanitizes the rendered HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from warroom.dal import files as files_dal
+from warroom.dal import messages as messages_dal
+from warroom.dal import rooms as rooms_dal
+from warroom.dal.messages import Conn
+from warroom.db import Database, get_database
+from warroom.logic.access import require_reader, require_room
+from warroom.models import Message, MessageType
+
+GMT8 = timezone(timedelta(hours=8), "GMT+8")
+_PAGE = 500
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(GMT8).strftime("%Y-%m-%d %H:%M")
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _inline(text: str) -> str:
+    """One line of user text inside a list item: no headings, no raw HTML blocks."""
+    text = re.sub(r"\s*\n\s*", " ", text.strip())
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _describe(message: Message) -> str:
+    if message.deleted_at is not None:
+        return "_(message deleted)_"
+    if message.message_type is MessageType.INCIDENT_DATA and isinstance(message.content, dict):
+        readings = message.content.get("readings", {})
+        units = message.content.get("units", {})
+        shown = ", ".join(f"{k} {v}{units.get(k, '')}" for k, v in readings.items())
+        machine = message.content.get("machine_id")
+        return f"📈 readings{f' on {_inline(machine)}' if machine else ''}: {_inline(shown)}"
+    if message.message_type in (MessageType.IMAGE_REF, MessageType.FILE_REF):
+        name = message.file.filename if message.file else "attachment"
+        caption = (
+            f" — {_inline(message.content)}"
+            if isinstance(message.content, str) and message.content
+            else ""
+        )
+        return f"📎 {_inline(name)}{caption}"
+    if message.message_type is MessageType.SYSTEM and isinstance(message.content, dict):
+        return f"_{_inline(str(message.content.get('text', '')))}_"
+    text = _inline(str(message.content or ""))
+    return text + (" _(edited)_" if message.edited_at else "")
+
+
+def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> str:
+    def operation(conn: Conn) -> str:
+        require_reader(rooms_dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+        room = require_room(rooms_dal.room(conn, room_id), room_id)
+        members = rooms_dal.members(conn, room_id)
+        timeline: list[Message] = []
+        after = 0
+        while True:
+            page = messages_dal.page_after(conn, room_id=room_id, after_seq=after, limit=_PAGE)
+            timeline.extend(page)
+            if len(page) < _PAGE:
+                break
+            after = page[-1].sequence_number
+        files = files_dal.of_room(conn, room_id)
+        return _render(room, members, timeline, files)
+
+    return (db or get_database()).run(operation)
+
+
+def _render(
+    room: dict[str, Any],
+    members: list[dict[str, Any]],
+    timeline: list[Message],
+    files: list[dict[str, Any]],
+) -> str:
+    lines = [
+        f"# Incident report: {_inline(room['title'])}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Status | {_cell(room['status'])} |",
+        f"| Severity | {_cell(room['severity'])} |",
+        f"| Location | {_cell(room['location'])} |",
+        f"| Lots | {_cell(', '.join(room['lots']) or '—')} |",
+        f"| Opened | {_time(room['created_at'])} GMT+8 by {_cell(room['created_by'])} |",
+        f"| Last activity | {_time(room['last_activity_at'])} GMT+8 |",
+        f"| Messages | {room['last_seq']} |",
+        "",
+        "## Participants",
+        "",
+    ]
+    lines += [
+        f"- {_inline(m['display_name'])} ({_inline(m['user_id'])}) — {m['role']}" for m in members
+    ]
+    lines += ["", "## Timeline (GMT+8)", ""]
+    for message in timeline:
+        lines.append(
+            f"- **{_time(message.created_at)}** #{message.sequence_number} "
+            f"{_inline(message.sender_display_name)}: {_describe(message)}"
+        )
+    readings = [
+        m
+        for m in timeline
+        if m.message_type is MessageType.INCIDENT_DATA
+        and m.deleted_at is None
+        and isinstance(m.content, dict)
+    ]
+    lines += ["", "## Machine readings", ""]
+    if readings:
+        fields = sorted({f for m in readings for f in m.content.get("readings", {})})  # type: ignore[union-attr]
+        lines.append(
+            "| Time (GMT+8) | Machine | " + " | ".join(_cell(f) for f in fields) + " | By |"
+        )
+        lines.append("|---" * (len(fields) + 3) + "|")
+        for m in readings:
+            content: dict[str, Any] = m.content  # type: ignore[assignment]
+            values = content.get("readings", {})
+            units = content.get("units", {})
+            cells = [_cell(f"{values[f]}{units.get(f, '')}") if f in values else "" for f in fields]
+            lines.append(
+                f"| {_time(m.created_at)} | {_cell(content.get('machine_id', ''))} | "
+                + " | ".join(cells)
+                + f" | {_cell(m.sender_display_name)} |"
+            )
+    else:
+        lines.append("_No readings were posted._")
+    lines += ["", "## Attachments", ""]
+    if files:
+        lines += [
+            f"- {_inline(f['filename'])} ({f['content_type']}, {f['size_bytes']:,} bytes) — "
+            f"{_inline(f['uploaded_by'])}, {_time(f['created_at'])}"
+            for f in files
+        ]
+    else:
+        lines.append("_No attachments._")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,381 @@
+"""A local gateway that behaves like API Gateway, in front of the very same handlers.
+
+- WebSocket at `/ws?room_id=…&token=…` (also `/ws/{room_id}?token=…`): the $connect
+  authorizer, then $connect (a non-200 answer refuses the handshake with that status),
+  route selection on `$request.body.type`, the 128 KB frame limit (close 1009), an idle
+  timeout, protocol pings every 30 s with a 10 s deadline, and $disconnect on close.
+  Frames of one connection are served concurrently, as separate Lambda invocations are.
+- `@connections/{id}` (POST, GET, DELETE; 410 for an unknown connection), called by the
+  handlers through boto3 with `endpoint_url`, as in the cloud.
+- The HTTP API (`/api/*`, payload format 2.0), the token issuer's JWKS, a same-origin
+  proxy to the S3 stand-in (so presigned browser uploads need no CORS), `config.json`
+  and the built web client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import WSMsgType, web
+from warroom.frames import ROUTES
+
+from local.events import LambdaContext, WsConnection, http_event
+from local.issuer import LocalIssuer
+
+logger = logging.getLogger("local.gateway")
+
+MAX_FRAME_BYTES = 128 * 1024
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class Handlers:
+    authorizer: Handler
+    connect: Handler
+    message: Handler
+    http: Handler
+
+
+@dataclass
+class GatewayConfig:
+    public_url: str
+    web_dir: Path | None
+    s3_upstream: str
+    idle_timeout: float = 600.0
+    ping_interval: float = 30.0
+    pong_timeout: float = 10.0
+    dev_users: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class LiveSocket:
+    ws: web.WebSocketResponse
+    info: WsConnection
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pong_waiter: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _connection_id() -> str:
+    return base64.b64encode(secrets.token_bytes(10)).decode()
+
+
+def select_route(body: str) -> str:
+    """API Gateway's `$request.body.type`: a JSON object's `type`, if it names a route."""
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, TypeError):
+        return "$default"
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    return kind if isinstance(kind, str) and kind in ROUTES else "$default"
+
+
+class Gateway:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        handlers: Handlers,
+        issuer: LocalIssuer,
+        dev_login: Callable[[str, str], dict[str, Any]],
+    ) -> None:
+        self.config = config
+        self.handlers = handlers
+        self.issuer = issuer
+        self.dev_login = dev_login
+        self.sockets: dict[str, LiveSocket] = {}
+        # Each invocation runs on its own thread, like concurrent Lambda invocations; a
+        # bounded number, so the event loop that serves their callbacks is never starved.
+        self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda")
+        self._session: aiohttp.ClientSession | None = None
+
+    # --- app ------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=30 * 1024 * 1024)
+        app.router.add_get("/ws", self.websocket)
+        app.router.add_get("/ws/{room_id}", self.websocket)
+        app.router.add_route("*", "/@connections/{connection_id}", self.management)
+        app.router.add_get("/local-issuer/.well-known/jwks.json", self.jwks)
+        app.router.add_post("/api/dev/login", self.login)
+        app.router.add_get("/api/dev/users", self.users)
+        app.router.add_route("*", "/api/{tail:.*}", self.http_api)
+        app.router.add_route("*", "/s3/{tail:.*}", self.s3_proxy)
+        app.router.add_get("/config.json", self.web_config)
+        app.router.add_get("/{tail:.*}", self.static)
+        app.on_shutdown.append(self._close_all)
+        return app
+
+    async def invoke(self, handler: Handler, name: str, event: dict[str, Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self.executor, handler, event, LambdaContext(function_name=name)
+        )
+
+    # --- WebSocket API --------------------------------------------------------
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        query = dict(request.query)
+        if request.match_info.get("room_id"):
+            query["room_id"] = request.match_info["room_id"]
+        info = WsConnection(
+            connection_id=_connection_id(),
+            domain_name=request.host,
+            source_ip=request.remote or "127.0.0.1",
+            user_agent=request.headers.get("User-Agent", ""),
+            headers={k: v for k, v in request.headers.items()},
+            query=query,
+        )
+        try:
+            policy = await self.invoke(
+                self.handlers.authorizer, "connect-authorizer", info.authorizer_event()
+            )
+        except Exception as exc:
+            status = 401 if str(exc) == "Unauthorized" else 500
+            return web.Response(
+                status=status, text="Unauthorized" if status == 401 else "Internal server error"
+            )
+        statements = policy.get("policyDocument", {}).get("Statement", [])
+        if not statements or any(s.get("Effect") != "Allow" for s in statements):
+            return web.Response(status=403, text="Forbidden")
+        info.authorizer = {**policy.get("context", {}), "principalId": policy.get("principalId")}
+        answer = await self.invoke(self.handlers.connect, "connect", info.connect_event())
+        status = int((answer or {}).get("statusCode", 500))
+        if status != 200:
+            return web.Response(status=status, text=str((answer or {}).get("body") or "refused"))
+
+        ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, autoping=False, autoclose=True)
+        await ws.prepare(request)
+        live = LiveSocket(ws=ws, info=info)
+        self.sockets[info.connection_id] = live
+        heartbeat = asyncio.create_task(self._heartbeat(live))
+        pending: set[asyncio.Task[Any]] = set()
+        close_code, reason = 1000, "Connection closed normally by client"
+        last_data = time.monotonic()
+        try:
+            while True:
+                # Only data frames count as activity; pings and pongs do not.
+                remaining = self.config.idle_timeout - (time.monotonic() - last_data)
+                try:
+                    if remaining <= 0:
+                        raise TimeoutError
+                    msg = await ws.receive(timeout=remaining)
+                except TimeoutError:
+                    close_code, reason = 1001, "Going away: idle timeout"
+                    await ws.close(code=1001, message=b"idle timeout")
+                    break
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    last_data = time.monotonic()
+                    info.last_active_ms = int(time.time() * 1000)
+                if msg.type == WSMsgType.TEXT:
+                    task = asyncio.create_task(self._frame(live, msg.data))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                elif msg.type == WSMsgType.BINARY:
+                    task = asyncio.create_task(
+                        self._frame(live, msg.data.decode("utf-8", "replace"))
+                    )
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                elif msg.type == WSMsgType.PING:
+                    await ws.pong(msg.data)
+                elif msg.type == WSMsgType.PONG:
+                    live.pong_waiter.set()
+                elif msg.type == WSMsgType.ERROR:
+                    # aiohttp closes a frame over max_msg_size with 1009, as API Gateway does.
+                    close_code, reason = ws.close_code or 1009, "Message too big"
+                    break
+                else:  # CLOSE, CLOSING, CLOSED
+                    close_code = ws.close_code or 1005
+                    break
+        finally:
+            heartbeat.cancel()
+            self.sockets.pop(info.connection_id, None)
+            if not ws.closed:
+                await ws.close(code=close_code)
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            await self.invoke(
+                self.handlers.connect, "connect", info.disconnect_event(close_code, reason)
+            )
+        return ws
+
+    async def _frame(self, live: LiveSocket, body: str) -> None:
+        route = select_route(body)
+        try:
+            await self.invoke(
+                self.handlers.message, "message", live.info.message_event(route, body)
+            )
+        except Exception:
+            logger.exception("message handler crashed")
+            # API Gateway tells the client about an integration failure like this.
+            await self._send(live, json.dumps({"message": "Internal server error"}))
+
+    async def _heartbeat(self, live: LiveSocket) -> None:
+        while not live.ws.closed:
+            await asyncio.sleep(self.config.ping_interval)
+            live.pong_waiter.clear()
+            try:
+                await live.ws.ping()
+                await asyncio.wait_for(live.pong_waiter.wait(), self.config.pong_timeout)
+            except (TimeoutError, ConnectionResetError):
+                logger.info("no pong from %s; closing", live.info.connection_id)
+                await live.ws.close(code=1001, message=b"no pong")
+                return
+
+    async def _send(self, live: LiveSocket, data: str) -> bool:
+        async with live.send_lock:
+            if live.ws.closed:
+                return False
+            try:
+                await live.ws.send_str(data)
+                return True
+            except (ConnectionResetError, RuntimeError):
+                return False
+
+    async def _close_all(self, app: web.Application) -> None:
+        for live in list(self.sockets.values()):
+            await live.ws.close(code=1001, message=b"server shutdown")
+
+    # --- Management API -------------------------------------------------------
+    async def management(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        live = self.sockets.get(connection_id)
+        if live is None or live.ws.closed:
+            return web.json_response(
+                {"message": f"Connection {connection_id} is gone"},
+                status=410,
+                headers={"x-amzn-ErrorType": "GoneException"},
+            )
+        if request.method == "POST":
+            data = await request.read()
+            if len(data) > MAX_FRAME_BYTES:
+                return web.json_response(
+                    {"message": "Message too long"},
+                    status=413,
+                    headers={"x-amzn-ErrorType": "PayloadTooLargeException"},
+                )
+            if not await self._send(live, data.decode("utf-8")):
+                return web.json_response(
+                    {"message": "gone"}, status=410, headers={"x-amzn-ErrorType": "GoneException"}
+                )
+            return web.Response(status=200)
+        if request.method == "GET":
+            return web.json_response(
+                {
+                    "ConnectedAt": _iso(live.info.connected_at_ms),
+                    "LastActiveAt": _iso(live.info.last_active_ms),
+                    "Identity": {
+                        "SourceIp": live.info.source_ip,
+                        "UserAgent": live.info.user_agent,
+                    },
+                }
+            )
+        if request.method == "DELETE":
+            await live.ws.close(code=1001, message=b"closed by the server")
+            return web.Response(status=204)
+        return web.Response(status=405)
+
+    # --- HTTP API ---------------------------------------------------------------
+    async def http_api(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        event = http_event(
+            method=request.method,
+            path=request.path,
+            raw_query=request.query_string,
+            query={k: ",".join(request.query.getall(k)) for k in request.query},
+            headers={k.lower(): ",".join(request.headers.getall(k)) for k in request.headers},
+            body=body,
+            source_ip=request.remote or "127.0.0.1",
+            domain_name=request.host,
+        )
+        result = await self.invoke(self.handlers.http, "history", event)
+        headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[name] = ",".join(values)
+        payload = result.get("body") or ""
+        raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+        return web.Response(status=int(result.get("statusCode", 200)), body=raw, headers=headers)
+
+    # --- local-only helpers -----------------------------------------------------
+    async def jwks(self, request: web.Request) -> web.Response:
+        return web.json_response(self.issuer.jwks())
+
+    async def login(self, request: web.Request) -> web.Response:
+        try:
+            data = await request.json()
+            user_id = str(data["user_id"]).strip().lower()
+            display_name = str(data.get("display_name") or "").strip() or user_id.split("@")[0]
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+            return _error(422, "VALIDATION", 'send {"user_id": e-mail, "display_name": name}')
+        loop = asyncio.get_running_loop()
+        try:
+            user = await loop.run_in_executor(self.executor, self.dev_login, user_id, display_name)
+        except ValueError as exc:
+            return _error(422, "VALIDATION", str(exc))
+        token = self.issuer.mint(user["user_id"], user["display_name"])
+        return web.json_response({"token": token, **user})
+
+    async def users(self, request: web.Request) -> web.Response:
+        return web.json_response({"users": self.config.dev_users})
+
+    async def web_config(self, request: web.Request) -> web.Response:
+        base = self.config.public_url
+        return web.json_response(
+            {"mode": "local", "apiBase": base, "wsUrl": base.replace("http", "ws", 1) + "/ws"}
+        )
+
+    async def s3_proxy(self, request: web.Request) -> web.StreamResponse:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(auto_decompress=False)
+        target = self.config.s3_upstream + "/" + request.match_info["tail"]
+        if request.query_string:
+            target += "?" + request.query_string
+        skip = {"host", "content-length", "transfer-encoding", "connection"}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
+        async with self._session.request(
+            request.method,
+            target,
+            headers=headers,
+            data=await request.read(),
+            allow_redirects=False,
+        ) as upstream:
+            body = await upstream.read()
+            out = {k: v for k, v in upstream.headers.items() if k.lower() not in skip}
+            return web.Response(status=upstream.status, body=body, headers=out)
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        root = self.config.web_dir
+        if root is None or not (root / "index.html").exists():
+            return web.Response(text=PLACEHOLDER, content_type="text/html")
+        relative = request.match_info["tail"] or "index.html"
+        candidate = (root / relative).resolve()
+        if root.resolve() in candidate.parents and candidate.is_file():
+            return web.FileResponse(candidate)
+        return web.FileResponse(root / "index.html")  # single-page app routes
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>War room</title></head>
+<body><h1>War room — local stack</h1><p>The web client is not built yet (<code>make web</code>).
+The APIs are up: <code>/api/health</code>, <code>/ws</code>.</p></body></html>"""

@@ -1,0 +1,187 @@
+"""`make dev`: the whole system on one machine, through exactly the Lambda handlers.
+
+    python -m local.stack [--port 8000] [--data-dir .local]
+
+Starts the embedded PostgreSQL (or uses DATABASE_URL), applies the migrations, starts
+moto's server for DynamoDB and S3, loads demo data on first start, and serves the
+gateway. Prints `WARROOM_READY <url>` once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+import warnings
+from pathlib import Path
+
+from aiohttp import web
+
+from local import aws
+from local.demo import DEMO_USERS, load_demo
+from local.events import REGION
+from local.gateway import Gateway, GatewayConfig, Handlers
+from local.issuer import LocalIssuer
+
+AUDIENCE = "warroom-local"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+def _database_url(data_dir: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    from warroom.db.embedded import embedded_database_url
+
+    return embedded_database_url(data_dir / "pgdata")
+
+
+def configure_environment(public_url: str, moto_url: str, database_url: str) -> None:
+    """The same settings the CDK app gives the functions, pointed at local stand-ins."""
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "DB_CONNECTION_MODE": "pool",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL_DYNAMODB": moto_url,
+            "AWS_ENDPOINT_URL_S3": public_url + "/s3",
+            "S3_ADDRESSING_STYLE": "path",
+            "CONNECTIONS_TABLE": aws.CONNECTIONS_TABLE,
+            "ATTACHMENTS_BUCKET": aws.ATTACHMENTS_BUCKET,
+            "WS_MANAGEMENT_ENDPOINT": public_url,
+            "JWT_ISSUER": public_url + "/local-issuer",
+            "JWT_AUDIENCE": AUDIENCE,
+            "JWT_TOKEN_USE": "id",
+        }
+    )
+    for name, value in {
+        "POWERTOOLS_SERVICE_NAME": "warroom",
+        "POWERTOOLS_METRICS_NAMESPACE": "WarRoom",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }.items():
+        os.environ.setdefault(name, value)
+
+
+def _handlers() -> Handlers:
+    # Imported after the environment is set, as Lambda imports them in a fresh container.
+    from functions.connect import authorizer
+    from functions.connect import handler as connect
+    from functions.history import handler as history
+    from functions.message import handler as message
+
+    return Handlers(
+        authorizer=authorizer.lambda_handler,
+        connect=connect.lambda_handler,
+        message=message.lambda_handler,
+        http=history.lambda_handler,
+    )
+
+
+def _dev_login(user_id: str, display_name: str) -> dict[str, str]:
+    from warroom.errors import ValidationFailed
+    from warroom.logic import users
+
+    try:
+        user = users.sync_user(user_id, display_name)
+    except ValidationFailed as exc:
+        raise ValueError(exc.message) from exc
+    return {"user_id": user.user_id, "display_name": user.display_name}
+
+
+async def serve(args: argparse.Namespace) -> None:
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sock = _bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    public_url = f"http://{args.host}:{port}"
+
+    from warroom.db import get_database
+    from warroom.db.migrate import upgrade
+    from warroom.settings import database_settings
+
+    database_url = _database_url(data_dir)
+    moto, moto_url = aws.start_moto()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    configure_environment(public_url, moto_url, database_url)
+    database_settings.cache_clear()  # read again, now that DATABASE_URL names this server
+    upgrade(database_url)
+    aws.provision(moto_url, REGION)
+    if not args.no_demo:
+        load_demo(get_database())
+
+    issuer = LocalIssuer(public_url + "/local-issuer", AUDIENCE, data_dir / "issuer-key.pem")
+    web_dir = Path(args.web_dir) if args.web_dir else None
+    gateway = Gateway(
+        GatewayConfig(
+            public_url=public_url,
+            web_dir=web_dir,
+            s3_upstream=moto_url,
+            idle_timeout=args.idle_timeout,
+            ping_interval=args.ping_interval,
+            pong_timeout=args.pong_timeout,
+            dev_users=[{"user_id": u, "display_name": n} for u, n, _, _ in DEMO_USERS],
+        ),
+        _handlers(),
+        issuer,
+        _dev_login,
+    )
+    runner = web.AppRunner(gateway.app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    print(f"WARROOM_MOTO {moto_url}", flush=True)
+    print(f"WARROOM_READY {public_url}", flush=True)
+    print(f"War room is running on {public_url}  (Ctrl+C stops it)", flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    await gateway.close()
+    moto.stop()
+    get_database().close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--data-dir", default=".local")
+    parser.add_argument("--web-dir", default="web/dist")
+    parser.add_argument("--idle-timeout", type=float, default=600.0, help="seconds, as API Gateway")
+    parser.add_argument("--ping-interval", type=float, default=30.0)
+    parser.add_argument("--pong-timeout", type=float, default=10.0)
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo room")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # Metrics are off locally; Powertools would still warn on every invocation.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
