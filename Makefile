@@ -16,7 +16,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 HAS_WEB := $(wildcard web/package.json)
 HAS_INFRA := $(wildcard infra/package.json)
 
-.PHONY: help install dev migrate test test-python test-web lint bench synth deploy layer web chromium clean
+.PHONY: help install dev migrate test test-python test-web lint bench synth deploy destroy layer web chromium clean
 
 help:
 	@echo "make dev      run the whole system locally on http://127.0.0.1:$(PORT)"
@@ -79,13 +79,17 @@ bench: install web
 
 # --- cloud ------------------------------------------------------------------
 layer: install
-	@test -f scripts/build_layer.sh && bash scripts/build_layer.sh || $(PY) -m infra.build_layer
+	$(PY) -m infra.build_layer
 
 synth: install layer web
-	infra/node_modules/.bin/cdk synth --no-notices -c stage=$(STAGE)
+	infra/node_modules/.bin/cdk synth --quiet -c stage=$(STAGE)
 
+# A fresh deploy_id makes the migration custom resource run on every deploy.
 deploy: install layer web
-	infra/node_modules/.bin/cdk deploy --no-notices -c stage=$(STAGE) --all
+	infra/node_modules/.bin/cdk deploy -c stage=$(STAGE) -c deploy_id=$$(date +%s) $(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) WarRoom-$(STAGE)
+
+destroy: install layer
+	infra/node_modules/.bin/cdk destroy -c stage=$(STAGE) WarRoom-$(STAGE)
 
 clean:
 	rm -rf .local cdk.out build web/dist .pytest_cache .mypy_cache .ruff_cache

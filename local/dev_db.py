@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
+from local.demo import load_demo
 from warroom.db import get_database
 from warroom.db.migrate import upgrade
-
-from local.demo import load_demo
 
 
 def prepare() -> None:

@@ -29,10 +29,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp import WSMsgType, web
-from warroom.frames import ROUTES
 
 from local.events import LambdaContext, WsConnection, http_event
 from local.issuer import LocalIssuer
+from warroom.frames import ROUTES
 
 logger = logging.getLogger("local.gateway")
 

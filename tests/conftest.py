@@ -15,11 +15,17 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import conninfo
+
 from warroom.db import PooledDatabase, set_database
 from warroom.db.migrate import upgrade
 from warroom.logic import rooms, users
 from warroom.models import Role, Room, RoomDraft
 from warroom.settings import DatabaseSettings
+
+# Powertools reads these when a handler module is imported, as Lambda sets them first.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "WarRoomTest")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "warroom")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 
 def _server_url() -> str:

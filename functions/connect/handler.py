@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.parser.models.apigw_websocket import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field, ValidationError
+
 from warroom.auth import Identity, token_verifier
 from warroom.errors import DomainError
 from warroom.frames import now_z

@@ -24,6 +24,7 @@ import psycopg
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from psycopg import sql
+
 from warroom.db.migrate import upgrade
 
 logger = Logger()

@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+
 from warroom.errors import (
     ConflictError,
     EditWindowExpired,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from warroom.errors import ForbiddenError, ValidationFailed
 from warroom.logic import messages
 from warroom.logic.search_text import HIGHLIGHT_END as E

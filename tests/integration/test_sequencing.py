@@ -8,6 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from warroom.errors import ValidationFailed
 from warroom.logic import messages
 from warroom.models import MessageDraft

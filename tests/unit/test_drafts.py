@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from warroom.errors import PayloadTooLarge, ValidationFailed
 from warroom.logic.messages import check_draft, parse_draft
 from warroom.models import MessageType, iso_z

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from warroom.errors import ValidationFailed
 from warroom.logic.search_text import HIGHLIGHT_END as E
 from warroom.logic.search_text import HIGHLIGHT_START as S

@@ -39,13 +39,18 @@ def _inline(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _number(value: Any, unit: str = "") -> str:
+    text = f"{value:g}" if isinstance(value, int | float) else str(value)
+    return f"{text} {unit}".strip()
+
+
 def _describe(message: Message) -> str:
     if message.deleted_at is not None:
         return "_(message deleted)_"
     if message.message_type is MessageType.INCIDENT_DATA and isinstance(message.content, dict):
         readings = message.content.get("readings", {})
         units = message.content.get("units", {})
-        shown = ", ".join(f"{k} {v}{units.get(k, '')}" for k, v in readings.items())
+        shown = ", ".join(f"{k} {_number(v, units.get(k, ''))}" for k, v in readings.items())
         machine = message.content.get("machine_id")
         return f"📈 readings{f' on {_inline(machine)}' if machine else ''}: {_inline(shown)}"
     if message.message_type in (MessageType.IMAGE_REF, MessageType.FILE_REF):
@@ -130,7 +135,9 @@ def _render(
             content: dict[str, Any] = m.content  # type: ignore[assignment]
             values = content.get("readings", {})
             units = content.get("units", {})
-            cells = [_cell(f"{values[f]}{units.get(f, '')}") if f in values else "" for f in fields]
+            cells = [
+                _cell(_number(values[f], units.get(f, ""))) if f in values else "" for f in fields
+            ]
             lines.append(
                 f"| {_time(m.created_at)} | {_cell(content.get('machine_id', ''))} | "
                 + " | ".join(cells)

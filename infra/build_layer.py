@@ -1,0 +1,162 @@
+"""Build the Lambda layers with pip, for Lambda's platform, without Docker.
+
+    .venv/bin/python -m infra.build_layer            # `make layer`
+
+- build/layer/python/    the runtime dependencies of pyproject.toml (boto3 left out: the
+                         Lambda runtime has it) plus a copy of layers/warroom.
+- build/migrate/python/  Alembic and SQLAlchemy (the migration function only), and
+  build/migrate/migrations/  a copy of migrations/ (/opt/migrations in the function).
+
+Wheels are chosen for Linux on arm64 (Graviton) and CPython 3.12:
+`--platform manylinux2014_aarch64 --only-binary=:all:`, plus each manylinux_2_N_aarch64 up
+to 2.34 for packages that only publish newer wheels (Lambda's Amazon Linux 2023 has glibc
+2.34).
+pip runs only when the pinned requirements change: a stamp file holds their hash. The
+copies of our own code are refreshed on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+
+from infra.constants import (
+    BUILD_DIR,
+    LAMBDA_PYTHON_VERSION,
+    LAYER_PIP_PLATFORMS,
+    MIGRATIONS_LAYER_SUBDIR,
+    REPO_ROOT,
+)
+
+# The AWS SDK and its dependencies ship with the Lambda Python runtime. A second copy in the
+# layer would come first on sys.path and pair the runtime's boto3 with another botocore, so
+# they are left out (and removed when another package, e.g. aws-xray-sdk, pulls them in).
+RUNTIME_PROVIDED = {
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "python-dateutil",
+    "six",
+    "urllib3",
+}
+# What the migration function needs on top of the shared layer.
+MIGRATION_TOOLS = ("alembic", "sqlalchemy")
+STAMP_FILE = ".requirements.sha256"
+COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+
+
+def requirement_name(spec: str) -> str:
+    """The normalized project name of a requirement such as `psycopg[binary]==3.3.9`."""
+    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec.strip())
+    if not match:
+        raise SystemExit(f"cannot read the requirement {spec!r}")
+    return re.sub(r"[-_.]+", "-", match.group(0)).lower()
+
+
+def project_requirements(pyproject: Path) -> tuple[list[str], list[str]]:
+    """(runtime requirements for the shared layer, migration tools), pinned as in pyproject."""
+    project = tomllib.loads(pyproject.read_text())["project"]
+    runtime = [
+        spec for spec in project["dependencies"] if requirement_name(spec) not in RUNTIME_PROVIDED
+    ]
+    optional: Iterable[str] = (
+        spec for group in project.get("optional-dependencies", {}).values() for spec in group
+    )
+    tools = sorted({spec for spec in optional if requirement_name(spec) in MIGRATION_TOOLS})
+    missing = set(MIGRATION_TOOLS) - {requirement_name(spec) for spec in tools}
+    if missing:
+        raise SystemExit(f"pyproject.toml pins no version of {sorted(missing)}")
+    return runtime, tools
+
+
+def pip_install(requirements: list[str], target: Path) -> None:
+    """Install `requirements` into `target` for Lambda (arm64, CPython 3.12), unless the
+    stamp says this exact set is already there."""
+    stamp = target.parent / STAMP_FILE
+    digest = hashlib.sha256(
+        "\n".join([*sorted(requirements), LAMBDA_PYTHON_VERSION, *LAYER_PIP_PLATFORMS]).encode()
+    ).hexdigest()
+    if target.is_dir() and stamp.is_file() and stamp.read_text().strip() == digest:
+        print(f"{target}: requirements unchanged, pip skipped")
+        return
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    platforms = [arg for platform in LAYER_PIP_PLATFORMS for arg in ("--platform", platform)]
+    command = [
+        sys.executable, "-m", "pip", "install",
+        "--quiet", "--disable-pip-version-check", "--no-compile",
+        "--target", str(target),
+        *platforms,
+        "--implementation", "cp",
+        "--python-version", LAMBDA_PYTHON_VERSION,
+        "--only-binary=:all:",
+        *requirements,
+    ]  # fmt: skip
+    print(f"{target}: pip install {' '.join(requirements)}")
+    subprocess.run(command, check=True)
+    # Console scripts are useless in a layer and name the build machine's interpreter.
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    for name in sorted(RUNTIME_PROVIDED):
+        remove_distribution(target, name)
+    stamp.write_text(digest + "\n")
+
+
+def remove_distribution(target: Path, name: str) -> None:
+    """Delete every file pip installed for distribution `name` (from its RECORD)."""
+    for dist_info in target.glob("*.dist-info"):
+        # `<name>-<version>.dist-info`, with any "-" of the name written as "_"
+        if requirement_name(dist_info.name.split("-", 1)[0]) != name:
+            continue
+        record = dist_info / "RECORD"
+        paths = [line.split(",", 1)[0] for line in record.read_text().splitlines() if line]
+        for relative in paths:
+            (target / relative).unlink(missing_ok=True)
+        shutil.rmtree(dist_info, ignore_errors=True)
+        folders = {folder for p in paths for folder in (target / p).parents}
+        for folder in sorted(folders, key=len_parts, reverse=True):  # deepest first
+            inside = folder.is_relative_to(target) and folder != target
+            if inside and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        print(f"{target}: removed {name} (the Lambda runtime provides it)")
+
+
+def len_parts(path: Path) -> int:
+    return len(path.parts)
+
+
+def copy_tree(source: Path, destination: Path) -> None:
+    if destination.exists():
+        shutil.rmtree(destination)
+    shutil.copytree(source, destination, ignore=COPY_IGNORE)
+
+
+def build(build_dir: Path = BUILD_DIR) -> None:
+    runtime, tools = project_requirements(REPO_ROOT / "pyproject.toml")
+
+    layer = build_dir / "layer" / "python"
+    pip_install(runtime, layer)
+    copy_tree(REPO_ROOT / "layers" / "warroom", layer / "warroom")
+
+    migrate = build_dir / "migrate"
+    pip_install(tools, migrate / "python")
+    copy_tree(REPO_ROOT / MIGRATIONS_LAYER_SUBDIR, migrate / MIGRATIONS_LAYER_SUBDIR)
+    print(f"layers ready in {build_dir}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
+    build(parser.parse_args().build_dir)
+
+
+if __name__ == "__main__":
+    main()

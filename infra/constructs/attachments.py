@@ -1,0 +1,84 @@
+"""Files attached to messages: a private bucket the browser reaches only through
+presigned URLs that the functions sign (PUT to upload, GET to download)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.constants import StageConfig
+from infra.constructs.nag import acknowledge, arn_finding
+
+
+class Attachments(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        web_origins: list[str],
+        access_logs: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        lifecycle = [
+            s3.LifecycleRule(
+                id="abort-incomplete-uploads",
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            ),
+            # Incident evidence is read a lot for a week and rarely after.
+            s3.LifecycleRule(
+                id="tier-after-30-days",
+                transitions=[
+                    s3.Transition(
+                        storage_class=s3.StorageClass.INTELLIGENT_TIERING,
+                        transition_after=Duration.days(30),
+                    )
+                ],
+            ),
+        ]
+        if config.attachments_expire_days is not None:
+            lifecycle.append(
+                s3.LifecycleRule(
+                    id="expire", expiration=Duration.days(config.attachments_expire_days)
+                )
+            )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="attachments/",
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+                    allowed_origins=web_origins,
+                    allowed_headers=["*"],
+                    exposed_headers=["ETag"],
+                    max_age=3000,
+                )
+            ],
+            lifecycle_rules=lifecycle,
+            removal_policy=RemovalPolicy.RETAIN if config.is_production else RemovalPolicy.DESTROY,
+            auto_delete_objects=not config.is_production,
+        )
+
+    def grant_presign(self, grantee: lambda_.IFunction) -> None:
+        """What a presigned PUT or GET needs from its signer, and nothing more."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:PutObject", "s3:GetObject"],
+            resource_arns=[self.bucket.arn_for_objects("*")],
+        )
+        acknowledge(
+            grantee,
+            arn_finding(self.bucket, "/*"),
+            "Object keys are made per upload at run time; the grant is PutObject/GetObject on"
+            " this one bucket's objects.",
+        )

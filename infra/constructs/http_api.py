@@ -1,0 +1,127 @@
+"""The HTTP API for `/api/*` (history, search, rooms, presigned uploads).
+
+API Gateway checks the Cognito ID token (JWT authorizer: issuer and audience) before the
+function runs; the function verifies it again itself, so a misconfigured route can never
+open data. `GET /api/health` and `GET /api/openapi.json` are public. CORS admits the web
+client's origin only, and API Gateway answers the preflight requests itself.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constants import (
+    HTTP_API_PROXY_ROUTE,
+    HTTP_API_PUBLIC_ROUTES,
+    SERVICE_NAME,
+    StageConfig,
+)
+from infra.constructs.api_access_logs import AccessLogSettings
+from infra.constructs.common import log_retention
+from infra.constructs.nag import acknowledge
+
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "method": "$context.httpMethod",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "latencyMs": "$context.responseLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "authorizerError": "$context.authorizer.error",
+    }
+)
+
+
+class HttpApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        handler: lambda_.IFunction,
+        jwt_issuer: str,
+        jwt_audience: str,
+        web_origins: list[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.api = apigwv2.HttpApi(
+            self,
+            "Api",
+            api_name=f"{SERVICE_NAME}-{config.name}-http",
+            description="War room REST endpoints under /api",
+            create_default_stage=False,
+            cors_preflight=apigwv2.CorsPreflightOptions(
+                allow_origins=web_origins,
+                allow_methods=[
+                    apigwv2.CorsHttpMethod.GET,
+                    apigwv2.CorsHttpMethod.POST,
+                    apigwv2.CorsHttpMethod.PUT,
+                    apigwv2.CorsHttpMethod.PATCH,
+                    apigwv2.CorsHttpMethod.DELETE,
+                ],
+                allow_headers=["authorization", "content-type"],
+                max_age=Duration.hours(1),
+            ),
+        )
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention(config),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.stage = apigwv2.HttpStage(
+            self,
+            "Stage",
+            http_api=self.api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=config.http_rate_limit, burst_limit=config.http_burst_limit
+            ),
+            access_log_settings=AccessLogSettings(access_logs, ACCESS_LOG_FORMAT),
+        )
+        self.url = self.stage.url  # https://{api}.execute-api.{region}.amazonaws.com/
+
+        integration = integrations.HttpLambdaIntegration(
+            "History",
+            handler,
+            payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
+        )
+        self.api.add_routes(
+            path=HTTP_API_PROXY_ROUTE,
+            methods=[apigwv2.HttpMethod.ANY],
+            integration=integration,
+            authorizer=authorizers.HttpJwtAuthorizer(
+                "CognitoJwt",
+                jwt_issuer,
+                jwt_audience=[jwt_audience],
+                identity_source=["$request.header.Authorization"],
+            ),
+        )
+        for path in HTTP_API_PUBLIC_ROUTES:
+            public_routes = self.api.add_routes(
+                path=path,
+                methods=[apigwv2.HttpMethod.GET],
+                integration=integration,
+                authorizer=apigwv2.HttpNoneAuthorizer(),
+            )
+            for route in public_routes:
+                acknowledge(
+                    route,
+                    "AwsSolutions-APIG4",
+                    "The health check and the API description are public by design; every"
+                    " other route has the Cognito JWT authorizer.",
+                )

@@ -1,0 +1,306 @@
+"""Alarms that say the war room is failing its users, and one dashboard.
+
+- Every function: errors and throttles.
+- Fan-out: `FanoutFailed` (namespace WarRoom, dimension `service`), which the code counts
+  when a post to a live connection fails for a reason other than 410 Gone.
+- RDS Proxy: borrow latency close to the borrow timeout (clients are about to get
+  "no connection free within DB_POOL_TIMEOUT"), and the pool nearly all borrowed.
+- Aurora: capacity pinned near the stage's maximum ACUs.
+
+Alarms go to an SNS topic (`-c alarm_email=…` subscribes an address).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.constants import (
+    FANOUT_FAILED_METRIC,
+    FANOUT_FUNCTIONS,
+    METRICS_NAMESPACE,
+    METRICS_SERVICE_DIMENSION,
+    SERVICE_NAME,
+    FunctionSpec,
+    StageConfig,
+)
+from infra.constructs.database import Database
+from infra.constructs.http_api import HttpApi
+from infra.constructs.websocket_api import WebSocketApi
+
+FIVE_MINUTES = Duration.minutes(5)
+ONE_MINUTE = Duration.minutes(1)
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        functions: list[tuple[FunctionSpec, lambda_.Function]],
+        database: Database,
+        websocket: WebSocketApi,
+        http: HttpApi,
+        alarm_email: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.topic = self._alarm_topic(alarm_email)
+        self._action = cw_actions.SnsAction(self.topic)
+        self.alarms: list[cw.Alarm] = []
+
+        for spec, fn in functions:
+            self._alarm(
+                f"{spec.id}Errors",
+                fn.metric_errors(period=FIVE_MINUTES, statistic=cw.Stats.SUM),
+                threshold=config.function_error_threshold,
+                description=f"{spec.service}: invocations failed",
+            )
+            self._alarm(
+                f"{spec.id}Throttles",
+                fn.metric_throttles(period=FIVE_MINUTES, statistic=cw.Stats.SUM),
+                threshold=1,
+                description=f"{spec.service}: invocations throttled (concurrency limit)",
+            )
+
+        fanout_failed = self._fanout_failed()
+        self._alarm(
+            "FanoutFailed",
+            fanout_failed,
+            threshold=5,
+            description="Messages could not be delivered to live connections",
+        )
+
+        proxy_name = database.proxy.db_proxy_name
+        borrow_latency = cw.Metric(
+            namespace="AWS/RDS",
+            metric_name="DatabaseConnectionsBorrowLatency",  # microseconds
+            dimensions_map={"ProxyName": proxy_name},
+            statistic=cw.Stats.MAXIMUM,
+            period=ONE_MINUTE,
+        )
+        self._alarm(
+            "ProxyBorrowTimeouts",
+            borrow_latency,
+            threshold=0.8 * config.db_pool_timeout_s * 1_000_000,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            description="RDS Proxy waits close to its borrow timeout "
+            f"({config.db_pool_timeout_s} s = DB_POOL_TIMEOUT): clients are timing out",
+        )
+        borrowed = cw.Metric(
+            namespace="AWS/RDS",
+            metric_name="DatabaseConnectionsCurrentlyBorrowed",
+            dimensions_map={"ProxyName": proxy_name},
+            statistic=cw.Stats.MAXIMUM,
+            period=ONE_MINUTE,
+        )
+        pool_limit = config.db_pool_size + config.db_max_overflow
+        self._alarm(
+            "ProxyPoolSaturated",
+            borrowed,
+            threshold=0.9 * pool_limit,
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+            description=f"Over 90% of the proxy's pool ({pool_limit} = DB_POOL_SIZE + "
+            "DB_MAX_OVERFLOW) is borrowed",
+        )
+        acu_utilization = database.cluster.metric_acu_utilization(
+            period=FIVE_MINUTES, statistic=cw.Stats.AVERAGE
+        )
+        self._alarm(
+            "DatabaseCapacity",
+            acu_utilization,
+            threshold=90,
+            evaluation_periods=3,
+            description=f"Aurora runs near its maximum of {config.db_max_acu} ACUs",
+        )
+
+        self.dashboard = self._dashboard(
+            functions, fanout_failed, borrow_latency, borrowed, database, websocket, http
+        )
+
+    def _alarm_topic(self, alarm_email: str | None) -> sns.Topic:
+        # CloudWatch can publish to an encrypted topic only with a key it may use.
+        key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            description="Encrypts the war room's alarm notifications",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=Duration.days(7),
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+            )
+        )
+        topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            display_name=f"{SERVICE_NAME} {self._config.name} alarms",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        if alarm_email:
+            topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        return topic
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cw.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        evaluation_periods: int = 1,
+        datapoints_to_alarm: int | None = None,
+    ) -> cw.Alarm:
+        alarm = cw.Alarm(
+            self,
+            construct_id,
+            alarm_name=f"{SERVICE_NAME}-{self._config.name}-{construct_id}",
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms.append(alarm)
+        return alarm
+
+    def _fanout_failed(self) -> cw.MathExpression:
+        """FanoutFailed summed over every function that posts to rooms."""
+        metrics = {
+            f"f{index}": cw.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=FANOUT_FAILED_METRIC,
+                dimensions_map={METRICS_SERVICE_DIMENSION: spec.service},
+                statistic=cw.Stats.SUM,
+                period=FIVE_MINUTES,
+            )
+            for index, spec in enumerate(FANOUT_FUNCTIONS)
+        }
+        return cw.MathExpression(
+            expression=" + ".join(f"FILL({name}, 0)" for name in metrics),
+            using_metrics=metrics,
+            label=FANOUT_FAILED_METRIC,
+            period=FIVE_MINUTES,
+        )
+
+    def _dashboard(
+        self,
+        functions: list[tuple[FunctionSpec, lambda_.Function]],
+        fanout_failed: cw.IMetric,
+        borrow_latency: cw.IMetric,
+        borrowed: cw.IMetric,
+        database: Database,
+        websocket: WebSocketApi,
+        http: HttpApi,
+    ) -> cw.Dashboard:
+        def per_function(
+            title: str, metric: Callable[[lambda_.Function, str], cw.IMetric]
+        ) -> cw.GraphWidget:
+            return cw.GraphWidget(
+                title=title, width=8, left=[metric(fn, spec.service) for spec, fn in functions]
+            )
+
+        ws_dimensions = {"ApiId": websocket.api.api_id, "Stage": websocket.stage.stage_name}
+
+        def ws_metric(name: str) -> cw.Metric:
+            return cw.Metric(
+                namespace="AWS/ApiGateway",
+                metric_name=name,
+                dimensions_map=ws_dimensions,
+                statistic=cw.Stats.SUM,
+                period=FIVE_MINUTES,
+            )
+
+        dashboard = cw.Dashboard(
+            self, "Dashboard", dashboard_name=f"{SERVICE_NAME}-{self._config.name}"
+        )
+        dashboard.add_widgets(
+            cw.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24, height=4)
+        )
+        dashboard.add_widgets(
+            per_function(
+                "Invocations",
+                lambda fn, label: fn.metric_invocations(period=FIVE_MINUTES, label=label),
+            ),
+            per_function(
+                "Errors", lambda fn, label: fn.metric_errors(period=FIVE_MINUTES, label=label)
+            ),
+            per_function(
+                "Throttles",
+                lambda fn, label: fn.metric_throttles(period=FIVE_MINUTES, label=label),
+            ),
+        )
+        dashboard.add_widgets(
+            per_function(
+                "Duration p99",
+                lambda fn, label: fn.metric_duration(
+                    period=FIVE_MINUTES, statistic=cw.Stats.p(99), label=label
+                ),
+            ),
+            cw.GraphWidget(
+                title="WebSocket",
+                width=8,
+                left=[
+                    ws_metric("ConnectCount"),
+                    ws_metric("MessageCount"),
+                    ws_metric("IntegrationError"),
+                    ws_metric("ExecutionError"),
+                ],
+                right=[fanout_failed],
+            ),
+            cw.GraphWidget(
+                title="HTTP API",
+                width=8,
+                left=[
+                    http.api.metric_count(period=FIVE_MINUTES),
+                    http.api.metric_server_error(period=FIVE_MINUTES),
+                    http.api.metric_client_error(period=FIVE_MINUTES),
+                ],
+                right=[http.api.metric_latency(period=FIVE_MINUTES, statistic=cw.Stats.p(99))],
+            ),
+        )
+        dashboard.add_widgets(
+            cw.GraphWidget(
+                title="RDS Proxy: borrow latency (µs) and borrowed connections",
+                width=12,
+                left=[borrow_latency],
+                right=[borrowed],
+            ),
+            cw.GraphWidget(
+                title="Aurora: capacity (ACU) and utilisation (%)",
+                width=12,
+                left=[
+                    database.cluster.metric_serverless_database_capacity(
+                        period=FIVE_MINUTES, statistic=cw.Stats.AVERAGE
+                    )
+                ],
+                right=[
+                    database.cluster.metric_acu_utilization(
+                        period=FIVE_MINUTES, statistic=cw.Stats.AVERAGE
+                    )
+                ],
+            ),
+        )
+        return dashboard

@@ -1,0 +1,207 @@
+"""The war room's one stack: it composes one construct per capability and wires the
+functions to what they use, each with the least it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Aws, CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra.constants import (
+    FN_AUTHORIZER,
+    FN_CONNECT,
+    FN_HISTORY,
+    FN_MESSAGE,
+    FN_USER_SYNC,
+    JWT_TOKEN_USE,
+    LOCAL_WEB_ORIGIN,
+    OAUTH_SCOPES,
+    SERVICE_NAME,
+    TAG_SERVICE,
+    TAG_STAGE,
+    WEB_CALLBACK_PATH,
+    StageConfig,
+)
+from infra.constructs.access_logs import AccessLogs
+from infra.constructs.attachments import Attachments
+from infra.constructs.connections import ConnectionTable
+from infra.constructs.database import Database
+from infra.constructs.functions import FunctionFactory
+from infra.constructs.http_api import HttpApi
+from infra.constructs.identity import Identity
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.network import Network
+from infra.constructs.schema_migrations import SchemaMigrations
+from infra.constructs.web_hosting import WebHosting
+from infra.constructs.websocket_api import WebSocketApi
+
+UNTAGGABLE_RESOURCE_TYPES = ["AWS::RDS::DBProxyTargetGroup"]
+
+
+@dataclass(frozen=True)
+class StackInputs:
+    """What the stack takes from outside the code: build outputs and deploy options."""
+
+    layer_dir: Path
+    migrate_layer_dir: Path
+    web_dir: Path
+    deploy_id: str | None = None
+    alarm_email: str | None = None
+    auth_domain_prefix: str | None = None
+
+
+class WarRoomStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        inputs: StackInputs,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"Incident war-room chat ({config.name})",
+            **kwargs,
+        )
+        for key, value in ((TAG_SERVICE, SERVICE_NAME), (TAG_STAGE, config.name)):
+            # CloudFormation's DBProxyTargetGroup takes no Tags (CDK would add them).
+            Tags.of(self).add(key, value, exclude_resource_types=UNTAGGABLE_RESOURCE_TYPES)
+
+        network = Network(self, "Network", config=config)
+        database = Database(self, "Database", config=config, network=network)
+        connections = ConnectionTable(self, "Connections")
+        access_logs = AccessLogs(self, "AccessLogs", config=config)
+        web = WebHosting(
+            self,
+            "Web",
+            web_dir=inputs.web_dir,
+            access_logs=access_logs.bucket,
+            is_production=config.is_production,
+        )
+        # The dev stage also admits Vite's dev server, so the client can run locally
+        # against the deployed back end.
+        web_origins = [web.url] if config.is_production else [web.url, LOCAL_WEB_ORIGIN]
+        attachments = Attachments(
+            self,
+            "Attachments",
+            config=config,
+            web_origins=web_origins,
+            access_logs=access_logs.bucket,
+        )
+        websocket = WebSocketApi(self, "WebSocket", config=config)
+        functions = FunctionFactory(
+            self, "Functions", config=config, network=network, layer_dir=inputs.layer_dir
+        )
+        sg = network.functions_security_group
+
+        base_env = {
+            **database.app_environment(),
+            "CONNECTIONS_TABLE": connections.table.table_name,
+            "ATTACHMENTS_BUCKET": attachments.bucket.bucket_name,
+            "WS_MANAGEMENT_ENDPOINT": websocket.management_endpoint,
+            "WEB_ORIGIN": web.url,
+        }
+        # The user pool invokes this one, so it cannot name the pool (a cycle): it gets
+        # everything but the JWT settings, which it has no use for.
+        user_sync = functions.create(FN_USER_SYNC, environment=base_env)
+        identity = Identity(
+            self,
+            "Identity",
+            config=config,
+            callback_urls=[origin + WEB_CALLBACK_PATH for origin in web_origins],
+            user_sync=user_sync,
+            domain_prefix=inputs.auth_domain_prefix,
+        )
+        app_env = {
+            **base_env,
+            "JWT_ISSUER": identity.issuer,
+            "JWT_AUDIENCE": identity.client.user_pool_client_id,
+            "JWT_TOKEN_USE": JWT_TOKEN_USE,
+        }
+        connect = functions.create(FN_CONNECT, environment=app_env)
+        authorizer = functions.create(FN_AUTHORIZER, environment=app_env)
+        message = functions.create(FN_MESSAGE, environment=app_env)
+        history = functions.create(FN_HISTORY, environment=app_env)
+
+        # Grants. The authorizer only verifies a JWT (keys fetched over HTTPS): it gets
+        # no data access at all.
+        for fn in (user_sync, connect, message, history):
+            database.allow_app_client(fn, sg)
+        # history too: removing a member closes their connections, and a post that
+        # meets a gone connection deletes its row.
+        for fn in (connect, message, history):
+            connections.grant_read_write(fn)
+        for fn in (connect, message, history):
+            websocket.grant_fanout(fn)
+        attachments.grant_presign(history)  # only the HTTP API signs attachment URLs
+
+        websocket.add_routes(connect=connect, authorizer=authorizer, message=message)
+        http = HttpApi(
+            self,
+            "Http",
+            config=config,
+            handler=history,
+            jwt_issuer=identity.issuer,
+            jwt_audience=identity.client.user_pool_client_id,
+            web_origins=web_origins,
+        )
+        SchemaMigrations(
+            self,
+            "Migrations",
+            config=config,
+            network=network,
+            database=database,
+            functions=functions,
+            migrate_layer_dir=inputs.migrate_layer_dir,
+            deploy_id=inputs.deploy_id,
+        )
+        # The web client's contract (web/src/config.ts): cognito mode, API base without
+        # /api, the wss:// URL, and the hosted UI for the code + PKCE flow.
+        web.publish(
+            {
+                "mode": "cognito",
+                "stage": config.name,
+                "region": Aws.REGION,
+                "apiBase": http.api.api_endpoint,
+                "wsUrl": websocket.url,
+                "cognito": {
+                    "domain": identity.hosted_ui_url,
+                    "clientId": identity.client.user_pool_client_id,
+                    "userPoolId": identity.user_pool.user_pool_id,
+                    "redirectUri": web.url + WEB_CALLBACK_PATH,
+                    "scopes": list(OAUTH_SCOPES),
+                },
+            }
+        )
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            functions=functions.functions,
+            database=database,
+            websocket=websocket,
+            http=http,
+            alarm_email=inputs.alarm_email,
+        )
+
+        for name, value in {
+            "WebUrl": web.url,
+            "WebSocketUrl": websocket.url,
+            "HttpApiUrl": http.api.api_endpoint,
+            "UserPoolId": identity.user_pool.user_pool_id,
+            "UserPoolClientId": identity.client.user_pool_client_id,
+            "HostedUiUrl": identity.hosted_ui_url,
+            "AlarmTopicArn": monitoring.topic.topic_arn,
+            "DatabaseClusterArn": database.cluster.cluster_arn,
+            "DatabaseSecretArn": database.cluster.secret.secret_arn
+            if database.cluster.secret
+            else "",
+            "DashboardName": monitoring.dashboard.dashboard_name,
+        }.items():
+            CfnOutput(self, name, value=value)

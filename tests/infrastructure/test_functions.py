@@ -1,0 +1,206 @@
+"""The Lambda functions: shape, placement, settings and least-privilege grants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.constants import (
+    DB_APP_USER,
+    FN_AUTHORIZER,
+    FN_CONNECT,
+    FN_HISTORY,
+    FN_MESSAGE,
+    FN_MIGRATE,
+    FN_USER_SYNC,
+    METRICS_NAMESPACE,
+    FunctionSpec,
+)
+from tests.infrastructure.conftest import Synthesized
+
+pytestmark = pytest.mark.infrastructure
+
+ALL_FUNCTIONS = (FN_CONNECT, FN_AUTHORIZER, FN_MESSAGE, FN_HISTORY, FN_USER_SYNC, FN_MIGRATE)
+APP_SETTINGS = (
+    "CONNECTIONS_TABLE",
+    "ATTACHMENTS_BUCKET",
+    "WS_MANAGEMENT_ENDPOINT",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "WEB_ORIGIN",
+    "DB_HOST",
+)
+
+
+def _properties(synth: Synthesized, spec: FunctionSpec) -> dict[str, Any]:
+    properties: dict[str, Any] = synth.resources[synth.function_id(spec.service)]["Properties"]
+    return properties
+
+
+def _private_subnets(synth: Synthesized) -> list[dict[str, str]]:
+    return [
+        {"Ref": logical_id}
+        for logical_id, subnet in synth.of_type("AWS::EC2::Subnet").items()
+        if {"Key": "aws-cdk:subnet-type", "Value": "Private"} in subnet["Properties"]["Tags"]
+    ]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+@pytest.mark.parametrize("spec", ALL_FUNCTIONS, ids=lambda spec: spec.service)
+def test_function_runs_python_on_arm64_in_private_subnets_with_the_layer(
+    dev: Synthesized, spec: FunctionSpec
+) -> None:
+    # Given one function of the war room
+    properties = _properties(dev, spec)
+    # Then it runs Python 3.12 on Graviton with the handler of its folder
+    assert properties["Runtime"] == "python3.12"
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["Handler"] == spec.handler
+    # And it lives in the private subnets, never in the public ones
+    private = _private_subnets(dev)
+    assert len(private) == 2
+    assert sorted(properties["VpcConfig"]["SubnetIds"], key=str) == sorted(private, key=str)
+    # And it carries the shared layer (the warroom package and its dependencies)
+    shared_layer = {"Ref": dev.logical_id_of_layer("The warroom package")}
+    assert shared_layer in properties["Layers"]
+    # And tracing and Powertools metrics are on
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+    variables = properties["Environment"]["Variables"]
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == METRICS_NAMESPACE
+    assert variables["POWERTOOLS_SERVICE_NAME"] == spec.service
+
+
+@pytest.mark.parametrize(
+    "spec", (FN_CONNECT, FN_AUTHORIZER, FN_MESSAGE, FN_HISTORY), ids=lambda spec: spec.service
+)
+def test_api_functions_get_every_setting_the_code_validates(
+    dev: Synthesized, spec: FunctionSpec
+) -> None:
+    # Given a function behind one of the APIs
+    variables = _properties(dev, spec)["Environment"]["Variables"]
+    # Then it has every setting RuntimeSettings requires at cold start
+    assert set(APP_SETTINGS) <= set(variables)
+    # And it reaches the database through the proxy with IAM tokens, no password
+    assert variables["DB_IAM_AUTH"] == "true"
+    assert variables["DB_CONNECTION_MODE"] == "single"
+    assert variables["DB_USER"] == DB_APP_USER
+    assert variables["DB_HOST"] == {"Fn::GetAtt": [dev.logical_id("AWS::RDS::DBProxy"), "Endpoint"]}
+    assert variables["JWT_TOKEN_USE"] == "id"
+    assert variables["WS_MANAGEMENT_ENDPOINT"]["Fn::Join"][1][0] == "https://"
+
+
+def test_no_function_holds_a_password_or_a_dev_switch(dev: Synthesized) -> None:
+    # Given every function of the stack, ours and CDK's
+    for fn in dev.of_type("AWS::Lambda::Function").values():
+        variables = fn["Properties"].get("Environment", {}).get("Variables", {})
+        # Then no setting carries a password, a database URL or the local dev login
+        assert not {"DATABASE_URL", "DB_PASSWORD", "DEV_LOGIN_ENABLED"} & set(variables)
+        assert not [name for name in variables if "PASSWORD" in name or name == "SECRET"]
+
+
+def test_migration_function_reads_the_master_secret_at_run_time(dev: Synthesized) -> None:
+    # Given the migration function
+    properties = _properties(dev, FN_MIGRATE)
+    variables = properties["Environment"]["Variables"]
+    # Then it names the secret (not its value), its bundled migrations and the IAM user
+    secret = variables["DB_SECRET_ARN"]["Ref"]  # the secret, attached to the cluster
+    assert dev.resources[secret]["Type"] == "AWS::SecretsManager::SecretTargetAttachment"
+    assert variables["WARROOM_MIGRATIONS_DIR"] == "/opt/migrations"
+    assert variables["DB_APP_USER"] == DB_APP_USER
+    assert variables["DB_IAM_AUTH"] == "false"
+    # And it has the Alembic layer besides the shared one
+    tools_layer = {"Ref": dev.logical_id_of_layer("Alembic")}
+    assert tools_layer in properties["Layers"]
+    # And only it may read the secret
+    readers = [
+        logical_id
+        for logical_id, policy in dev.of_type("AWS::IAM::Policy").items()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "secretsmanager:GetSecretValue" in _actions(statement)
+        and statement["Resource"] == {"Ref": secret}
+    ]
+    assert len(readers) == 1
+    assert readers[0].startswith("FunctionsMigrateFn")
+
+
+def test_migrations_run_as_a_custom_resource_on_every_deploy(dev: Synthesized) -> None:
+    # Given the schema custom resource
+    (schema,) = dev.of_type("Custom::WarRoomSchema").values()
+    properties = schema["Properties"]
+    # Then it carries the deploy id (a new one each `make deploy`) and the migrations hash
+    assert properties["DeployId"] == "test-deploy"
+    assert len(properties["MigrationsHash"]) == 64
+    # And it waits for the database
+    assert any(dep.startswith("DatabaseCluster") for dep in schema["DependsOn"])
+
+
+def test_no_iam_statement_grants_wildcard_actions(dev: Synthesized) -> None:
+    # Given every IAM policy of the stack (attached, inline and managed)
+    documents = [
+        p["Properties"]["PolicyDocument"] for p in dev.of_type("AWS::IAM::Policy").values()
+    ]
+    documents += [
+        p["Properties"]["PolicyDocument"] for p in dev.of_type("AWS::IAM::ManagedPolicy").values()
+    ]
+    for role in dev.of_type("AWS::IAM::Role").values():
+        documents += [p["PolicyDocument"] for p in role["Properties"].get("Policies", [])]
+    assert documents
+    # Then no statement allows "*" or "service:*"
+    for document in documents:
+        for statement in document["Statement"]:
+            for action in _actions(statement):
+                assert action != "*" and not action.endswith(":*"), statement
+
+
+def _granted(synth: Synthesized, spec: FunctionSpec) -> set[str]:
+    return {
+        action
+        for statement in synth.function_statements(spec.service)
+        for action in _actions(statement)
+        if not action.startswith(("xray:", "ec2:", "logs:"))
+    }
+
+
+def test_each_function_gets_only_what_it_uses(dev: Synthesized) -> None:
+    # Given the grants of each function's role
+    granted = {spec.service: _granted(dev, spec) for spec in ALL_FUNCTIONS}
+    # Then the authorizer only verifies tokens: no data access at all
+    assert granted[FN_AUTHORIZER.service] == set()
+    # And the Cognito trigger only logs in to the database
+    assert granted[FN_USER_SYNC.service] == {"rds-db:connect"}
+    # And the WebSocket and HTTP functions fan out, use the database and the table
+    for spec in (FN_CONNECT, FN_MESSAGE, FN_HISTORY):
+        actions = granted[spec.service]
+        assert {"execute-api:ManageConnections", "rds-db:connect", "dynamodb:Query"} <= actions
+    # And only the history function (the HTTP API) signs attachment URLs
+    assert {"s3:PutObject", "s3:GetObject"} <= granted[FN_HISTORY.service]
+    for spec in (FN_CONNECT, FN_MESSAGE):
+        assert not {a for a in granted[spec.service] if a.startswith("s3:")}
+    # And every fan-out function may delete rows of gone connections
+    for spec in (FN_CONNECT, FN_MESSAGE, FN_HISTORY):
+        assert "dynamodb:DeleteItem" in granted[spec.service]
+    # And only the migration function reads the master secret
+    assert "secretsmanager:GetSecretValue" in granted[FN_MIGRATE.service]
+    assert not any(
+        "secretsmanager:GetSecretValue" in granted[s.service] for s in ALL_FUNCTIONS[:-1]
+    )
+
+
+def test_database_logins_are_for_the_application_user_through_the_proxy(
+    dev: Synthesized,
+) -> None:
+    # Given the rds-db:connect grants of the application functions
+    proxy = dev.logical_id("AWS::RDS::DBProxy")
+    for spec in (FN_CONNECT, FN_MESSAGE, FN_HISTORY, FN_USER_SYNC):
+        (statement,) = [
+            s for s in dev.function_statements(spec.service) if s["Action"] == "rds-db:connect"
+        ]
+        resource = statement["Resource"]["Fn::Join"][1]
+        # Then each names the proxy's resource id and the user warroom_app
+        assert resource[-1] == f"/{DB_APP_USER}"
+        assert proxy in str(resource[-2])

@@ -1,0 +1,333 @@
+"""The Lambda handlers invoked with API Gateway events: moto for DynamoDB and S3, the real
+PostgreSQL, and a recording Management API (moto's own joins posts and never says 410)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.connect import authorizer
+from functions.connect import handler as connect
+from functions.history import handler as history
+from functions.message import handler as message
+from local.aws import create_bucket, create_connection_table
+from local.events import LambdaContext, WsConnection, http_event
+from local.issuer import LocalIssuer
+from warroom.auth import reset_token_verifier
+from warroom.connections import ConnectionStore
+from warroom.fanout import Broadcaster
+from warroom.models import Role
+from warroom.realtime import Realtime, set_realtime
+from warroom.settings import runtime_settings
+
+pytestmark = pytest.mark.integration
+
+
+class RecordingManagementApi:
+    """Keeps every post per connection; answers 410 for connections marked gone."""
+
+    def __init__(self) -> None:
+        real = boto3.client(
+            "apigatewaymanagementapi", endpoint_url="https://ws.test/local", region_name="us-east-1"
+        )
+        self.exceptions = real.exceptions
+        self.posts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.gone: set[str] = set()
+        self.closed: list[str] = []
+        self._lock = threading.Lock()
+
+    def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:
+        if ConnectionId in self.gone:
+            raise self.exceptions.GoneException(
+                {
+                    "Error": {"Code": "GoneException", "Message": "gone"},
+                    "ResponseMetadata": {"HTTPStatusCode": 410},
+                },
+                "PostToConnection",
+            )
+        with self._lock:
+            self.posts[ConnectionId].append(json.loads(Data))
+        return {}
+
+    def delete_connection(self, ConnectionId: str) -> dict[str, Any]:
+        self.closed.append(ConnectionId)
+        return {}
+
+    def frames(self, connection_id: str, kind: str) -> list[dict[str, Any]]:
+        return [f for f in self.posts[connection_id] if f.get("type") == kind]
+
+
+@pytest.fixture(scope="module")
+def issuer(tmp_path_factory):
+    key = tmp_path_factory.mktemp("issuer") / "key.pem"
+    holder: dict[str, Any] = {}
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps(holder["issuer"].jwks()).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    base = f"http://127.0.0.1:{server.server_address[1]}/issuer"
+    holder["issuer"] = LocalIssuer(base, "test-client", key)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield holder["issuer"]
+    server.shutdown()
+
+
+@pytest.fixture
+def aws(db, issuer, monkeypatch):
+    env = {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "CONNECTIONS_TABLE": "connections",
+        "ATTACHMENTS_BUCKET": "attachments",
+        "WS_MANAGEMENT_ENDPOINT": "https://ws.test/local",
+        "JWT_ISSUER": issuer.issuer,
+        "JWT_AUDIENCE": issuer.audience,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "WarRoomTest",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    runtime_settings.cache_clear()
+    reset_token_verifier()
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        create_connection_table(dynamodb, "connections")
+        create_bucket(boto3.client("s3"), "attachments")
+        api = RecordingManagementApi()
+        store = ConnectionStore("connections", client=dynamodb)
+        set_realtime(Realtime(store, Broadcaster("https://ws.test/local", store, client=api)))
+        yield api, store
+        set_realtime(None)
+    runtime_settings.cache_clear()
+    reset_token_verifier()
+
+
+def ws(room_id: str | None, token: str) -> WsConnection:
+    query = {"token": token} | ({"room_id": room_id} if room_id else {})
+    return WsConnection(
+        connection_id=uuid.uuid4().hex[:12],
+        domain_name="ws.test",
+        source_ip="10.0.0.1",
+        user_agent="pytest",
+        headers={"Host": "ws.test"},
+        query=query,
+    )
+
+
+def ctx(name: str) -> LambdaContext:
+    return LambdaContext(function_name=name)
+
+
+def open_connection(conn: WsConnection) -> dict[str, Any]:
+    return connect.lambda_handler(conn.connect_event(), ctx("connect"))
+
+
+def frame(conn: WsConnection, body: Any, route: str | None = None) -> None:
+    text = body if isinstance(body, str) else json.dumps(body)
+    route = route or (body.get("type") if isinstance(body, dict) else "$default")
+    assert message.lambda_handler(conn.message_event(route, text), ctx("message")) == {
+        "statusCode": 200
+    }
+
+
+@pytest.fixture
+def room(make_user, make_room, issuer):
+    owner, editor, viewer = make_user("owner"), make_user("editor"), make_user("viewer")
+    created = make_room(owner, {editor: Role.EDITOR, viewer: Role.VIEWER})
+    tokens = {
+        who: issuer.mint(uid, who.title())
+        for who, uid in (("owner", owner), ("editor", editor), ("viewer", viewer))
+    }
+    return {
+        "room_id": str(created.room_id),
+        "ids": {"owner": owner, "editor": editor, "viewer": viewer},
+        "tokens": tokens,
+    }
+
+
+def test_authorizer_allows_a_valid_token_and_refuses_others(aws, room, issuer):
+    # Given a valid token and a forged one
+    conn = ws(room["room_id"], room["tokens"]["owner"])
+    # When the authorizer sees them
+    policy = authorizer.lambda_handler(conn.authorizer_event(), ctx("authorizer"))
+    # Then the valid one is allowed with the identity as context
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert policy["context"]["user_id"] == room["ids"]["owner"]
+    for bad in (
+        "",
+        "x.y.z",
+        issuer.mint("a@b.example", "A", lifetime=-120),
+        room["tokens"]["owner"][:-3] + "abc",
+    ):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            authorizer.lambda_handler(
+                ws(room["room_id"], bad).authorizer_event(), ctx("authorizer")
+            )
+
+
+def test_connect_stores_members_and_refuses_others(aws, room, issuer):
+    _api, store = aws
+    member = ws(room["room_id"], room["tokens"]["viewer"])
+    assert open_connection(member)["statusCode"] == 200
+    assert store.get(member.connection_id).room_id == room["room_id"]
+    stranger = ws(room["room_id"], issuer.mint(f"x-{uuid.uuid4().hex[:6]}@factory.example", "X"))
+    assert open_connection(stranger)["statusCode"] == 403
+    assert open_connection(ws(room["room_id"], "not-a-token"))["statusCode"] == 401
+    assert open_connection(ws(str(uuid.uuid4()), room["tokens"]["owner"]))["statusCode"] == 404
+    assert store.get(stranger.connection_id) is None
+    user_connection = ws(None, room["tokens"]["editor"])
+    assert open_connection(user_connection)["statusCode"] == 200
+    assert store.get(user_connection.connection_id).is_user_connection
+
+
+def test_connect_trusts_the_authorizer_context_when_present(aws, room):
+    _api, store = aws
+    conn = ws(room["room_id"], "ignored")
+    conn.authorizer = {
+        "user_id": room["ids"]["editor"],
+        "display_name": "Editor",
+        "principalId": room["ids"]["editor"],
+    }
+    assert open_connection(conn)["statusCode"] == 200
+    assert store.get(conn.connection_id).user_id == room["ids"]["editor"]
+
+
+def test_message_is_acked_first_broadcast_and_notified(aws, room):
+    api, _store = aws
+    sender, listener = (
+        ws(room["room_id"], room["tokens"]["owner"]),
+        ws(room["room_id"], room["tokens"]["viewer"]),
+    )
+    badge = ws(None, room["tokens"]["editor"])
+    for conn in (sender, listener, badge):
+        open_connection(conn)
+    client_msg_id = str(uuid.uuid4())
+    frame(
+        sender,
+        {
+            "type": "message",
+            "client_msg_id": client_msg_id,
+            "content": "hi @Editor",
+            "mentions": [room["ids"]["editor"]],
+        },
+    )
+    mine = [f for f in api.posts[sender.connection_id] if f["type"] in ("ack", "message")]
+    assert [f["type"] for f in mine] == ["ack", "message"]  # the sender hears first
+    assert mine[0]["client_msg_id"] == client_msg_id
+    for conn in (sender, listener):
+        assert [f["message"]["content"] for f in api.frames(conn.connection_id, "message")] == [
+            "hi @Editor"
+        ]
+    note = api.frames(badge.connection_id, "notification")
+    assert [n["event"] for n in note] == ["mention"]
+
+
+def test_bad_frames_answer_with_typed_errors(aws, room):
+    api, _ = aws
+    conn = ws(room["room_id"], room["tokens"]["viewer"])
+    open_connection(conn)
+    frame(conn, "{{not json", "$default")
+    frame(conn, {"type": "teleport"}, "$default")
+    frame(
+        conn, {"type": "message", "client_msg_id": str(uuid.uuid4()), "content": "viewer speaking"}
+    )
+    frame(conn, {"type": "sync", "after_seq": "soon"})
+    codes = [f["code"] for f in api.frames(conn.connection_id, "error")]
+    assert codes == ["VALIDATION", "VALIDATION", "FORBIDDEN", "VALIDATION"]
+
+
+def test_an_unexpected_fault_becomes_an_internal_error_frame_without_details(
+    aws, room, monkeypatch
+):
+    api, _ = aws
+    conn = ws(room["room_id"], room["tokens"]["owner"])
+    open_connection(conn)
+
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("secret internals /var/task/handler.py line 42")
+
+    monkeypatch.setattr("warroom.logic.messages.history", explode)
+    frame(conn, {"type": "sync", "after_seq": 0})
+    error = api.frames(conn.connection_id, "error")[-1]
+    assert (
+        error["code"] == "INTERNAL"
+        and "secret" not in error["message"]
+        and "handler.py" not in error["message"]
+    )
+
+
+def test_gone_connections_are_removed_and_do_not_stop_the_others(aws, room):
+    api, store = aws
+    sender, alive, dead = (
+        ws(room["room_id"], room["tokens"][w]) for w in ("owner", "editor", "viewer")
+    )
+    for conn in (sender, alive, dead):
+        open_connection(conn)
+    api.gone.add(dead.connection_id)
+    frame(
+        sender, {"type": "message", "client_msg_id": str(uuid.uuid4()), "content": "still there?"}
+    )
+    assert api.frames(alive.connection_id, "message")
+    assert store.get(dead.connection_id) is None
+    assert store.get(alive.connection_id) is not None
+
+
+def test_disconnect_announces_user_left_only_for_the_last_connection(aws, room):
+    api, store = aws
+    watcher = ws(room["room_id"], room["tokens"]["owner"])
+    tab1, tab2 = (
+        ws(room["room_id"], room["tokens"]["editor"]),
+        ws(room["room_id"], room["tokens"]["editor"]),
+    )
+    for conn in (watcher, tab1, tab2):
+        open_connection(conn)
+    connect.lambda_handler(tab1.disconnect_event(1001, "gone"), ctx("connect"))
+    assert not [f for f in api.frames(watcher.connection_id, "system") if f["event"] == "user_left"]
+    connect.lambda_handler(tab2.disconnect_event(1000, "bye"), ctx("connect"))
+    left = [f for f in api.frames(watcher.connection_id, "system") if f["event"] == "user_left"]
+    assert [f["user_id"] for f in left] == [room["ids"]["editor"]]
+    assert store.get(tab2.connection_id) is None
+
+
+def test_http_handler_answers_with_json_and_checks_the_token(aws, room):
+    def call(path: str, token: str | None) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        event = http_event(
+            method="GET",
+            path=path,
+            raw_query="",
+            query={},
+            headers=headers,
+            body=b"",
+            source_ip="10.0.0.1",
+            domain_name="api.test",
+        )
+        return history.lambda_handler(event, ctx("history"))
+
+    ok = call(f"/api/rooms/{room['room_id']}", room["tokens"]["viewer"])
+    assert ok["statusCode"] == 200 and json.loads(ok["body"])["my_role"] == "VIEWER"
+    refused = call(f"/api/rooms/{room['room_id']}", None)
+    assert (
+        refused["statusCode"] == 401
+        and json.loads(refused["body"])["error"]["code"] == "UNAUTHORIZED"
+    )

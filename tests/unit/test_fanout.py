@@ -1,0 +1,95 @@
+"""Fan-out rules with a stubbed Management API: no network."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from warroom.fanout import MAX_FRAME_BYTES, Broadcaster, encode_frame
+
+pytestmark = pytest.mark.unit
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+
+    def delete(self, connection_id: str):
+        self.deleted.append(connection_id)
+
+
+@pytest.fixture
+def client():
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url="https://example.execute-api.test/prod",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
+def test_gone_connection_is_deleted_and_the_others_still_get_the_frame(client):
+    # Given three connections, the second of which is gone (410)
+    store = FakeStore()
+    broadcaster = Broadcaster(
+        "https://x", store, client=client, max_workers=1
+    )  # one at a time: stub order
+    with Stubber(client) as stub:
+        stub.add_response(
+            "post_to_connection", {}, {"ConnectionId": "a", "Data": b'{"type":"pong"}'}
+        )
+        stub.add_client_error("post_to_connection", "GoneException", http_status_code=410)
+        stub.add_response(
+            "post_to_connection", {}, {"ConnectionId": "c", "Data": b'{"type":"pong"}'}
+        )
+        # When a frame is fanned out
+        report = broadcaster.to_connections(["a", "b", "c"], {"type": "pong"})
+    # Then two are delivered and the gone one is removed from the table
+    assert report.delivered == 2 and report.gone == ["b"] and report.failed == []
+    assert store.deleted == ["b"]
+
+
+def test_throttling_is_retried_with_backoff(client):
+    broadcaster = Broadcaster("https://x", FakeStore(), client=client, base_delay=0.001)
+    with Stubber(client) as stub:
+        stub.add_client_error("post_to_connection", "LimitExceededException", http_status_code=429)
+        stub.add_client_error("post_to_connection", "LimitExceededException", http_status_code=429)
+        stub.add_response("post_to_connection", {})
+        report = broadcaster.post("a", {"type": "pong"})
+        stub.assert_no_pending_responses()
+    assert report.delivered == 1
+
+
+def test_throttling_that_never_ends_counts_as_failed(client):
+    broadcaster = Broadcaster(
+        "https://x", FakeStore(), client=client, base_delay=0.001, max_attempts=2
+    )
+    with Stubber(client) as stub:
+        stub.add_client_error("post_to_connection", "LimitExceededException", http_status_code=429)
+        stub.add_client_error("post_to_connection", "LimitExceededException", http_status_code=429)
+        report = broadcaster.post("a", {"type": "pong"})
+    assert report.failed == ["a"] and report.delivered == 0
+
+
+def test_nothing_over_128_kb_is_posted():
+    # A message frame is slimmed to a pointer the client fetches by history
+    big = {"type": "message", "message": {"message_id": "m", "content": "\u0001" * 60_000}}
+    encoded = encode_frame(big)
+    assert encoded is not None and len(encoded) <= MAX_FRAME_BYTES
+    slim = json.loads(encoded)
+    assert slim["message"]["content"] is None and slim["message"]["content_truncated"] is True
+    # any other oversized frame is not posted at all
+    assert encode_frame({"type": "sync", "messages": ["x" * 70_000, "y" * 70_000]}) is None
+
+
+def test_an_oversized_frame_is_reported_failed_without_a_call(client):
+    broadcaster = Broadcaster("https://x", FakeStore(), client=client)
+    with Stubber(client):  # any call would raise: none is stubbed
+        report = broadcaster.to_connections(
+            ["a", "b"], {"type": "sync", "messages": ["x" * 140_000]}
+        )
+    assert report.failed == ["a", "b"]
