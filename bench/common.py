@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import psycopg
 from psycopg import conninfo
+
 from warroom.db.migrate import upgrade
 
 

@@ -23,13 +23,13 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+
+from bench.common import scratch_database, summary_ms
 from warroom.dal import messages as dal
 from warroom.db import PooledDatabase
 from warroom.logic import messages, rooms, users
 from warroom.models import MessageDraft, RoomDraft
 from warroom.settings import DatabaseSettings
-
-from bench.common import scratch_database, summary_ms
 
 MAX_CONNECTIONS = 80  # the embedded server allows 100; leave room for others
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
+
 from warroom.db.connections import migration_connect
 
 config = context.config
