@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from bench import message_service
+import sys
+
+from bench import local_stack, message_service
 
 
 def main() -> None:
+    argv = sys.argv
+    sys.argv = argv[:1]  # each benchmark takes its defaults
     message_service.main()
+    local_stack.main()
+    sys.argv = argv
 
 
 if __name__ == "__main__":

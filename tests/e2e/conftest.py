@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +16,8 @@ from typing import Any
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
+
+from local.harness import start_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,59 +88,8 @@ class LocalStack:
 
 
 def _start_stack(tmp: Path, database_url: str, *extra: str) -> LocalStack:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DB_POOL_SIZE": "4",
-        "DB_MAX_OVERFLOW": "26",
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local.stack",
-            "--port",
-            "0",
-            "--data-dir",
-            str(tmp),
-            "--web-dir",
-            str(ROOT / "web" / "dist"),
-            *extra,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    log: list[str] = []
-    deadline = time.monotonic() + 90
-    base_url = moto_url = None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            if process.poll() is not None:
-                break
-            continue
-        log.append(line)
-        if line.startswith("WARROOM_MOTO "):
-            moto_url = line.split()[1]
-        if line.startswith("WARROOM_READY "):
-            base_url = line.split()[1]
-            break
-    if base_url is None or moto_url is None:
-        process.kill()
-        raise RuntimeError("the local stack did not start:\n" + "".join(log))
-    stack = LocalStack(base_url, process, moto_url, log)
-
-    def drain() -> None:  # keep reading so the child never blocks on a full pipe
-        for line in process.stdout or []:
-            log.append(line)
-
-    threading.Thread(target=drain, daemon=True).start()
-    return stack
+    running = start_stack(tmp, database_url, *extra)
+    return LocalStack(running.base_url, running.process, running.moto_url, running.log)
 
 
 def _stop(stack: LocalStack) -> None:

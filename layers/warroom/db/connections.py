@@ -178,7 +178,10 @@ class PooledDatabase:
                     raise
                 if attempt == 2:
                     raise ServiceUnavailable("the database connection failed") from exc
-                logger.warning("database connection failed; retrying once on a fresh one")
+                # After a failover every pooled connection is dead, not just this one:
+                # test the idle ones (dropping the broken) before the retry takes one.
+                logger.warning("database connection failed; checking the pool and retrying once")
+                self._get_pool().check()
         raise AssertionError("unreachable")
 
     def close(self) -> None:
