@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import statistics
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import psycopg
-from psycopg import conninfo
+from local.scratch_db import scratch_database
 
-from warroom.db.migrate import upgrade
-
-
-def server_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from warroom.db.embedded import embedded_database_url
-
-    return embedded_database_url(os.environ.get("WARROOM_PGDATA", ".local/pgdata"))
-
-
-@contextmanager
-def scratch_database(prefix: str = "warroom_bench") -> Iterator[str]:
-    server = server_url()
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    params = conninfo.conninfo_to_dict(server)
-    params["dbname"] = name
-    url = conninfo.make_conninfo(**params)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+__all__ = ["percentile", "scratch_database", "summary_ms"]
 
 
 def percentile(values: list[float], pct: float) -> float:

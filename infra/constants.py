@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from warroom.frames import ROUTES
+
 # --- paths ------------------------------------------------------------------------------
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
@@ -68,17 +70,8 @@ CONNECTIONS_INDEX_USER_CONNECTIONS: Final = "user_connections"
 
 # WebSocket: `$request.body.type` picks the route; each type the message function handles.
 WS_ROUTE_SELECTION: Final = "$request.body.type"
-WS_MESSAGE_ROUTES: Final = (
-    "message",
-    "edit_message",
-    "delete_message",
-    "add_reaction",
-    "remove_reaction",
-    "typing",
-    "ping",
-    "sync",
-    "presence",
-)
+# The wire contract owns the list, so a new frame type cannot miss its route.
+WS_MESSAGE_ROUTES: Final = ROUTES
 WS_AUTH_QUERY_PARAMETER: Final = "token"
 WS_AUTH_IDENTITY_SOURCE: Final = f"route.request.querystring.{WS_AUTH_QUERY_PARAMETER}"
 

@@ -14,10 +14,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import conninfo
 
+from local.scratch_db import scratch_database
 from warroom.db import PooledDatabase, set_database
-from warroom.db.migrate import upgrade
 from warroom.logic import rooms, users
 from warroom.models import Role, Room, RoomDraft
 from warroom.settings import DatabaseSettings
@@ -28,28 +27,10 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "warroom")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 
-def _server_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from warroom.db.embedded import embedded_database_url
-
-    return embedded_database_url(os.environ.get("WARROOM_PGDATA", ".local/pgdata"))
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    server = _server_url()
-    name = f"warroom_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    params = conninfo.conninfo_to_dict(server)
-    params["dbname"] = name
-    url = conninfo.make_conninfo(**params)
-    upgrade(url)
-    yield url
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("warroom_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -49,3 +49,15 @@ def require_owner(row: dict[str, Any] | None, room_id: UUID) -> None:
         raise ForbiddenError("you are not a member of this incident room")
     if row["role"] != Role.OWNER:
         raise ForbiddenError("only the room's owners can do this")
+
+
+def require_message_writer(row: dict[str, Any] | None, action: str) -> Role:
+    """The message exists and is not deleted, and the actor may write in its room."""
+    if row is None or row["deleted_at"] is not None:
+        raise NotFoundError("this message does not exist or was deleted")
+    if row["role"] is None:
+        raise ForbiddenError("you are not a member of this incident room")
+    role = Role(row["role"])
+    if not role.can_write:
+        raise ForbiddenError(f"viewers cannot {action}")
+    return role

@@ -29,7 +29,12 @@ from warroom.errors import (
     ValidationFailed,
 )
 from warroom.logic import search_text
-from warroom.logic.access import require_reader, require_room, require_writer
+from warroom.logic.access import (
+    require_message_writer,
+    require_reader,
+    require_room,
+    require_writer,
+)
 from warroom.models import (
     CLIENT_MESSAGE_TYPES,
     HISTORY_DEFAULT_LIMIT,
@@ -271,14 +276,10 @@ def edit_message(
     def operation(conn: Conn) -> Message:
         with conn.transaction():
             row = dal.lock_for_change(conn, message_id=message_id, user_id=user_id)
-            if row is None or row["deleted_at"] is not None:
-                raise NotFoundError("this message does not exist or was deleted")
-            if row["role"] is None:
-                raise ForbiddenError("you are not a member of this incident room")
+            require_message_writer(row, "edit messages")
+            assert row is not None
             if row["sender_id"] != user_id:
                 raise ForbiddenError("you can only edit your own messages")
-            if not Role(row["role"]).can_write:
-                raise ForbiddenError("viewers cannot edit messages")
             if row["message_type"] not in (
                 MessageType.TEXT,
                 MessageType.IMAGE_REF,
@@ -358,12 +359,8 @@ def _react(
     def operation(conn: Conn) -> ReactionChange:
         with conn.transaction():
             target = dal.reaction_target(conn, message_id=message_id, user_id=user_id)
-            if target is None or target["deleted_at"] is not None:
-                raise NotFoundError("this message does not exist or was deleted")
-            if target["role"] is None:
-                raise ForbiddenError("you are not a member of this incident room")
-            if not Role(target["role"]).can_write:
-                raise ForbiddenError("viewers cannot react to messages")
+            require_message_writer(target, "react to messages")
+            assert target is not None
             if add:
                 dal.add_reaction(conn, message_id=message_id, user_id=user_id, emoji=emoji)
             else:

@@ -14,6 +14,7 @@ from warroom.db import Database, get_database
 from warroom.errors import ConflictError, NotFoundError, ValidationFailed
 from warroom.logic.access import require_owner, require_reader, require_room
 from warroom.logic.messages import post_system_message
+from warroom.logic.users import parse_user_id
 from warroom.models import (
     Member,
     Message,
@@ -22,7 +23,6 @@ from warroom.models import (
     RoomDraft,
     RoomPatch,
     RoomStatus,
-    normalize_user_id,
 )
 
 
@@ -128,17 +128,10 @@ def list_members(*, room_id: UUID, user_id: str, db: Database | None = None) -> 
     return _db(db).run(operation)
 
 
-def _member_id(value: str) -> str:
-    try:
-        return normalize_user_id(value)
-    except ValueError as exc:
-        raise ValidationFailed(f"user_id {exc}") from exc
-
-
 def add_member(
     *, room_id: UUID, user_id: str, member_id: str, role: Role, db: Database | None = None
 ) -> RoomChange:
-    member_id = _member_id(member_id)
+    member_id = parse_user_id(member_id)
 
     def operation(conn: Conn) -> RoomChange:
         with conn.transaction():
@@ -165,7 +158,7 @@ def add_member(
 def change_member_role(
     *, room_id: UUID, user_id: str, member_id: str, role: Role, db: Database | None = None
 ) -> RoomChange:
-    member_id = _member_id(member_id)
+    member_id = parse_user_id(member_id)
 
     def operation(conn: Conn) -> RoomChange:
         with conn.transaction():
@@ -191,7 +184,7 @@ def remove_member(
     *, room_id: UUID, user_id: str, member_id: str, db: Database | None = None
 ) -> RoomChange:
     """Owners remove anyone; any member may leave."""
-    member_id = _member_id(member_id)
+    member_id = parse_user_id(member_id)
 
     def operation(conn: Conn) -> RoomChange:
         with conn.transaction():

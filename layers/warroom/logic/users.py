@@ -8,7 +8,8 @@ from warroom.errors import NotFoundError, ValidationFailed
 from warroom.models import User, normalize_user_id
 
 
-def _user_id(value: str) -> str:
+def parse_user_id(value: str) -> str:
+    """A user id (an e-mail address) from outside, normalized, or a VALIDATION error."""
     try:
         return normalize_user_id(value)
     except ValueError as exc:
@@ -25,7 +26,7 @@ def sync_user(
     db: Database | None = None,
 ) -> User:
     """Create or refresh a directory entry (sign-in, the Cognito trigger, demo data)."""
-    uid = _user_id(user_id)
+    uid = parse_user_id(user_id)
     name = (display_name or "").strip()[:120] or uid
     row = (db or get_database()).run(
         lambda conn: dal.upsert(
@@ -41,7 +42,7 @@ def sync_user(
 
 
 def get_user(user_id: str, *, db: Database | None = None) -> User:
-    uid = _user_id(user_id)
+    uid = parse_user_id(user_id)
     row = (db or get_database()).run(lambda conn: dal.get(conn, uid))
     if row is None:
         raise NotFoundError(f"no user {uid} in the directory")
