@@ -22,6 +22,7 @@ from pathlib import Path
 from aiohttp import web
 
 from local import aws
+from local.containers import WarmContainers
 from local.demo import DEMO_USERS, load_demo
 from local.events import REGION
 from local.gateway import Gateway, GatewayConfig, Handlers
@@ -80,18 +81,13 @@ def configure_environment(public_url: str, moto_url: str, database_url: str) -> 
         os.environ.setdefault(name, value)
 
 
-def _handlers() -> Handlers:
-    # Imported after the environment is set, as Lambda imports them in a fresh container.
-    from functions.connect import authorizer
-    from functions.connect import handler as connect
-    from functions.history import handler as history
-    from functions.message import handler as message
-
+def _handlers(containers: int) -> Handlers:
+    # Loaded after the environment is set, as Lambda loads them in a fresh container.
     return Handlers(
-        authorizer=authorizer.lambda_handler,
-        connect=connect.lambda_handler,
-        message=message.lambda_handler,
-        http=history.lambda_handler,
+        authorizer=WarmContainers("functions/connect/authorizer.py", containers),
+        connect=WarmContainers("functions/connect/handler.py", containers),
+        message=WarmContainers("functions/message/handler.py", containers),
+        http=WarmContainers("functions/history/handler.py", containers),
     )
 
 
@@ -139,7 +135,7 @@ async def serve(args: argparse.Namespace) -> None:
             pong_timeout=args.pong_timeout,
             dev_users=[{"user_id": u, "display_name": n} for u, n, _, _ in DEMO_USERS],
         ),
-        _handlers(),
+        _handlers(args.containers),
         issuer,
         _dev_login,
     )
@@ -173,6 +169,9 @@ def main() -> None:
     parser.add_argument("--ping-interval", type=float, default=30.0)
     parser.add_argument("--pong-timeout", type=float, default=10.0)
     parser.add_argument("--no-demo", action="store_true", help="skip the demo room")
+    parser.add_argument(
+        "--containers", type=int, default=8, help="warm containers per function (concurrency)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     # Metrics are off locally; Powertools would still warn on every invocation.

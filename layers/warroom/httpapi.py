@@ -16,7 +16,10 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+    ResponseValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
@@ -107,6 +110,12 @@ def build_app() -> APIGatewayHttpResolver:
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
         return _json_error(422, "VALIDATION", f"{where or 'request'}: {first.get('msg')}")
+
+    @app.exception_handler(ResponseValidationError)
+    def invalid_response(exc: ResponseValidationError) -> Response[str]:
+        # Our answer broke its own schema: a fault on our side, not the caller's.
+        logger.error("response failed validation: %s", exc.errors())
+        return _json_error(500, "INTERNAL", "something went wrong on our side; try again")
 
     @app.not_found
     def no_route(exc: RouteNotFound) -> Response[str]:

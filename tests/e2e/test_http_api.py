@@ -357,3 +357,41 @@ def test_no_stack_trace_ever_reaches_a_client(local_stack, person):
         result = local_stack.request("GET", path, someone.token)
         assert result.status < 500 or result.body["error"]["code"] == "INTERNAL"
         assert "Traceback" not in result.text and 'File "' not in result.text
+
+
+def test_membership_changes_reach_live_clients_as_numbered_system_messages(
+    local_stack, incident, person
+):
+    owner, editor, room = incident["owner"], incident["editor"], incident["room_id"]
+    newcomer = person("newcomer")
+    with (
+        local_stack.connect(editor.token, room) as ws,
+        local_stack.connect(newcomer.token) as badge,
+    ):
+        added = local_stack.request(
+            "POST",
+            f"/api/rooms/{room}/members",
+            owner.token,
+            {"user_id": newcomer.user_id, "role": "EDITOR"},
+        )
+        assert added.status == 201
+        seen = frames_until(ws, of_type("system", event="member_added"))
+        assert seen[-1]["user_id"] == newcomer.user_id
+        # the same change is a numbered message in the history, so no client sees a gap
+        # (sent just before the event frame)
+        numbered = [f["message"] for f in seen if f["type"] == "message"][-1]
+        assert numbered["message_type"] == "system"
+        assert numbered["content"]["event"] == "member_added"
+        # the newcomer's room list hears of the room at once
+        note = frames_until(badge, of_type("notification"))[-1]
+        assert note["room_id"] == room
+        local_stack.request("DELETE", f"/api/rooms/{room}/members/{newcomer.user_id}", owner.token)
+        removed = frames_until(ws, of_type("system", event="member_removed"))[-1]
+        assert removed["user_id"] == newcomer.user_id
+
+
+def test_dev_login_lists_the_demo_people_and_refuses_a_bad_id(local_stack):
+    users = local_stack.request("GET", "/api/dev/users").body["users"]
+    assert {"user_id": "alice@factory.example", "display_name": "Alice Chen"} in users
+    refused = local_stack.request("POST", "/api/dev/login", body={"user_id": "not an email"})
+    assert refused.status == 422 and refused.body["error"]["code"] == "VALIDATION"

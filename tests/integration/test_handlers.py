@@ -3,6 +3,7 @@ PostgreSQL, and a recording Management API (moto's own joins posts and never say
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import uuid
@@ -331,3 +332,38 @@ def test_http_handler_answers_with_json_and_checks_the_token(aws, room):
         refused["statusCode"] == 401
         and json.loads(refused["body"])["error"]["code"] == "UNAUTHORIZED"
     )
+
+
+def test_http_handler_hands_out_presigned_uploads_on_moto_s3(aws, room):
+    def call(method: str, path: str, body: Any) -> dict[str, Any]:
+        event = http_event(
+            method=method,
+            path=path,
+            raw_query="",
+            query={},
+            headers={
+                "authorization": f"Bearer {room['tokens']['editor']}",
+                "content-type": "application/json",
+            },
+            body=json.dumps(body).encode(),
+            source_ip="10.0.0.1",
+            domain_name="api.test",
+        )
+        return history.lambda_handler(event, ctx("history"))
+
+    created = call(
+        "POST",
+        f"/api/rooms/{room['room_id']}/files",
+        {"filename": "trend.csv", "content_type": "text/csv", "size": 12},
+    )
+    assert created["statusCode"] == 201
+    upload = json.loads(created["body"])["upload"]
+    assert upload["fields"]["Content-Type"] == "text/csv"
+    policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
+    assert ["content-length-range", 1, 12] in policy["conditions"]
+    # and the object can then be put and fetched on (moto's) S3
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket="attachments", Key=upload["fields"]["key"], Body=b"t,temp\n1,85\n")
+    file_id = json.loads(created["body"])["file_id"]
+    link = call("GET", f"/api/rooms/{room['room_id']}/files/{file_id}", None)
+    assert link["statusCode"] == 200 and json.loads(link["body"])["filename"] == "trend.csv"

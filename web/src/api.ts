@@ -1,0 +1,244 @@
+/** The HTTP API, typed. Every call carries the bearer token and retries once after a 401. */
+
+import type { Auth } from './auth/auth';
+import type {
+  FileInfo,
+  FileLink,
+  HistoryPage,
+  Limits,
+  Me,
+  Member,
+  Message,
+  Role,
+  Room,
+  RoomStatus,
+  SearchHit,
+  Severity,
+  UploadTicket,
+  UserSummary,
+} from './protocol';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RoomDraft {
+  title: string;
+  severity: Severity;
+  location: string;
+  lots: string[];
+}
+
+export interface RoomPatch {
+  status?: RoomStatus;
+  title?: string;
+  severity?: Severity;
+  location?: string;
+  lots?: string[];
+}
+
+const GET_RETRY_PAUSES_MS = [250, 750];
+
+export class Api {
+  constructor(
+    readonly base: string,
+    private readonly auth: Auth,
+  ) {}
+
+  private async request(path: string, init: RequestInit = {}, retried = false): Promise<Response> {
+    const token = await this.auth.getToken();
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${token}`);
+    if (init.body && typeof init.body === 'string') headers.set('Content-Type', 'application/json');
+    const res = await this.fetchWithRetry(`${this.base}${path}`, { ...init, headers });
+    if (res.status === 401 && !retried && (await this.auth.recover())) {
+      return this.request(path, init, true);
+    }
+    if (!res.ok) {
+      let code = 'HTTP_' + res.status;
+      let message = res.statusText || `HTTP ${res.status}`;
+      try {
+        const body = (await res.json()) as { error?: { code?: string; message?: string } };
+        code = body.error?.code ?? code;
+        message = body.error?.message ?? message;
+      } catch {
+        /* not JSON */
+      }
+      throw new ApiError(res.status, code, message);
+    }
+    return res;
+  }
+
+  /**
+   * Reads (GET) are safe to repeat, so a server error or a dropped connection
+   * is retried twice after short pauses (a cold Lambda, a throttled proxy).
+   * Writes are never repeated here: their caller decides.
+   */
+  private async fetchWithRetry(url: string, init: RequestInit): Promise<Response> {
+    const idempotent = (init.method ?? 'GET').toUpperCase() === 'GET';
+    const pauses = idempotent ? GET_RETRY_PAUSES_MS : [];
+    for (let i = 0; ; i++) {
+      try {
+        const res = await fetch(url, init);
+        if (res.status < 500 || i >= pauses.length) return res;
+      } catch (err) {
+        if (i >= pauses.length) throw err;
+      }
+      await new Promise((r) => setTimeout(r, pauses[i]));
+    }
+  }
+
+  private async json<T>(path: string, init?: RequestInit): Promise<T> {
+    const res = await this.request(path, init);
+    return (await res.json()) as T;
+  }
+
+  me(): Promise<Me> {
+    return this.json('/api/me');
+  }
+
+  users(q: string): Promise<{ users: UserSummary[] }> {
+    return this.json(`/api/users?q=${encodeURIComponent(q)}`);
+  }
+
+  limits(): Promise<Limits> {
+    return this.json('/api/limits');
+  }
+
+  rooms(status?: RoomStatus): Promise<{ rooms: Room[] }> {
+    return this.json(`/api/rooms${status ? `?status=${status}` : ''}`);
+  }
+
+  room(roomId: string): Promise<Room> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}`);
+  }
+
+  createRoom(draft: RoomDraft): Promise<Room> {
+    return this.json('/api/rooms', { method: 'POST', body: JSON.stringify(draft) });
+  }
+
+  updateRoom(roomId: string, patch: RoomPatch): Promise<Room> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(patch),
+    });
+  }
+
+  members(roomId: string): Promise<{ members: Member[] }> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/members`);
+  }
+
+  addMember(roomId: string, user_id: string, role: Role): Promise<unknown> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/members`, {
+      method: 'POST',
+      body: JSON.stringify({ user_id, role }),
+    });
+  }
+
+  setMemberRole(roomId: string, userId: string, role: Role): Promise<unknown> {
+    return this.json(
+      `/api/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(userId)}`,
+      { method: 'PATCH', body: JSON.stringify({ role }) },
+    );
+  }
+
+  async removeMember(roomId: string, userId: string): Promise<void> {
+    await this.request(
+      `/api/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(userId)}`,
+      { method: 'DELETE' },
+    );
+  }
+
+  /** Newest first, before a sequence number (or the newest page without one). */
+  history(roomId: string, opts: { limit?: number; beforeSeq?: number } = {}): Promise<HistoryPage> {
+    const q = new URLSearchParams({ limit: String(opts.limit ?? 50) });
+    if (opts.beforeSeq !== undefined) q.set('before_seq', String(opts.beforeSeq));
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/messages?${q.toString()}`);
+  }
+
+  async markRead(roomId: string, lastReadSeq: number): Promise<void> {
+    await this.request(`/api/rooms/${encodeURIComponent(roomId)}/read`, {
+      method: 'POST',
+      body: JSON.stringify({ last_read_seq: lastReadSeq }),
+    });
+  }
+
+  search(q: string, roomId?: string): Promise<{ results: SearchHit[] }> {
+    const p = new URLSearchParams({ q });
+    if (roomId) p.set('room_id', roomId);
+    return this.json(`/api/search?${p.toString()}`);
+  }
+
+  mentions(): Promise<{ messages: Message[] }> {
+    return this.json('/api/mentions');
+  }
+
+  files(roomId: string): Promise<{ files: FileInfo[] }> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/files`);
+  }
+
+  requestUpload(
+    roomId: string,
+    file: { filename: string; content_type: string; size: number },
+  ): Promise<UploadTicket> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/files`, {
+      method: 'POST',
+      body: JSON.stringify(file),
+    });
+  }
+
+  /** file_url from a message is an API path: resolve it to a short-lived presigned URL. */
+  fileLink(fileUrlOrPath: string): Promise<FileLink> {
+    const path = fileUrlOrPath.startsWith('http')
+      ? new URL(fileUrlOrPath).pathname + new URL(fileUrlOrPath).search
+      : fileUrlOrPath;
+    return this.json(path);
+  }
+
+  fileLinkById(roomId: string, fileId: string): Promise<FileLink> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/files/${encodeURIComponent(fileId)}`);
+  }
+
+  async report(roomId: string): Promise<string> {
+    const res = await this.request(`/api/rooms/${encodeURIComponent(roomId)}/report`);
+    return res.text();
+  }
+}
+
+/**
+ * Upload to a presigned POST with XMLHttpRequest, which (unlike fetch) reports
+ * upload progress. Fields go first, the file last, as S3 requires.
+ */
+export function uploadPresigned(
+  ticket: UploadTicket,
+  file: File,
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(ticket.upload.fields)) form.append(k, v);
+    form.append('file', file);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', ticket.upload.url);
+    xhr.upload.onprogress = (ev) => {
+      if (ev.lengthComputable) onProgress(ev.loaded / ev.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve();
+      } else reject(new Error(`upload failed: HTTP ${xhr.status}`));
+    };
+    xhr.onerror = () => reject(new Error('upload failed: network error'));
+    xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
+    signal?.addEventListener('abort', () => xhr.abort());
+    xhr.send(form);
+  });
+}

@@ -1,0 +1,341 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { uploadPresigned } from '../api';
+import type { Api } from '../api';
+import { formatBytes, utf8Length } from '../lib/format';
+import { newClientMsgId } from '../lib/ids';
+import { extractMentions, filterCandidates, findActiveMention, insertMention } from '../lib/mentions';
+import type { ActiveMention, MentionCandidate } from '../lib/mentions';
+import type { Limits, SendMessageFrame } from '../protocol';
+import { MAX_CONTENT_BYTES } from '../protocol';
+import { Icon } from './Icon';
+import { IncidentForm } from './IncidentForm';
+
+interface Props {
+  roomId: string;
+  api: Api;
+  members: MentionCandidate[];
+  myId: string;
+  send: (frame: SendMessageFrame) => void;
+  /** typing frames are best-effort and dropped while offline */
+  typing: (isTyping: boolean) => void;
+  disabledReason: string | null;
+}
+
+const TYPING_REPEAT_MS = 2000;
+
+interface Upload {
+  file: File;
+  progress: number | null;
+  error: string | null;
+  abort?: AbortController;
+}
+
+let limitsCache: Promise<Limits> | null = null;
+
+export function Composer({ roomId, api, members, myId, send, typing, disabledReason }: Props) {
+  const [text, setText] = useState('');
+  const [active, setActive] = useState<ActiveMention | null>(null);
+  const [highlight, setHighlight] = useState(0);
+  const [limits, setLimits] = useState<Limits | null>(null);
+  const [upload, setUpload] = useState<Upload | null>(null);
+  const [showIncident, setShowIncident] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const area = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const lastTypingSent = useRef(0);
+  const listId = `mention-list-${roomId}`;
+
+  useEffect(() => {
+    limitsCache ??= api.limits().catch((err: unknown) => {
+      limitsCache = null;
+      throw err;
+    });
+    limitsCache.then(setLimits).catch(() => undefined);
+  }, [api]);
+
+  // Others first; mentioning myself is allowed but rarely meant.
+  const candidates = useMemo(
+    () => [...members.filter((m) => m.user_id !== myId), ...members.filter((m) => m.user_id === myId)],
+    [members, myId],
+  );
+  const matches = useMemo(() => (active ? filterCandidates(candidates, active.query) : []), [active, candidates]);
+  const open = active !== null && matches.length > 0;
+
+  useEffect(() => setHighlight(0), [active?.query]);
+
+  const refreshActive = (value: string, caret: number): void => {
+    setActive(findActiveMention(value, caret));
+  };
+
+  const choose = (c: MentionCandidate): void => {
+    if (!active) return;
+    const next = insertMention(text, active, c);
+    setText(next.text);
+    setActive(null);
+    requestAnimationFrame(() => {
+      const el = area.current;
+      if (!el) return;
+      el.focus();
+      el.setSelectionRange(next.caret, next.caret);
+    });
+  };
+
+  const submit = (): void => {
+    const content = text.trim();
+    if (!content || disabledReason) return;
+    if (utf8Length(content) > (limits?.max_content_bytes ?? MAX_CONTENT_BYTES)) {
+      setError(`Message is over ${formatBytes(limits?.max_content_bytes ?? MAX_CONTENT_BYTES)}.`);
+      return;
+    }
+    send({
+      type: 'message',
+      client_msg_id: newClientMsgId(),
+      message_type: 'text',
+      content,
+      mentions: extractMentions(content, members),
+    });
+    setText('');
+    setActive(null);
+    setError(null);
+    typing(false);
+    lastTypingSent.current = 0;
+  };
+
+  const onKeyDown = (ev: KeyboardEvent): void => {
+    if (open) {
+      if (ev.key === 'ArrowDown') {
+        ev.preventDefault();
+        setHighlight((h) => (h + 1) % matches.length);
+        return;
+      }
+      if (ev.key === 'ArrowUp') {
+        ev.preventDefault();
+        setHighlight((h) => (h - 1 + matches.length) % matches.length);
+        return;
+      }
+      if (ev.key === 'Enter' || ev.key === 'Tab') {
+        ev.preventDefault();
+        choose(matches[Math.min(highlight, matches.length - 1)]!);
+        return;
+      }
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        ev.stopPropagation();
+        setActive(null);
+        return;
+      }
+    }
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      submit();
+    }
+  };
+
+  const onInput = (ev: Event): void => {
+    const el = ev.currentTarget as HTMLTextAreaElement;
+    setText(el.value);
+    refreshActive(el.value, el.selectionStart ?? el.value.length);
+    const now = Date.now();
+    if (el.value && now - lastTypingSent.current > TYPING_REPEAT_MS) {
+      lastTypingSent.current = now;
+      typing(true);
+    }
+  };
+
+  const pickFile = (file: File): void => {
+    setError(null);
+    if (limits && file.size > limits.max_file_bytes) {
+      setUpload({ file, progress: null, error: `Too large: the limit is ${formatBytes(limits.max_file_bytes)}.` });
+      return;
+    }
+    if (limits && limits.allowed_content_types.length && !typeAllowed(file.type, limits.allowed_content_types)) {
+      setUpload({ file, progress: null, error: `This file type (${file.type || 'unknown'}) is not allowed.` });
+      return;
+    }
+    setUpload({ file, progress: null, error: null });
+  };
+
+  const startUpload = async (): Promise<void> => {
+    if (!upload) return;
+    const { file } = upload;
+    const abort = new AbortController();
+    setUpload({ file, progress: 0, error: null, abort });
+    try {
+      const ticket = await api.requestUpload(roomId, {
+        filename: file.name,
+        content_type: file.type || 'application/octet-stream',
+        size: file.size,
+      });
+      await uploadPresigned(ticket, file, (p) => setUpload((u) => (u ? { ...u, progress: p } : u)), abort.signal);
+      const caption = text.trim();
+      send({
+        type: 'message',
+        client_msg_id: newClientMsgId(),
+        message_type: file.type.startsWith('image/') ? 'image_ref' : 'file_ref',
+        content: caption || null,
+        mentions: caption ? extractMentions(caption, members) : [],
+        file_id: ticket.file_id,
+      });
+      setText('');
+      setUpload(null);
+    } catch (err) {
+      if ((err as DOMException).name === 'AbortError') setUpload(null);
+      else setUpload((u) => (u ? { ...u, progress: null, error: err instanceof Error ? err.message : String(err) } : u));
+    }
+  };
+
+  if (disabledReason) {
+    return (
+      <div class="composer composer-disabled" role="note">
+        {disabledReason}
+      </div>
+    );
+  }
+
+  const limitText = limits
+    ? `Up to ${formatBytes(limits.max_file_bytes)}${limits.allowed_content_types.length ? ` · ${describeTypes(limits.allowed_content_types)}` : ''}`
+    : '';
+
+  return (
+    <div class="composer">
+      {upload && (
+        <div class="upload-tray" role="group" aria-label="Attachment">
+          <div class="upload-info">
+            <Icon name="attach" size={16} /> <strong>{upload.file.name}</strong>{' '}
+            <small>
+              ({formatBytes(upload.file.size)}) {limitText && `— limit: ${limitText}`}
+            </small>
+          </div>
+          {upload.progress !== null && (
+            <progress max={1} value={upload.progress} aria-label={`Uploading ${upload.file.name}`}>
+              {Math.round(upload.progress * 100)}%
+            </progress>
+          )}
+          {upload.error && (
+            <p class="error" role="alert">
+              {upload.error}
+            </p>
+          )}
+          <div class="upload-actions">
+            {upload.progress === null && !upload.error && (
+              <button type="button" class="primary" onClick={() => void startUpload()}>
+                Upload{text.trim() ? ' with caption' : ''}
+              </button>
+            )}
+            <button
+              type="button"
+              onClick={() => {
+                upload.abort?.abort();
+                setUpload(null);
+              }}
+            >
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="composer-row">
+        <button
+          type="button"
+          class="icon-button"
+          aria-label="Attach a file or image"
+          title={limitText ? `Attach — ${limitText}` : 'Attach'}
+          onClick={() => fileInput.current?.click()}
+        >
+          <Icon name="attach" />
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          class="visually-hidden"
+          tabIndex={-1}
+          aria-hidden="true"
+          accept={limits?.allowed_content_types.join(',') || undefined}
+          onChange={(e) => {
+            const f = e.currentTarget.files?.[0];
+            if (f) pickFile(f);
+            e.currentTarget.value = '';
+          }}
+        />
+        <button
+          type="button"
+          class="icon-button"
+          aria-label="Send incident readings"
+          title="Send incident readings"
+          onClick={() => setShowIncident(true)}
+        >
+          <Icon name="chart" />
+        </button>
+        <div class="composer-input">
+          {open && (
+            <ul class="mention-list" id={listId} role="listbox" aria-label="Mention a member">
+              {matches.map((c, i) => (
+                <li
+                  key={c.user_id}
+                  id={`${listId}-${i}`}
+                  role="option"
+                  aria-selected={i === highlight}
+                  class={i === highlight ? 'active' : ''}
+                  onMouseDown={(e) => {
+                    e.preventDefault(); // keep focus in the textbox
+                    choose(c);
+                  }}
+                  onMouseEnter={() => setHighlight(i)}
+                >
+                  <strong>{c.display_name}</strong> <small>{c.user_id}</small>
+                </li>
+              ))}
+            </ul>
+          )}
+          <textarea
+            ref={area}
+            aria-label="Message"
+            placeholder="Message"
+            title="Enter sends · Shift+Enter adds a line · @ mentions a member"
+            rows={1}
+            value={text}
+            aria-autocomplete="list"
+            aria-controls={open ? listId : undefined}
+            aria-activedescendant={open ? `${listId}-${highlight}` : undefined}
+            onInput={onInput}
+            onKeyDown={onKeyDown}
+            onClick={(e) => refreshActive(e.currentTarget.value, e.currentTarget.selectionStart ?? 0)}
+            onBlur={() => setTimeout(() => setActive(null), 150)}
+          />
+        </div>
+        <button type="button" class="primary send-button" onClick={submit} disabled={!text.trim()}>
+          Send
+        </button>
+      </div>
+      {showIncident && (
+        <IncidentForm
+          onClose={() => setShowIncident(false)}
+          onSubmit={(data) => {
+            send({
+              type: 'message',
+              client_msg_id: newClientMsgId(),
+              message_type: 'incident_data',
+              content: data,
+              mentions: [],
+            });
+            setShowIncident(false);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function typeAllowed(type: string, allowed: string[]): boolean {
+  return allowed.some((a) => a === type || (a.endsWith('/*') && type.startsWith(a.slice(0, -1))));
+}
+
+function describeTypes(types: string[]): string {
+  const short = types.map((t) => t.replace(/^(image|application|text)\//, '')).slice(0, 6);
+  return short.join(', ') + (types.length > 6 ? ', …' : '');
+}

@@ -1,0 +1,301 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Member, Role, Room, RoomStatus, Severity, UserSummary } from '../protocol';
+import { ROOM_STATUSES, SEVERITIES } from '../protocol';
+import { formatBytes } from '../lib/format';
+import type { FileInfo } from '../protocol';
+import { useSession } from '../session';
+import { Icon } from './Icon';
+import { Modal } from './Modal';
+import { capitalize } from './RoomList';
+
+const ROLES: Role[] = ['OWNER', 'EDITOR', 'VIEWER'];
+
+export function MembersPanel({
+  roomId,
+  members,
+  onlineIds,
+  isOwner,
+  onChanged,
+  onClose,
+}: {
+  roomId: string;
+  members: Member[];
+  onlineIds: ReadonlySet<string>;
+  isOwner: boolean;
+  onChanged: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const { api, me } = useSession();
+  const [query, setQuery] = useState('');
+  const [found, setFound] = useState<UserSummary[]>([]);
+  const [role, setRole] = useState<Role>('EDITOR');
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!isOwner || query.trim().length < 2) {
+      setFound([]);
+      return;
+    }
+    const t = setTimeout(() => {
+      api
+        .users(query.trim())
+        .then((b) => setFound(b.users.filter((u) => !members.some((m) => m.user_id === u.user_id))))
+        .catch(() => setFound([]));
+    }, 250);
+    return () => clearTimeout(t);
+  }, [query, isOwner, members]);
+
+  const run = async (action: () => Promise<unknown>): Promise<void> => {
+    setError(null);
+    try {
+      await action();
+      await onChanged();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  const sorted = [...members].sort(
+    (a, b) => Number(onlineIds.has(b.user_id)) - Number(onlineIds.has(a.user_id)) || a.display_name.localeCompare(b.display_name),
+  );
+
+  return (
+    <Modal title={`Members (${members.length})`} onClose={onClose}>
+      <ul class="member-list">
+        {sorted.map((m) => (
+          <li key={m.user_id}>
+            <span class={`presence-dot${onlineIds.has(m.user_id) ? ' online' : ''}`} aria-hidden="true" />
+            <span class="member-name">
+              {m.display_name}
+              {m.user_id === me.user_id && ' (you)'}
+              <small>{m.user_id}</small>
+            </span>
+            <span class="visually-hidden">{onlineIds.has(m.user_id) ? 'online' : 'offline'}</span>
+            {isOwner && m.user_id !== me.user_id ? (
+              <span class="member-controls">
+                <select
+                  aria-label={`Role of ${m.display_name}`}
+                  value={m.role}
+                  onChange={(e) => void run(() => api.setMemberRole(roomId, m.user_id, e.currentTarget.value as Role))}
+                >
+                  {ROLES.map((r) => (
+                    <option key={r} value={r}>
+                      {capitalize(r.toLowerCase())}
+                    </option>
+                  ))}
+                </select>
+                <button
+                  type="button"
+                  class="link-button danger"
+                  aria-label={`Remove ${m.display_name}`}
+                  onClick={() => void run(() => api.removeMember(roomId, m.user_id))}
+                >
+                  Remove
+                </button>
+              </span>
+            ) : (
+              <span class="chip">{capitalize(m.role.toLowerCase())}</span>
+            )}
+          </li>
+        ))}
+      </ul>
+      {isOwner && (
+        <form class="form add-member" onSubmit={(e) => e.preventDefault()}>
+          <h3>Add a member</h3>
+          <label>
+            Find a person
+            <input type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} placeholder="Name or e-mail" />
+          </label>
+          <label>
+            Role
+            <select value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {capitalize(r.toLowerCase())}
+                </option>
+              ))}
+            </select>
+          </label>
+          {found.length > 0 && (
+            <ul class="found-users">
+              {found.map((u) => (
+                <li key={u.user_id}>
+                  <span>
+                    {u.display_name} <small>{u.user_id}</small>
+                  </span>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void run(async () => {
+                        await api.addMember(roomId, u.user_id, role);
+                        setQuery('');
+                      })
+                    }
+                  >
+                    Add
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </form>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </Modal>
+  );
+}
+
+export function FilesPanel({ roomId, onClose }: { roomId: string; onClose: () => void }) {
+  const { api } = useSession();
+  const [files, setFiles] = useState<FileInfo[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api
+      .files(roomId)
+      .then((b) => setFiles(b.files))
+      .catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+  }, [roomId]);
+
+  const open = async (f: FileInfo): Promise<void> => {
+    try {
+      const link = await api.fileLinkById(roomId, f.file_id);
+      const a = document.createElement('a');
+      a.href = link.url;
+      a.download = f.filename;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      document.body.append(a);
+      a.click();
+      a.remove();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  return (
+    <Modal title="Files" onClose={onClose}>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {files === null && !error && <p role="status">Loading files…</p>}
+      {files && files.length === 0 && <p class="muted">No files shared yet.</p>}
+      {files && files.length > 0 && (
+        <ul class="file-list">
+          {files.map((f) => (
+            <li key={f.file_id}>
+              <button type="button" class="link-button" onClick={() => void open(f)} aria-label={`Download ${f.filename}`}>
+                <Icon name="attach" size={16} /> {f.filename}
+              </button>
+              <small>
+                {f.content_type} · {formatBytes(f.size_bytes)}
+              </small>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Modal>
+  );
+}
+
+export function StatusPanel({
+  room,
+  isOwner,
+  onSaved,
+  onClose,
+}: {
+  room: Room;
+  isOwner: boolean;
+  onSaved: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const { api } = useSession();
+  const [status, setStatus] = useState<RoomStatus>(room.status);
+  const [severity, setSeverity] = useState<Severity>(room.severity);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const save = async (ev: Event): Promise<void> => {
+    ev.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api.updateRoom(room.room_id, { status, severity });
+      await onSaved();
+      onClose();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal title="Room status" onClose={onClose}>
+      <form class="form" onSubmit={(e) => void save(e)}>
+        <dl class="room-facts">
+          <dt>Location</dt>
+          <dd>{room.location || '—'}</dd>
+          <dt>Lots</dt>
+          <dd>{room.lots.length ? room.lots.join(', ') : '—'}</dd>
+        </dl>
+        <label>
+          Status
+          <select disabled={!isOwner} value={status} onChange={(e) => setStatus(e.currentTarget.value as RoomStatus)}>
+            {ROOM_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {capitalize(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Severity
+          <select disabled={!isOwner} value={severity} onChange={(e) => setSeverity(e.currentTarget.value as Severity)}>
+            {SEVERITIES.map((s) => (
+              <option key={s} value={s}>
+                {capitalize(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        {!isOwner && <p class="muted">Only the room's owners can change its status.</p>}
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="form-actions">
+          <button type="button" onClick={onClose}>
+            {isOwner ? 'Cancel' : 'Close'}
+          </button>
+          {isOwner && (
+            <button type="submit" class="primary" disabled={busy}>
+              Save
+            </button>
+          )}
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+export function ConfirmDelete({ onConfirm, onClose }: { onConfirm: () => void; onClose: () => void }) {
+  return (
+    <Modal title="Delete message?" onClose={onClose}>
+      <p>The message will be replaced by “message deleted” for everyone.</p>
+      <div class="form-actions">
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="button" class="danger primary" data-autofocus onClick={onConfirm}>
+          Delete
+        </button>
+      </div>
+    </Modal>
+  );
+}

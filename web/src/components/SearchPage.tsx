@@ -1,0 +1,64 @@
+import { useEffect, useState } from 'preact/hooks';
+import { splitHighlight } from '../lib/highlight';
+import { formatFullTime, formatMessageTime } from '../lib/time';
+import type { SearchHit } from '../protocol';
+import { roomHref } from '../router';
+import { useSession } from '../session';
+
+/** Results across my rooms; matched terms in <mark>, everything else as text. */
+export function SearchPage({ q }: { q: string }) {
+  const { api, rooms } = useSession();
+  const [hits, setHits] = useState<SearchHit[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    setHits(null);
+    setError(null);
+    if (!q.trim()) {
+      setHits([]);
+      return;
+    }
+    let live = true;
+    api
+      .search(q)
+      .then((b) => live && setHits(b.results))
+      .catch((err: unknown) => live && setError(err instanceof Error ? err.message : String(err)));
+    return () => {
+      live = false;
+    };
+  }, [q]);
+
+  const titleOf = (roomId: string): string => rooms.find((r) => r.room_id === roomId)?.title ?? 'Room';
+
+  return (
+    <section class="search-page" aria-labelledby="search-title">
+      <h1 id="search-title">Search results for “{q}”</h1>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {hits === null && !error && <p role="status">Searching…</p>}
+      {hits && hits.length === 0 && <p class="muted">No messages found.</p>}
+      {hits && hits.length > 0 && (
+        <ol class="search-results">
+          {hits.map((h) => (
+            <li key={h.message.message_id}>
+              <a href={roomHref(h.message.room_id, h.message.message_id)} class="search-hit">
+                <span class="search-meta">
+                  <strong>{titleOf(h.message.room_id)}</strong> · {h.message.sender_display_name} ·{' '}
+                  <time dateTime={h.message.created_at} title={formatFullTime(h.message.created_at)}>
+                    {formatMessageTime(h.message.created_at)}
+                  </time>
+                </span>
+                <span class="search-text">
+                  {splitHighlight(h.highlight).map((p, i) => (p.match ? <mark key={i}>{p.text}</mark> : p.text))}
+                </span>
+              </a>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

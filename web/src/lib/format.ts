@@ -1,0 +1,15 @@
+/** Small display helpers. */
+
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+export function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
+}
+
+/** Reading names the server accepts: lower-case, starting with a letter. */
+export const READING_NAME = /^[a-z][a-z0-9_]{0,62}$/;

@@ -1,0 +1,39 @@
+/** The single entry: read config.json, sign in, render. */
+
+import { render } from 'preact';
+import { App } from './components/App';
+import { CognitoAuth, LocalAuth } from './auth/auth';
+import type { Auth } from './auth/auth';
+import { loadConfig } from './config';
+import { trackUserGesture } from './notify/notifier';
+import './styles.css';
+
+async function boot(root: HTMLElement): Promise<void> {
+  trackUserGesture();
+  const config = await loadConfig();
+  let auth: Auth;
+  let signedIn = false;
+  if (config.mode === 'local') {
+    const local = new LocalAuth(config.apiBase);
+    signedIn = await local.restore();
+    auth = local;
+  } else {
+    const cognito = new CognitoAuth(config.cognito);
+    signedIn = await cognito.completeSignIn().catch(() => false);
+    if (!signedIn) await cognito.beginSignIn(); // leaves the page
+    auth = cognito;
+  }
+  root.textContent = ''; // drop the static "Loading…"
+  render(<App config={config} auth={auth} initiallySignedIn={signedIn} />, root);
+}
+
+const root = document.getElementById('app')!;
+boot(root).catch((err: unknown) => {
+  console.error(err);
+  root.textContent = '';
+  const p = document.createElement('p');
+  p.className = 'fatal';
+  p.setAttribute('role', 'alert');
+  p.textContent = `The war room could not start: ${err instanceof Error ? err.message : String(err)}`;
+  root.append(p);
+});
