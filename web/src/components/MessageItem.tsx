@@ -1,5 +1,5 @@
 import { memo } from 'preact/compat';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api';
 import { segmentMentions } from '../lib/mentions';
 import { formatBytes } from '../lib/format';
@@ -139,8 +139,7 @@ function UserMessage(props: Props) {
             }}
           />
         ) : (
-          // Keyed by the edit time: an edited message is drawn afresh.
-          <MessageContent key={m.edited_at ?? 'original'} {...props} />
+          <MessageContent {...props} />
         )}
         {m.edited_at && !deleted && <span class="msg-edited">(edited)</span>}
         {mine && status && status !== 'sent' && (
@@ -397,7 +396,9 @@ function SystemLine({ message: m, names }: { message: Message; names: ReadonlyMa
 function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (v: string) => void; onCancel: () => void }) {
   const [value, setValue] = useState(initial);
   const ref = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => {
+  // Before paint, not after: a caret moved later would undo a selection the user (or a
+  // test driver) has already made, and typing would append instead of replace.
+  useLayoutEffect(() => {
     const el = ref.current!;
     el.focus();
     el.setSelectionRange(el.value.length, el.value.length);
