@@ -9,7 +9,6 @@ WebSocket authorizer do it at the edge, and the handlers do it again.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -18,6 +17,7 @@ import jwt
 from pydantic import BaseModel, Field, ValidationError
 
 from warroom.errors import ConfigurationError, ServiceUnavailable, UnauthorizedError
+from warroom.lazy import Lazy
 from warroom.models import normalize_user_id
 
 
@@ -97,23 +97,13 @@ class TokenVerifier:
         return Identity(user_id=user_id, display_name=name, groups=groups)
 
 
-_verifier: TokenVerifier | None = None
-_lock = threading.Lock()
-
-
-def token_verifier() -> TokenVerifier:
-    global _verifier
-    if _verifier is None:
-        with _lock:
-            if _verifier is None:
-                _verifier = TokenVerifier(auth_settings())
-    return _verifier
+_verifier = Lazy(lambda: TokenVerifier(auth_settings()))
+token_verifier = _verifier.get
 
 
 def reset_token_verifier() -> None:
-    global _verifier
     auth_settings.cache_clear()
-    _verifier = None
+    _verifier.set(None)
 
 
 def bearer_token(headers: dict[str, str] | None) -> str | None:

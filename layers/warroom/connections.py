@@ -15,7 +15,6 @@ DynamoDB removes expired items lazily, so reads also drop rows past their expiry
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from warroom.errors import ConfigurationError, ServiceUnavailable
+from warroom.lazy import Lazy
 
 # API Gateway closes a WebSocket after 2 hours; keep rows a little longer than that.
 CONNECTION_TTL_SECONDS = 2 * 3600 + 600
@@ -159,22 +159,13 @@ def new_record(
     )
 
 
-_store: ConnectionStore | None = None
-_lock = threading.Lock()
+def _store_from_settings() -> ConnectionStore:
+    table = os.environ.get("CONNECTIONS_TABLE")
+    if not table:
+        raise ConfigurationError("CONNECTIONS_TABLE is not set")
+    return ConnectionStore(table)
 
 
-def connection_store() -> ConnectionStore:
-    global _store
-    if _store is None:
-        with _lock:
-            if _store is None:
-                table = os.environ.get("CONNECTIONS_TABLE")
-                if not table:
-                    raise ConfigurationError("CONNECTIONS_TABLE is not set")
-                _store = ConnectionStore(table)
-    return _store
-
-
-def set_connection_store(store: ConnectionStore | None) -> None:
-    global _store
-    _store = store
+_store = Lazy(_store_from_settings)
+connection_store = _store.get
+set_connection_store = _store.set

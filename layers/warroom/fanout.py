@@ -28,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from warroom.connections import ConnectionRecord, ConnectionStore, connection_store
 from warroom.errors import ConfigurationError
+from warroom.lazy import Lazy
 
 logger = logging.getLogger(__name__)
 
@@ -186,22 +187,13 @@ class Broadcaster:
         return self.to_connections((r.connection_id for r in records), frame)
 
 
-_broadcaster: Broadcaster | None = None
-_lock = threading.Lock()
+def _broadcaster_from_settings() -> Broadcaster:
+    endpoint = os.environ.get("WS_MANAGEMENT_ENDPOINT")
+    if not endpoint:
+        raise ConfigurationError("WS_MANAGEMENT_ENDPOINT is not set")
+    return Broadcaster(endpoint, connection_store())
 
 
-def broadcaster() -> Broadcaster:
-    global _broadcaster
-    if _broadcaster is None:
-        with _lock:
-            if _broadcaster is None:
-                endpoint = os.environ.get("WS_MANAGEMENT_ENDPOINT")
-                if not endpoint:
-                    raise ConfigurationError("WS_MANAGEMENT_ENDPOINT is not set")
-                _broadcaster = Broadcaster(endpoint, connection_store())
-    return _broadcaster
-
-
-def set_broadcaster(value: Broadcaster | None) -> None:
-    global _broadcaster
-    _broadcaster = value
+_broadcaster = Lazy(_broadcaster_from_settings)
+broadcaster = _broadcaster.get
+set_broadcaster = _broadcaster.set

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from warroom.models import Message, ReactionChange, iso_z
+from warroom.models import Message, MessageDraft, ReactionChange, iso_z
 
 ROUTES = (
     "message",
@@ -28,13 +28,10 @@ class _Frame(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class SendFrame(_Frame):
+class SendFrame(MessageDraft):
+    """A `message` frame is a draft, with its frame type."""
+
     type: Literal["message"] = "message"
-    client_msg_id: UUID
-    message_type: str = "text"
-    content: str | dict[str, Any] | None = None
-    mentions: list[str] = Field(default_factory=list)
-    file_id: UUID | None = None
 
 
 class EditFrame(_Frame):

@@ -20,8 +20,9 @@ from warroom.auth import Identity
 from warroom.connections import ConnectionRecord, ConnectionStore, new_record
 from warroom.errors import ForbiddenError, UnauthorizedError, ValidationFailed
 from warroom.fanout import Broadcaster, FanoutReport
+from warroom.lazy import Lazy
 from warroom.logic import messages, rooms, users
-from warroom.models import Message, MessageDraft
+from warroom.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -133,9 +134,8 @@ class Realtime:
         return UUID(record.room_id)
 
     def _send(self, record: ConnectionRecord, frame: frames.SendFrame) -> Outcome:
-        draft = MessageDraft.model_validate(frame.model_dump(exclude={"type"}))
         result = messages.send_message(
-            room_id=self._room(record), sender_id=record.user_id, draft=draft
+            room_id=self._room(record), sender_id=record.user_id, draft=frame
         )
         message = result.message
         if not result.created:
@@ -264,19 +264,13 @@ class Realtime:
                 self.broadcaster.close(record.connection_id)
 
 
-_realtime: Realtime | None = None
+def _realtime_from_settings() -> Realtime:
+    from warroom.connections import connection_store
+    from warroom.fanout import broadcaster
+
+    return Realtime(connection_store(), broadcaster())
 
 
-def realtime() -> Realtime:
-    global _realtime
-    if _realtime is None:
-        from warroom.connections import connection_store
-        from warroom.fanout import broadcaster
-
-        _realtime = Realtime(connection_store(), broadcaster())
-    return _realtime
-
-
-def set_realtime(value: Realtime | None) -> None:
-    global _realtime
-    _realtime = value
+_realtime = Lazy(_realtime_from_settings)
+realtime = _realtime.get
+set_realtime = _realtime.set
