@@ -5,6 +5,7 @@ import { App } from './components/App';
 import { CognitoAuth, LocalAuth } from './auth/auth';
 import type { Auth } from './auth/auth';
 import { loadConfig } from './config';
+import { errorMessage } from './lib/format';
 import { trackUserGesture } from './notify/notifier';
 import './styles.css';
 
@@ -34,6 +35,6 @@ boot(root).catch((err: unknown) => {
   const p = document.createElement('p');
   p.className = 'fatal';
   p.setAttribute('role', 'alert');
-  p.textContent = `The war room could not start: ${err instanceof Error ? err.message : String(err)}`;
+  p.textContent = `The war room could not start: ${errorMessage(err)}`;
   root.append(p);
 });

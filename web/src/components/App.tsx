@@ -3,12 +3,14 @@ import { Api } from '../api';
 import type { Auth, LocalAuth } from '../auth/auth';
 import type { AppConfig } from '../config';
 import { buildSocketUrl, Connection } from '../conn/socket';
+import { errorMessage } from '../lib/format';
 import type { ConnState } from '../conn/machine';
 import { alertForMessage } from '../notify/notifier';
 import type { Me, NotificationFrame, Room } from '../protocol';
 import { navigate, roomHref, searchHref, useRoute } from '../router';
 import { SessionContext } from '../session';
 import type { Session } from '../session';
+import { ErrorAlert } from './Form';
 import { Login } from './Login';
 import { RoomList } from './RoomList';
 import { RoomPage } from './RoomPage';
@@ -35,7 +37,7 @@ export function App({ config, auth, initiallySignedIn }: Props) {
       .me()
       .then(setMe)
       .catch((err: unknown) => {
-        setError(err instanceof Error ? err.message : String(err));
+        setError(errorMessage(err));
         setSignedIn(false);
       });
   }, [signedIn, api]);
@@ -51,7 +53,7 @@ export function App({ config, auth, initiallySignedIn }: Props) {
     return (
       <>
         <Login auth={auth as LocalAuth} apiBase={config.apiBase} onSignedIn={() => setSignedIn(true)} />
-        {error && <p class="error" role="alert">{error}</p>}
+        <ErrorAlert error={error} />
       </>
     );
   }

@@ -1,12 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { uploadPresigned } from '../api';
 import type { Api } from '../api';
-import { formatBytes, utf8Length } from '../lib/format';
+import { errorMessage, formatBytes, utf8Length } from '../lib/format';
 import { newClientMsgId } from '../lib/ids';
 import { extractMentions, filterCandidates, findActiveMention, insertMention } from '../lib/mentions';
 import type { ActiveMention, MentionCandidate } from '../lib/mentions';
 import type { Limits, SendMessageFrame } from '../protocol';
 import { MAX_CONTENT_BYTES } from '../protocol';
+import { ErrorAlert } from './Form';
 import { Icon } from './Icon';
 import { IncidentForm } from './IncidentForm';
 
@@ -180,7 +181,7 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
       setUpload(null);
     } catch (err) {
       if ((err as DOMException).name === 'AbortError') setUpload(null);
-      else setUpload((u) => (u ? { ...u, progress: null, error: err instanceof Error ? err.message : String(err) } : u));
+      else setUpload((u) => (u ? { ...u, progress: null, error: errorMessage(err) } : u));
     }
   };
 
@@ -211,11 +212,7 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
               {Math.round(upload.progress * 100)}%
             </progress>
           )}
-          {upload.error && (
-            <p class="error" role="alert">
-              {upload.error}
-            </p>
-          )}
+          <ErrorAlert error={upload.error} />
           <div class="upload-actions">
             {upload.progress === null && !upload.error && (
               <button type="button" class="primary" onClick={() => void startUpload()}>
@@ -234,11 +231,7 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
           </div>
         </div>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <div class="composer-row">
         <button
           type="button"

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { READING_NAME } from '../lib/format';
 import type { IncidentData } from '../protocol';
+import { ErrorAlert, FormActions } from './Form';
 import { Modal } from './Modal';
 
 interface Row {
@@ -104,19 +105,12 @@ export function IncidentForm({ onClose, onSubmit }: Props) {
           Note
           <textarea value={note} rows={2} maxLength={2000} onInput={(e) => setNote(e.currentTarget.value)} />
         </label>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="form-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
+        <ErrorAlert error={error} />
+        <FormActions onCancel={onClose}>
           <button type="submit" class="primary">
             Send readings
           </button>
-        </div>
+        </FormActions>
       </form>
     </Modal>
   );

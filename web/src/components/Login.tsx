@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { LocalAuth } from '../auth/auth';
+import { errorMessage } from '../lib/format';
 import type { UserSummary } from '../protocol';
 
 interface Props {
@@ -30,7 +31,7 @@ export function Login({ auth, apiBase, onSignedIn }: Props) {
       await auth.login(identity);
       onSignedIn();
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorMessage(err));
     } finally {
       setBusy(false);
     }

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { errorMessage } from '../lib/format';
 import { renderMarkdown } from '../lib/markdown';
 import { useSession } from '../session';
 import { Modal } from './Modal';
@@ -14,7 +15,7 @@ export function ReportPreview({ roomId, title, onClose }: { roomId: string; titl
     api
       .report(roomId)
       .then(setMarkdown)
-      .catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+      .catch((err: unknown) => setError(errorMessage(err)));
   }, [roomId]);
 
   // DOMPurify is the only way any HTML reaches the page.

@@ -4,8 +4,9 @@ import { ROOM_STATUSES, SEVERITIES } from '../protocol';
 import { navigate, roomHref } from '../router';
 import { useSession } from '../session';
 import { formatFullTime, formatMessageTime } from '../lib/time';
-import { Icon } from './Icon';
+import { ErrorAlert, FormActions, SelectField, useBusyAction } from './Form';
 import { Modal } from './Modal';
+import { RoomChips } from './RoomChips';
 
 type StatusFilter = RoomStatus | 'all';
 
@@ -44,17 +45,9 @@ export function RoomList() {
         </button>
       </div>
       <div class="room-filters">
-        <label>
-          Status
-          <select value={status} onChange={(e) => setStatus(e.currentTarget.value as StatusFilter)}>
-            <option value="all">All</option>
-            {ROOM_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {capitalize(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField<StatusFilter> label="Status" value={status} choices={ROOM_STATUSES} onChange={setStatus}>
+          <option value="all">All</option>
+        </SelectField>
         <label class="grow">
           Find a room
           <input
@@ -105,13 +98,7 @@ function RoomCard({ room }: { room: Room }) {
           </span>
         </div>
         <div class="room-card-meta">
-          <span class={`chip chip-status status-${room.status}`}>{capitalize(room.status)}</span>
-          <span class={`chip chip-sev sev-${room.severity}`}>{capitalize(room.severity)}</span>
-          {room.location && (
-            <span class="room-location">
-              <Icon name="pin" size={14} /> {room.location}
-            </span>
-          )}
+          <RoomChips room={room} />
         </div>
         {room.lots.length > 0 && (
           <div class="room-lots">
@@ -135,14 +122,11 @@ function CreateRoomModal({ onClose }: { onClose: () => void }) {
   const [severity, setSeverity] = useState<Severity>('medium');
   const [location, setLocation] = useState('');
   const [lots, setLots] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useBusyAction();
 
-  const submit = async (ev: Event): Promise<void> => {
+  const submit = (ev: Event): Promise<void> => {
     ev.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       const room = await api.createRoom({
         title: title.trim(),
         severity,
@@ -155,10 +139,7 @@ function CreateRoomModal({ onClose }: { onClose: () => void }) {
       await reloadRooms();
       onClose();
       navigate(roomHref(room.room_id));
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -168,16 +149,7 @@ function CreateRoomModal({ onClose }: { onClose: () => void }) {
           Title
           <input required maxLength={200} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
         </label>
-        <label>
-          Severity
-          <select value={severity} onChange={(e) => setSeverity(e.currentTarget.value as Severity)}>
-            {SEVERITIES.map((s) => (
-              <option key={s} value={s}>
-                {capitalize(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Severity" value={severity} choices={SEVERITIES} onChange={setSeverity} />
         <label>
           Location
           <input maxLength={200} value={location} onInput={(e) => setLocation(e.currentTarget.value)} placeholder="Plant 2, Line 3" />
@@ -186,24 +158,13 @@ function CreateRoomModal({ onClose }: { onClose: () => void }) {
           Lots (comma separated)
           <input value={lots} onInput={(e) => setLots(e.currentTarget.value)} placeholder="LOT-2405-01, LOT-2405-02" />
         </label>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="form-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
+        <ErrorAlert error={error} />
+        <FormActions onCancel={onClose}>
           <button type="submit" class="primary" disabled={busy || !title.trim()}>
             Create room
           </button>
-        </div>
+        </FormActions>
       </form>
     </Modal>
   );
-}
-
-export function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

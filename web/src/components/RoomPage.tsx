@@ -12,7 +12,7 @@ import type { MessageActions } from './MessageItem';
 import { NotificationPrompt } from './NotificationPrompt';
 import { NotificationSettings } from './NotificationSettings';
 import { ReportPreview } from './ReportPreview';
-import { capitalize } from './RoomList';
+import { RoomChips } from './RoomChips';
 import { ConfirmDelete, FilesPanel, MembersPanel, StatusPanel } from './RoomPanels';
 import { useRoom } from './useRoom';
 
@@ -164,13 +164,7 @@ export function RoomPage({ roomId, targetMessageId }: { roomId: string; targetMe
         <div class="room-heading">
           <h1 id="room-title">{room.title}</h1>
           <div class="room-meta">
-            <span class={`chip chip-status status-${room.status}`}>{capitalize(room.status)}</span>
-            <span class={`chip chip-sev sev-${room.severity}`}>{capitalize(room.severity)}</span>
-            {room.location && (
-              <span class="room-location">
-                <Icon name="pin" size={14} /> {room.location}
-              </span>
-            )}
+            <RoomChips room={room} />
             {room.lots.length > 0 && <span class="room-lots-inline">Lots: {room.lots.join(', ')}</span>}
           </div>
         </div>

@@ -1,14 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Member, Role, Room, RoomStatus, Severity, UserSummary } from '../protocol';
 import { ROOM_STATUSES, SEVERITIES } from '../protocol';
-import { formatBytes } from '../lib/format';
+import { capitalize, errorMessage, formatBytes } from '../lib/format';
 import type { FileInfo } from '../protocol';
 import { useSession } from '../session';
+import { ErrorAlert, FormActions, SelectField, choiceOptions, useBusyAction } from './Form';
 import { Icon } from './Icon';
 import { Modal } from './Modal';
-import { capitalize } from './RoomList';
 
 const ROLES: Role[] = ['OWNER', 'EDITOR', 'VIEWER'];
+
+const roleLabel = (r: Role): string => capitalize(r.toLowerCase());
 
 export function MembersPanel({
   roomId,
@@ -51,7 +53,7 @@ export function MembersPanel({
       await action();
       await onChanged();
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorMessage(err));
     }
   };
 
@@ -78,11 +80,7 @@ export function MembersPanel({
                   value={m.role}
                   onChange={(e) => void run(() => api.setMemberRole(roomId, m.user_id, e.currentTarget.value as Role))}
                 >
-                  {ROLES.map((r) => (
-                    <option key={r} value={r}>
-                      {capitalize(r.toLowerCase())}
-                    </option>
-                  ))}
+                  {choiceOptions(ROLES, roleLabel)}
                 </select>
                 <button
                   type="button"
@@ -94,7 +92,7 @@ export function MembersPanel({
                 </button>
               </span>
             ) : (
-              <span class="chip">{capitalize(m.role.toLowerCase())}</span>
+              <span class="chip">{roleLabel(m.role)}</span>
             )}
           </li>
         ))}
@@ -106,16 +104,7 @@ export function MembersPanel({
             Find a person
             <input type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} placeholder="Name or e-mail" />
           </label>
-          <label>
-            Role
-            <select value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {capitalize(r.toLowerCase())}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField label="Role" value={role} choices={ROLES} onChange={setRole} format={roleLabel} />
           {found.length > 0 && (
             <ul class="found-users">
               {found.map((u) => (
@@ -140,11 +129,7 @@ export function MembersPanel({
           )}
         </form>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
     </Modal>
   );
 }
@@ -157,7 +142,7 @@ export function FilesPanel({ roomId, onClose }: { roomId: string; onClose: () =>
     api
       .files(roomId)
       .then((b) => setFiles(b.files))
-      .catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+      .catch((err: unknown) => setError(errorMessage(err)));
   }, [roomId]);
 
   const open = async (f: FileInfo): Promise<void> => {
@@ -172,17 +157,13 @@ export function FilesPanel({ roomId, onClose }: { roomId: string; onClose: () =>
       a.click();
       a.remove();
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorMessage(err));
     }
   };
 
   return (
     <Modal title="Files" onClose={onClose}>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {files === null && !error && <p role="status">Loading files…</p>}
       {files && files.length === 0 && <p class="muted">No files shared yet.</p>}
       {files && files.length > 0 && (
@@ -217,21 +198,15 @@ export function StatusPanel({
   const { api } = useSession();
   const [status, setStatus] = useState<RoomStatus>(room.status);
   const [severity, setSeverity] = useState<Severity>(room.severity);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useBusyAction();
 
-  const save = async (ev: Event): Promise<void> => {
+  const save = (ev: Event): Promise<void> => {
     ev.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       await api.updateRoom(room.room_id, { status, severity });
       await onSaved();
       onClose();
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -243,42 +218,17 @@ export function StatusPanel({
           <dt>Lots</dt>
           <dd>{room.lots.length ? room.lots.join(', ') : '—'}</dd>
         </dl>
-        <label>
-          Status
-          <select disabled={!isOwner} value={status} onChange={(e) => setStatus(e.currentTarget.value as RoomStatus)}>
-            {ROOM_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {capitalize(s)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Severity
-          <select disabled={!isOwner} value={severity} onChange={(e) => setSeverity(e.currentTarget.value as Severity)}>
-            {SEVERITIES.map((s) => (
-              <option key={s} value={s}>
-                {capitalize(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Status" disabled={!isOwner} value={status} choices={ROOM_STATUSES} onChange={setStatus} />
+        <SelectField label="Severity" disabled={!isOwner} value={severity} choices={SEVERITIES} onChange={setSeverity} />
         {!isOwner && <p class="muted">Only the room's owners can change its status.</p>}
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="form-actions">
-          <button type="button" onClick={onClose}>
-            {isOwner ? 'Cancel' : 'Close'}
-          </button>
+        <ErrorAlert error={error} />
+        <FormActions onCancel={onClose} cancelLabel={isOwner ? 'Cancel' : 'Close'}>
           {isOwner && (
             <button type="submit" class="primary" disabled={busy}>
               Save
             </button>
           )}
-        </div>
+        </FormActions>
       </form>
     </Modal>
   );
@@ -288,14 +238,11 @@ export function ConfirmDelete({ onConfirm, onClose }: { onConfirm: () => void; o
   return (
     <Modal title="Delete message?" onClose={onClose}>
       <p>The message will be replaced by “message deleted” for everyone.</p>
-      <div class="form-actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
+      <FormActions onCancel={onClose}>
         <button type="button" class="danger primary" data-autofocus onClick={onConfirm}>
           Delete
         </button>
-      </div>
+      </FormActions>
     </Modal>
   );
 }

@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
+import { errorMessage } from '../lib/format';
 import { splitHighlight } from '../lib/highlight';
 import { formatFullTime, formatMessageTime } from '../lib/time';
 import type { SearchHit } from '../protocol';
 import { roomHref } from '../router';
 import { useSession } from '../session';
+import { ErrorAlert } from './Form';
 
 /** Results across my rooms; matched terms in <mark>, everything else as text. */
 export function SearchPage({ q }: { q: string }) {
@@ -22,7 +24,7 @@ export function SearchPage({ q }: { q: string }) {
     api
       .search(q)
       .then((b) => live && setHits(b.results))
-      .catch((err: unknown) => live && setError(err instanceof Error ? err.message : String(err)));
+      .catch((err: unknown) => live && setError(errorMessage(err)));
     return () => {
       live = false;
     };
@@ -33,11 +35,7 @@ export function SearchPage({ q }: { q: string }) {
   return (
     <section class="search-page" aria-labelledby="search-title">
       <h1 id="search-title">Search results for “{q}”</h1>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {hits === null && !error && <p role="status">Searching…</p>}
       {hits && hits.length === 0 && <p class="muted">No messages found.</p>}
       {hits && hits.length > 0 && (

@@ -9,6 +9,7 @@ import { ApiError } from '../api';
 import { buildSocketUrl, Connection } from '../conn/socket';
 import type { ConnState } from '../conn/machine';
 import { registerConnection } from '../debug';
+import { errorMessage } from '../lib/format';
 import { applyDeleted, applyReactions, mergeMessages } from '../lib/messages';
 import { alertForMessage } from '../notify/notifier';
 import type { ClientFrame, Member, Message, Room, SendMessageFrame, ServerFrame, UserSummary } from '../protocol';
@@ -228,7 +229,7 @@ export function useRoom(roomId: string): RoomModel {
       setHasMoreOlder(page.has_more);
       return page.has_more;
     } catch (err) {
-      setNotice(`Could not load older messages: ${err instanceof Error ? err.message : String(err)}`);
+      setNotice(`Could not load older messages: ${errorMessage(err)}`);
       return false;
     } finally {
       setLoadingOlder(false);

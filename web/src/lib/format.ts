@@ -13,3 +13,12 @@ export function utf8Length(s: string): number {
 
 /** Reading names the server accepts: lower-case, starting with a letter. */
 export const READING_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+export function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The text to show for anything thrown or rejected. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
