@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.constants import StageConfig
+from infra.constructs.common import private_bucket
 from infra.constructs.nag import acknowledge
 
 
 class AccessLogs(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
+            access_logs=None,  # this is where the others' logs go
+            retain=config.is_production,
             # CloudFront's standard logging still writes through bucket ACLs.
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
             lifecycle_rules=[
                 s3.LifecycleRule(expiration=Duration.days(365 if config.is_production else 30))
             ],
-            removal_policy=RemovalPolicy.RETAIN if config.is_production else RemovalPolicy.DESTROY,
-            auto_delete_objects=not config.is_production,
         )
         acknowledge(
             self.bucket,

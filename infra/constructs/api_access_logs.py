@@ -6,6 +6,10 @@ import jsii
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constants import StageConfig
+from infra.constructs.common import log_group
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
@@ -23,3 +27,8 @@ class AccessLogSettings:
     @property
     def format(self) -> apigw.AccessLogFormat:
         return self._format
+
+
+def stage_access_logs(scope: Construct, config: StageConfig, log_format: str) -> AccessLogSettings:
+    """A stage's access logs: `log_format` lines in its own log group, `AccessLogs`."""
+    return AccessLogSettings(log_group(scope, "AccessLogs", config), log_format)

@@ -3,13 +3,14 @@ presigned URLs that the functions sign (PUT to upload, GET to download)."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.constants import StageConfig
+from infra.constructs.common import private_bucket
 from infra.constructs.nag import acknowledge, arn_finding
 
 
@@ -46,15 +47,12 @@ class Attachments(Construct):
                     id="expire", expiration=Duration.days(config.attachments_expire_days)
                 )
             )
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="attachments/",
+            access_logs=access_logs,
+            access_logs_prefix="attachments/",
+            retain=config.is_production,
             cors=[
                 s3.CorsRule(
                     allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
@@ -65,8 +63,6 @@ class Attachments(Construct):
                 )
             ],
             lifecycle_rules=lifecycle,
-            removal_policy=RemovalPolicy.RETAIN if config.is_production else RemovalPolicy.DESTROY,
-            auto_delete_objects=not config.is_production,
         )
 
     def grant_presign(self, grantee: lambda_.IFunction) -> None:

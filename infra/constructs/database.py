@@ -16,7 +16,6 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
@@ -29,7 +28,7 @@ from infra.constants import (
     SERVICE_NAME,
     StageConfig,
 )
-from infra.constructs.common import log_retention
+from infra.constructs.common import log_group
 from infra.constructs.nag import acknowledge
 from infra.constructs.network import Network
 
@@ -52,12 +51,11 @@ class Database(Construct):
         # A fixed identifier so the PostgreSQL log group can exist (with a retention)
         # before the cluster writes to it, without a log-retention custom resource.
         cluster_identifier = f"{SERVICE_NAME}-{config.name}"
-        postgres_logs = logs.LogGroup(
+        postgres_logs = log_group(
             self,
             "PostgresLogs",
+            config,
             log_group_name=f"/aws/rds/cluster/{cluster_identifier}/postgresql",
-            retention=log_retention(config),
-            removal_policy=RemovalPolicy.DESTROY,
         )
 
         self.cluster = rds.DatabaseCluster(

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constants import (
@@ -24,7 +23,7 @@ from infra.constants import (
     FunctionSpec,
     StageConfig,
 )
-from infra.constructs.common import log_retention
+from infra.constructs.common import log_group
 from infra.constructs.nag import LAMBDA_BASIC_EXECUTION, LAMBDA_VPC_ACCESS, acknowledge, finding
 from infra.constructs.network import Network
 
@@ -74,12 +73,7 @@ class FunctionFactory(Construct):
         extra_layers: Sequence[lambda_.ILayerVersion] = (),
         security_group: ec2.ISecurityGroup | None = None,
     ) -> lambda_.Function:
-        log_group = logs.LogGroup(
-            self,
-            f"{spec.id}Logs",
-            retention=log_retention(self._config),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        fn_logs = log_group(self, f"{spec.id}Logs", self._config)
         fn = lambda_.Function(
             self,
             spec.id,
@@ -95,7 +89,7 @@ class FunctionFactory(Construct):
             vpc_subnets=self._network.private_subnets,
             security_groups=[security_group or self._network.functions_security_group],
             tracing=lambda_.Tracing.ACTIVE,
-            log_group=log_group,
+            log_group=fn_logs,
             environment={
                 "POWERTOOLS_SERVICE_NAME": spec.service,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,

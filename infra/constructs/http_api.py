@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constants import (
@@ -24,8 +23,7 @@ from infra.constants import (
     SERVICE_NAME,
     StageConfig,
 )
-from infra.constructs.api_access_logs import AccessLogSettings
-from infra.constructs.common import log_retention
+from infra.constructs.api_access_logs import stage_access_logs
 from infra.constructs.nag import acknowledge
 
 ACCESS_LOG_FORMAT = json.dumps(
@@ -76,12 +74,6 @@ class HttpApi(Construct):
                 max_age=Duration.hours(1),
             ),
         )
-        access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=log_retention(config),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
         self.stage = apigwv2.HttpStage(
             self,
             "Stage",
@@ -91,7 +83,7 @@ class HttpApi(Construct):
             throttle=apigwv2.ThrottleSettings(
                 rate_limit=config.http_rate_limit, burst_limit=config.http_burst_limit
             ),
-            access_log_settings=AccessLogSettings(access_logs, ACCESS_LOG_FORMAT),
+            access_log_settings=stage_access_logs(self, config, ACCESS_LOG_FORMAT),
         )
         self.url = self.stage.url  # https://{api}.execute-api.{region}.amazonaws.com/
 

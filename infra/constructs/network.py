@@ -12,13 +12,11 @@ How a function in a private subnet reaches each thing it calls:
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constants import StageConfig
-from infra.constructs.common import log_retention
+from infra.constructs.common import log_group
 
 
 class Network(Construct):
@@ -47,12 +45,7 @@ class Network(Construct):
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
             },
         )
-        flow_logs = logs.LogGroup(
-            self,
-            "FlowLogs",
-            retention=log_retention(config),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        flow_logs = log_group(self, "FlowLogs", config)
         self.vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),

@@ -14,9 +14,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from aws_cdk import CustomResource, RemovalPolicy
+from aws_cdk import CustomResource
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
@@ -28,7 +27,7 @@ from infra.constants import (
     REPO_ROOT,
     StageConfig,
 )
-from infra.constructs.common import log_retention
+from infra.constructs.common import log_group
 from infra.constructs.database import Database
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.nag import LAMBDA_BASIC_EXECUTION, acknowledge, arn_finding, finding
@@ -97,12 +96,7 @@ class SchemaMigrations(Construct):
             self,
             "Provider",
             on_event_handler=self.function,
-            log_group=logs.LogGroup(
-                self,
-                "ProviderLogs",
-                retention=log_retention(config),
-                removal_policy=RemovalPolicy.DESTROY,
-            ),
+            log_group=log_group(self, "ProviderLogs", config),
         )
         bundled = migrate_layer_dir / MIGRATIONS_LAYER_SUBDIR
         migrations = bundled if bundled.is_dir() else REPO_ROOT / MIGRATIONS_LAYER_SUBDIR

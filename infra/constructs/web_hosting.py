@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
@@ -19,6 +19,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from infra.constants import WEB_CONFIG_FILE, WEB_DIST_DIR, WEB_PLACEHOLDER_DIR
+from infra.constructs.common import private_bucket
 from infra.constructs.nag import LAMBDA_BASIC_EXECUTION, acknowledge, arn_finding, finding
 
 # Vite writes content-hashed files under assets/: they can be cached for good.
@@ -48,18 +49,13 @@ class WebHosting(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._web_dir = web_dir
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="web/",
+            access_logs=access_logs,
+            access_logs_prefix="web/",
             # Only build output lives here: it is re-published on every deploy.
-            removal_policy=RemovalPolicy.DESTROY,
-            auto_delete_objects=True,
+            retain=False,
         )
         origin = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
         spa_fallback = [

@@ -20,7 +20,6 @@ from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constants import (
@@ -30,8 +29,7 @@ from infra.constants import (
     WS_ROUTE_SELECTION,
     StageConfig,
 )
-from infra.constructs.api_access_logs import AccessLogSettings
-from infra.constructs.common import log_retention
+from infra.constructs.api_access_logs import stage_access_logs
 from infra.constructs.nag import acknowledge, finding, logical_id
 
 ACCESS_LOG_FORMAT = json.dumps(
@@ -61,12 +59,6 @@ class WebSocketApi(Construct):
             description="War room real-time channel",
             route_selection_expression=WS_ROUTE_SELECTION,
         )
-        access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=log_retention(config),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
         self.stage = apigwv2.WebSocketStage(
             self,
             "Stage",
@@ -76,7 +68,7 @@ class WebSocketApi(Construct):
             throttle=apigwv2.ThrottleSettings(
                 rate_limit=config.ws_rate_limit, burst_limit=config.ws_burst_limit
             ),
-            access_log_settings=AccessLogSettings(access_logs, ACCESS_LOG_FORMAT),
+            access_log_settings=stage_access_logs(self, config, ACCESS_LOG_FORMAT),
         )
         cfn_stage = self.stage.node.default_child
         assert isinstance(cfn_stage, apigwv2.CfnStage)

@@ -18,7 +18,20 @@ from typing import Any
 import pytest
 
 import infra  # noqa: F401  (sets the jsii Node-version variable before aws_cdk loads)
-from infra.constants import REPO_ROOT, StageConfig, stage_config
+from infra.constants import (
+    FN_AUTHORIZER,
+    FN_CONNECT,
+    FN_HISTORY,
+    FN_MESSAGE,
+    FN_MIGRATE,
+    FN_USER_SYNC,
+    REPO_ROOT,
+    StageConfig,
+    stage_config,
+)
+
+# Every Lambda function of the stack, the deploy-time migration function last.
+ALL_FUNCTIONS = (FN_CONNECT, FN_AUTHORIZER, FN_MESSAGE, FN_HISTORY, FN_USER_SYNC, FN_MIGRATE)
 
 
 @dataclass(frozen=True)

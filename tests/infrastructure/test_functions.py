@@ -17,11 +17,10 @@ from infra.constants import (
     METRICS_NAMESPACE,
     FunctionSpec,
 )
-from tests.infrastructure.conftest import Synthesized
+from tests.infrastructure.conftest import ALL_FUNCTIONS, Synthesized
 
 pytestmark = pytest.mark.infrastructure
 
-ALL_FUNCTIONS = (FN_CONNECT, FN_AUTHORIZER, FN_MESSAGE, FN_HISTORY, FN_USER_SYNC, FN_MIGRATE)
 APP_SETTINGS = (
     "CONNECTIONS_TABLE",
     "ATTACHMENTS_BUCKET",

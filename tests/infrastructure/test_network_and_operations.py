@@ -9,15 +9,11 @@ from aws_cdk.assertions import Match
 
 from infra.constants import (
     FANOUT_FAILED_METRIC,
-    FN_AUTHORIZER,
     FN_CONNECT,
-    FN_HISTORY,
     FN_MESSAGE,
-    FN_MIGRATE,
-    FN_USER_SYNC,
     METRICS_NAMESPACE,
 )
-from tests.infrastructure.conftest import Synthesized
+from tests.infrastructure.conftest import ALL_FUNCTIONS, Synthesized
 
 pytestmark = pytest.mark.infrastructure
 
@@ -45,11 +41,7 @@ def test_production_has_a_nat_per_availability_zone(prod: Synthesized) -> None:
     prod.template.resource_count_is("AWS::EC2::NatGateway", 2)
 
 
-@pytest.mark.parametrize(
-    "spec",
-    (FN_CONNECT, FN_AUTHORIZER, FN_MESSAGE, FN_HISTORY, FN_USER_SYNC, FN_MIGRATE),
-    ids=lambda spec: spec.service,
-)
+@pytest.mark.parametrize("spec", ALL_FUNCTIONS, ids=lambda spec: spec.service)
 def test_every_function_alarms_on_errors_and_throttles(dev: Synthesized, spec) -> None:
     # Given one function
     function_ref = {"Ref": dev.function_id(spec.service)}
