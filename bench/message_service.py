@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000, help="messages per scenario")
     args = parser.parse_args()
     print("== message service vs raw SQL: N concurrent senders into one room ==")
-    with scratch_database() as url:
+    with scratch_database("warroom_bench") as url:
         for n in args.senders:
             per_sender = max(1, args.messages // n)
             # warm-up so neither side pays for cold caches

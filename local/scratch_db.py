@@ -24,7 +24,7 @@ def server_url() -> str:
 
 
 @contextmanager
-def scratch_database(prefix: str) -> Iterator[str]:
+def scratch_database(prefix: str = "warroom_scratch") -> Iterator[str]:
     server = server_url()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server, autocommit=True) as admin:
