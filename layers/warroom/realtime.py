@@ -19,7 +19,7 @@ from warroom import frames
 from warroom.auth import Identity
 from warroom.connections import ConnectionRecord, ConnectionStore, new_record
 from warroom.errors import ForbiddenError, UnauthorizedError, ValidationFailed
-from warroom.fanout import Broadcaster, FanoutReport
+from warroom.fanout import Broadcaster, FanoutReport, encode_frame
 from warroom.lazy import Lazy
 from warroom.logic import messages, rooms, users
 from warroom.models import Message
@@ -229,15 +229,7 @@ class Realtime:
             after_seq=frame.after_seq,
             limit=frame.limit or 200,
         )
-        return Outcome(
-            replies=[
-                {
-                    "type": "sync",
-                    "messages": [m.model_dump(mode="json") for m in page.messages],
-                    "has_more": page.has_more,
-                }
-            ]
-        )
+        return Outcome(replies=[sync_frame(page.messages, page.has_more)])
 
     def _presence(self, record: ConnectionRecord, frame: frames.EmptyFrame) -> Outcome:
         # Presence is also a read of the room: a member removed since connecting is refused.
@@ -274,3 +266,18 @@ def _realtime_from_settings() -> Realtime:
 _realtime = Lazy(_realtime_from_settings)
 realtime = _realtime.get
 set_realtime = _realtime.set
+
+
+def sync_frame(found: list[Message], has_more: bool) -> dict[str, Any]:
+    """A `sync` reply that fits in one 128 KB frame: fewer messages (has_more tells the
+    client to ask again), and a message too big on its own goes as a pointer
+    (`content_truncated`) that the client reads over HTTP."""
+    dumped = [m.model_dump(mode="json") for m in found]
+    while True:
+        reply = {"type": "sync", "messages": dumped, "has_more": has_more}
+        if encode_frame(reply) is not None:
+            return reply
+        if len(dumped) > 1:
+            dumped, has_more = dumped[: len(dumped) // 2], True
+        else:
+            dumped = [{**dumped[0], "content": None, "content_truncated": True}]

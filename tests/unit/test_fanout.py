@@ -93,3 +93,38 @@ def test_an_oversized_frame_is_reported_failed_without_a_call(client):
             ["a", "b"], {"type": "sync", "messages": ["x" * 140_000]}
         )
     assert report.failed == ["a", "b"]
+
+
+def test_a_sync_reply_is_cut_to_fit_one_frame():
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from warroom.models import Message
+    from warroom.realtime import sync_frame
+
+    def message(seq: int, text: str) -> Message:
+        return Message(
+            message_id=uuid4(),
+            room_id=uuid4(),
+            sender_id="a@b.example",
+            sender_display_name="A",
+            content=text,
+            message_type="text",
+            mentions=[],
+            created_at=datetime.now(UTC),
+            sequence_number=seq,
+        )
+
+    # Given five messages of 60 KB each (300 KB together)
+    many = [message(n, "x" * 60_000) for n in range(1, 6)]
+    # When they are synced
+    reply = sync_frame(many, has_more=False)
+    # Then the reply fits, starts at the oldest and says there is more to ask for
+    assert encode_frame(reply) is not None
+    seqs = [m["sequence_number"] for m in reply["messages"]]
+    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) < 5 and reply["has_more"] is True
+    # And one message that cannot fit even alone goes as a pointer to read over HTTP
+    huge = sync_frame([message(9, "\u0001" * 30_000)], has_more=False)  # 6 bytes each in JSON
+    assert (
+        huge["messages"][0]["content"] is None and huge["messages"][0]["content_truncated"] is True
+    )

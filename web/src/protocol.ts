@@ -62,6 +62,8 @@ export interface Message {
   /** bumps with every reaction change, so a late reaction_updated cannot undo a newer one */
   reactions_version?: number;
   client_msg_id?: string | null;
+  /** the frame would have passed 128 KB: content was left out, read the message over HTTP */
+  content_truncated?: boolean;
 }
 
 export interface Room {

@@ -78,7 +78,20 @@ export function useRoom(roomId: string): RoomModel {
     setMembers(body.members);
   }, [api, roomId]);
 
+  // A message too large for one WebSocket frame arrives without its content.
+  const fetchTruncated = (list: readonly Message[]): void => {
+    for (const m of list) {
+      if (!m.content_truncated) continue;
+      void api
+        .history(roomId, { beforeSeq: m.sequence_number + 1, limit: 1 })
+        .then((page) => setMessages((current) => mergeMessages(current, page.messages)))
+        .catch(() => undefined);
+    }
+  };
+
   const onFrame = (frame: ServerFrame): void => {
+    if (frame.type === 'message' || frame.type === 'message_edited') fetchTruncated([frame.message]);
+    if (frame.type === 'sync') fetchTruncated(frame.messages);
     switch (frame.type) {
       case 'message': {
         const m = frame.message;
