@@ -30,7 +30,7 @@ from warroom.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from warroom.logic.access import require_reader, require_writer
+from warroom.logic.access import require_member, require_writer
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 UPLOAD_EXPIRES_SECONDS = 900
@@ -173,7 +173,7 @@ def download(
     *, room_id: UUID, user_id: str, file_id: UUID, db: Database | None = None
 ) -> dict[str, Any]:
     def operation(conn: Conn) -> dict[str, Any]:
-        require_reader(rooms_dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+        require_member(conn, room_id, user_id)
         return _file_row(conn, room_id, file_id)
 
     row = (db or get_database()).run(operation)
@@ -202,7 +202,7 @@ def download(
 
 def list_files(*, room_id: UUID, user_id: str, db: Database | None = None) -> list[StoredFile]:
     def operation(conn: Conn) -> list[StoredFile]:
-        require_reader(rooms_dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+        require_member(conn, room_id, user_id)
         return [StoredFile.model_validate(r) for r in files_dal.of_room(conn, room_id)]
 
     return (db or get_database()).run(operation)

@@ -21,7 +21,7 @@ from warroom.connections import ConnectionRecord, ConnectionStore, new_record
 from warroom.errors import ForbiddenError, UnauthorizedError, ValidationFailed
 from warroom.fanout import Broadcaster, FanoutReport, encode_frame
 from warroom.lazy import Lazy
-from warroom.logic import messages, rooms, users
+from warroom.logic import messages, rooms
 from warroom.models import Message
 
 logger = logging.getLogger(__name__)
@@ -57,14 +57,15 @@ class Realtime:
     def connect(
         self, *, identity: Identity, connection_id: str, room_id: str | None, connected_at: str
     ) -> Outcome:
-        """Membership is checked before the connection is stored: 403 otherwise."""
-        users.sync_user(identity.user_id, identity.display_name)
+        """Membership is checked before the connection is stored: 403 otherwise. The
+        directory is kept in step by the sign-in trigger (dev login locally) and by
+        GET /api/me, not by a write on every connect."""
         if room_id is not None:
             try:
                 room_uuid = UUID(room_id)
             except ValueError as exc:
                 raise ValidationFailed("room_id is not a valid id") from exc
-            rooms.get_room(room_id=room_uuid, user_id=identity.user_id)  # raises 403 / 404
+            rooms.member_role(room_id=room_uuid, user_id=identity.user_id)  # 403 / 404
             room_id = str(room_uuid)
         already_here = room_id is not None and any(
             r.user_id == identity.user_id for r in self.store.in_room(room_id)
@@ -233,7 +234,7 @@ class Realtime:
 
     def _presence(self, record: ConnectionRecord, frame: frames.EmptyFrame) -> Outcome:
         # Presence is also a read of the room: a member removed since connecting is refused.
-        rooms.get_room(room_id=self._room(record), user_id=record.user_id)
+        rooms.member_role(room_id=self._room(record), user_id=record.user_id)
         online: dict[str, str] = {}
         for r in self.store.in_room(record.room_id or ""):
             online.setdefault(r.user_id, r.display_name)

@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from warroom.dal import rooms as rooms_dal
+from warroom.dal.messages import Conn
 from warroom.errors import ConflictError, ForbiddenError, NotFoundError
 from warroom.models import Role, RoomStatus
 
@@ -29,6 +31,11 @@ def require_reader(row: dict[str, Any] | None, room_id: UUID) -> Role:
     if row["role"] is None:
         raise ForbiddenError("you are not a member of this incident room")
     return Role(row["role"])
+
+
+def require_member(conn: Conn, room_id: UUID, user_id: str) -> Role:
+    """Read the user's membership of the room and require that they may read it."""
+    return require_reader(rooms_dal.access(conn, room_id=room_id, user_id=user_id), room_id)
 
 
 def require_writer(row: dict[str, Any] | None, room_id: UUID) -> Role:

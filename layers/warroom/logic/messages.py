@@ -30,8 +30,8 @@ from warroom.errors import (
 )
 from warroom.logic import search_text
 from warroom.logic.access import (
+    require_member,
     require_message_writer,
-    require_reader,
     require_room,
     require_writer,
 )
@@ -399,10 +399,6 @@ def _check_limit(limit: int | None) -> int:
     return min(limit, HISTORY_MAX_LIMIT)
 
 
-def _require_member(conn: Conn, room_id: UUID, user_id: str) -> Role:
-    return require_reader(room_access(conn, room_id=room_id, user_id=user_id), room_id)
-
-
 def history(
     *,
     room_id: UUID,
@@ -425,7 +421,7 @@ def history(
         before = before.replace(tzinfo=UTC)
 
     def operation(conn: Conn) -> HistoryPage:
-        _require_member(conn, room_id, user_id)
+        require_member(conn, room_id, user_id)
         if after_seq is not None:
             rows = dal.page_after(conn, room_id=room_id, after_seq=after_seq, limit=size + 1)
             page = rows[:size]
@@ -462,7 +458,7 @@ def search(
 
     def operation(conn: Conn) -> list[SearchHit]:
         if room_id is not None:
-            _require_member(conn, room_id, user_id)
+            require_member(conn, room_id, user_id)
         found = dal.search(
             conn, user_id=user_id, english=english, cjk_query=cjk, room_id=room_id, limit=size
         )
@@ -500,7 +496,7 @@ def incident_readings(
     size = _check_limit(limit)
 
     def operation(conn: Conn) -> list[Message]:
-        _require_member(conn, room_id, user_id)
+        require_member(conn, room_id, user_id)
         return dal.incident_data(
             conn, room_id=room_id, field=field, minimum=minimum, maximum=maximum, limit=size
         )
@@ -513,7 +509,7 @@ def get_message(*, message_id: UUID, user_id: str, db: Database | None = None) -
         message = dal.get_message(conn, message_id)
         if message is None:
             raise NotFoundError("this message does not exist")
-        _require_member(conn, message.room_id, user_id)
+        require_member(conn, message.room_id, user_id)
         return message
 
     return _db(db).run(operation)

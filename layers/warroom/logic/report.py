@@ -17,7 +17,7 @@ from warroom.dal import messages as messages_dal
 from warroom.dal import rooms as rooms_dal
 from warroom.dal.messages import Conn
 from warroom.db import Database, get_database
-from warroom.logic.access import require_reader, require_room
+from warroom.logic.access import require_member, require_room
 from warroom.models import Message, MessageType
 
 GMT8 = timezone(timedelta(hours=8), "GMT+8")
@@ -69,7 +69,7 @@ def _describe(message: Message) -> str:
 
 def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> str:
     def operation(conn: Conn) -> str:
-        require_reader(rooms_dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+        require_member(conn, room_id, user_id)
         room = require_room(rooms_dal.room(conn, room_id), room_id)
         members = rooms_dal.members(conn, room_id)
         timeline: list[Message] = []

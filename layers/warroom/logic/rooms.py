@@ -12,7 +12,7 @@ from warroom.dal import users as users_dal
 from warroom.dal.messages import Conn
 from warroom.db import Database, get_database
 from warroom.errors import ConflictError, NotFoundError, ValidationFailed
-from warroom.logic.access import require_owner, require_reader, require_room
+from warroom.logic.access import require_member, require_owner, require_reader, require_room
 from warroom.logic.messages import post_system_message
 from warroom.logic.users import parse_user_id
 from warroom.models import (
@@ -76,7 +76,7 @@ def get_room(*, room_id: UUID, user_id: str, db: Database | None = None) -> Room
     def operation(conn: Conn) -> Room:
         row = dal.room_for_member(conn, room_id=room_id, user_id=user_id)
         if row is None:
-            require_reader(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+            require_member(conn, room_id, user_id)
         assert row is not None
         return _room(row)
 
@@ -120,9 +120,15 @@ def update_room(
     return _db(db).run(operation)
 
 
+def member_role(*, room_id: UUID, user_id: str, db: Database | None = None) -> Role:
+    """The user's role in the room; 404 for no such room, 403 for a non-member. One
+    indexed read, for hot paths ($connect, presence) that need no counts."""
+    return _db(db).run(lambda conn: require_member(conn, room_id, user_id))
+
+
 def list_members(*, room_id: UUID, user_id: str, db: Database | None = None) -> list[Member]:
     def operation(conn: Conn) -> list[Member]:
-        require_reader(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+        require_member(conn, room_id, user_id)
         return [Member.model_validate(r) for r in dal.members(conn, room_id)]
 
     return _db(db).run(operation)
@@ -224,7 +230,7 @@ def mark_read(
     def operation(conn: Conn) -> int:
         result = dal.mark_read(conn, room_id=room_id, user_id=user_id, last_read_seq=last_read_seq)
         if result is None:
-            require_reader(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+            require_member(conn, room_id, user_id)
         assert result is not None
         return result
 
