@@ -175,14 +175,12 @@ class Gateway:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     last_data = time.monotonic()
                     info.last_active_ms = int(time.time() * 1000)
-                if msg.type == WSMsgType.TEXT:
-                    task = asyncio.create_task(self._frame(live, msg.data))
-                    pending.add(task)
-                    task.add_done_callback(pending.discard)
-                elif msg.type == WSMsgType.BINARY:
-                    task = asyncio.create_task(
-                        self._frame(live, msg.data.decode("utf-8", "replace"))
+                    body = (
+                        msg.data
+                        if msg.type == WSMsgType.TEXT
+                        else msg.data.decode("utf-8", "replace")
                     )
+                    task = asyncio.create_task(self._frame(live, body))
                     pending.add(task)
                     task.add_done_callback(pending.discard)
                 elif msg.type == WSMsgType.PING:

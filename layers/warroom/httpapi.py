@@ -27,7 +27,7 @@ from warroom import files
 from warroom.auth import Identity, bearer_token, token_verifier
 from warroom.db import get_database
 from warroom.errors import DomainError, UnauthorizedError
-from warroom.frames import message_frame, notification_frame, system_frame
+from warroom.frames import message_frame, system_frame
 from warroom.logic import messages, report, rooms, users
 from warroom.models import Member, Message, Role, Room, RoomDraft, RoomPatch, RoomStatus, User
 
@@ -64,9 +64,10 @@ def _identity(app: APIGatewayHttpResolver) -> Identity:
     return identity
 
 
-def _announce(events: list[Message], *, notify_user: str | None = None) -> None:
+def _announce(events: list[Message]) -> None:
     """HTTP-made changes reach live clients too: the numbered system message (so no
-    client sees a gap), the system event, and room-list notifications."""
+    client sees a gap), the system event, and room-list notifications (a member just
+    added is a member by now, so their room list hears of the room too)."""
     if not events:
         return
     from warroom.realtime import realtime
@@ -80,11 +81,6 @@ def _announce(events: list[Message], *, notify_user: str | None = None) -> None:
             room, system_frame(str(content.get("event")), str(content.get("user_id")), room_id=room)
         )
         live.notify_members(event)
-        if notify_user:
-            live.broadcaster.to_records(
-                [r for r in live.store.of_user(notify_user) if r.is_user_connection],
-                notification_frame("message", event),
-            )
 
 
 def build_app() -> APIGatewayHttpResolver:
@@ -186,7 +182,7 @@ def build_app() -> APIGatewayHttpResolver:
             room_id=room_id, user_id=_identity(app).user_id, member_id=body.user_id, role=body.role
         )
         assert change.member is not None
-        _announce(change.events, notify_user=change.member.user_id)
+        _announce(change.events)
         return Response(status_code=201, content_type="application/json", body=change.member)
 
     @app.patch("/api/rooms/<room_id>/members/<member_id>")
@@ -204,7 +200,7 @@ def build_app() -> APIGatewayHttpResolver:
         )
         from warroom.realtime import realtime
 
-        realtime().remove_from_room(room_id, member_id.strip().lower())
+        realtime().remove_from_room(room_id, users.parse_user_id(member_id))
         _announce(change.events)
         return Response(status_code=204, content_type="application/json", body="")
 

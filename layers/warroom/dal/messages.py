@@ -11,7 +11,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from warroom.dal.rows import MESSAGE_SELECT, group_reactions, message_from_row
-from warroom.models import Message, Reaction
+from warroom.models import EDIT_WINDOW_SECONDS, Message, Reaction
 
 Conn = psycopg.Connection[dict[str, Any]]
 
@@ -152,14 +152,8 @@ def lock_for_change(conn: Conn, *, message_id: UUID, user_id: str) -> dict[str, 
         WHERE m.message_id = %(message_id)s
         FOR UPDATE OF m
         """,
-        {"message_id": message_id, "user": user_id, "window": _edit_window_seconds()},
+        {"message_id": message_id, "user": user_id, "window": EDIT_WINDOW_SECONDS},
     ).fetchone()
-
-
-def _edit_window_seconds() -> int:
-    from warroom.models import EDIT_WINDOW_SECONDS
-
-    return EDIT_WINDOW_SECONDS
 
 
 def append_audit(conn: Conn, *, prior: dict[str, Any], action: str, actor_id: str) -> None:

@@ -112,13 +112,12 @@ class SingleConnectionDatabase:
                 try:
                     return operation(conn)
                 except psycopg.Error as exc:
-                    if not _is_connection_failure(exc) or attempt == 2:
-                        if _is_connection_failure(exc):
-                            self.close()
-                            raise ServiceUnavailable("the database connection failed") from exc
+                    if not _is_connection_failure(exc):
                         raise
-                    logger.warning("database connection failed; reconnecting once")
                     self.close()
+                    if attempt == 2:
+                        raise ServiceUnavailable("the database connection failed") from exc
+                    logger.warning("database connection failed; reconnecting once")
         raise AssertionError("unreachable")
 
     def close(self) -> None:
