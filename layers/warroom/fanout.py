@@ -26,7 +26,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from warroom.connections import ConnectionRecord, ConnectionStore, connection_store
+from warroom.connections import ConnectionStore, connection_store
 from warroom.errors import ConfigurationError
 from warroom.lazy import Lazy
 
@@ -180,11 +180,6 @@ class Broadcaster:
         return self.to_connections(
             (r.connection_id for r in records if r.connection_id != exclude), frame
         )
-
-    def to_records(
-        self, records: Iterable[ConnectionRecord], frame: dict[str, Any]
-    ) -> FanoutReport:
-        return self.to_connections((r.connection_id for r in records), frame)
 
 
 def _broadcaster_from_settings() -> Broadcaster:

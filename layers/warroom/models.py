@@ -6,7 +6,7 @@ import json
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
@@ -79,9 +79,6 @@ def normalize_user_id(value: str) -> str:
     if not _USER_ID.match(value) or len(value) > 254:
         raise ValueError(f"'{value}' is not an e-mail address")
     return value
-
-
-UserId = Annotated[str, Field(min_length=3, max_length=254)]
 
 
 def content_bytes(value: str | dict[str, Any]) -> int:
@@ -257,6 +254,3 @@ class RoomPatch(BaseModel):
     lots: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         None, max_length=100
     )
-
-
-ReadingComparison = Literal["min", "max"]

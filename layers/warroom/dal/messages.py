@@ -191,13 +191,6 @@ def mark_deleted(conn: Conn, *, message_id: UUID) -> None:
     )
 
 
-def audit_trail(conn: Conn, message_id: UUID) -> list[dict[str, Any]]:
-    return conn.execute(
-        "SELECT * FROM message_audit WHERE message_id = %s ORDER BY recorded_at",
-        (message_id,),
-    ).fetchall()
-
-
 def reaction_target(conn: Conn, *, message_id: UUID, user_id: str) -> dict[str, Any] | None:
     """Locks the message so that concurrent reactions are counted one after another and
     the last one's totals are the final ones."""

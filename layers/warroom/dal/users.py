@@ -61,10 +61,3 @@ def search(conn: Conn, *, query: str, limit: int) -> list[dict[str, Any]]:
         """,
         {"p": pattern, "limit": limit},
     ).fetchall()
-
-
-def display_names(conn: Conn, user_ids: list[str]) -> dict[str, str]:
-    rows = conn.execute(
-        "SELECT user_id, display_name FROM tr_users WHERE user_id = ANY(%s)", (user_ids,)
-    ).fetchall()
-    return {r["user_id"]: r["display_name"] for r in rows}

@@ -504,23 +504,11 @@ def incident_readings(
     return _db(db).run(operation)
 
 
-def get_message(*, message_id: UUID, user_id: str, db: Database | None = None) -> Message:
-    def operation(conn: Conn) -> Message:
-        message = dal.get_message(conn, message_id)
-        if message is None:
-            raise NotFoundError("this message does not exist")
-        require_member(conn, message.room_id, user_id)
-        return message
-
-    return _db(db).run(operation)
-
-
 __all__ = [
     "add_reaction",
     "check_draft",
     "delete_message",
     "edit_message",
-    "get_message",
     "history",
     "incident_readings",
     "mentions_of",
