@@ -75,7 +75,8 @@ def select_route(body: str) -> str:
     """API Gateway's `$request.body.type`: a JSON object's `type`, if it names a route."""
     try:
         payload = json.loads(body)
-    except (json.JSONDecodeError, TypeError):
+    except (json.JSONDecodeError, TypeError, RecursionError):
+        # A document nested too deep for the parser is still a frame to answer.
         return "$default"
     kind = payload.get("type") if isinstance(payload, dict) else None
     return kind if isinstance(kind, str) and kind in ROUTES else "$default"

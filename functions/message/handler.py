@@ -15,6 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from warroom import inbound
 from warroom.errors import DomainError
 from warroom.frames import error_frame
 from warroom.realtime import Outcome, realtime
@@ -26,17 +27,23 @@ metrics = Metrics()
 
 
 def _payload(body: Any) -> Any:
+    """The frame as JSON, or None when it is not JSON (the router words that error)."""
     if not isinstance(body, str):
         return None
     try:
-        return json.loads(body)
+        return inbound.decode(body)
     except json.JSONDecodeError:
         return None
 
 
-def _serve(connection_id: str, route: str, payload: Any) -> Outcome:
-    client_msg_id = payload.get("client_msg_id") if isinstance(payload, dict) else None
+def _serve(connection_id: str, route: str, body: Any) -> Outcome:
+    client_msg_id = None
     try:
+        payload = _payload(body)
+        echo = payload.get("client_msg_id") if isinstance(payload, dict) else None
+        if isinstance(echo, str) and inbound.text_problem(echo) is None:
+            client_msg_id = echo  # echoed in the error frame, so it must encode
+        inbound.check_tree(payload)
         return realtime().handle(connection_id, route, payload)
     except DomainError as exc:
         if exc.http_status >= 500:
@@ -62,7 +69,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     parsed = APIGatewayWebSocketMessageEventModel.model_validate(event)
     connection_id = parsed.request_context.connection_id
     route = parsed.request_context.route_key
-    outcome = _serve(connection_id, route, _payload(parsed.body))
+    outcome = _serve(connection_id, route, parsed.body)
     live = realtime()
     for reply in outcome.replies:
         live.broadcaster.post(connection_id, reply)
