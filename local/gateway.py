@@ -6,10 +6,13 @@
   timeout, protocol pings every 30 s with a 10 s deadline, and $disconnect on close.
   Frames of one connection are served concurrently, as separate Lambda invocations are.
 - `@connections/{id}` (POST, GET, DELETE; 410 for an unknown connection), called by the
-  handlers through boto3 with `endpoint_url`, as in the cloud.
+  handlers through boto3 with `endpoint_url`, as in the cloud; only SigV4-signed calls
+  (the local credentials) get past it, as with API Gateway's IAM auth.
 - The HTTP API (`/api/*`, payload format 2.0), the token issuer's JWKS, a same-origin
-  proxy to the S3 stand-in (so presigned browser uploads need no CORS), `config.json`
-  and the built web client.
+  proxy to the S3 stand-in (so presigned browser uploads need no CORS) that passes only
+  presigned requests (signature, expiry, POST policy checked, as S3 does; moto checks
+  none) and serves objects with `nosniff` and a sandboxing CSP, `config.json` and the
+  built web client.
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ from aiohttp import WSMsgType, web
 
 from local.events import LambdaContext, WsConnection, http_event
 from local.issuer import LocalIssuer
+from local.sigv4 import (
+    Refused,
+    SigningKeys,
+    verify_header_signature,
+    verify_post_policy,
+    verify_presigned_url,
+)
 from warroom.frames import ROUTES
 
 logger = logging.getLogger("local.gateway")
@@ -53,6 +63,9 @@ class GatewayConfig:
     public_url: str
     web_dir: Path | None
     s3_upstream: str
+    # The credentials the handlers sign with: the S3 proxy and @connections accept only
+    # requests signed with them, as S3 and API Gateway (IAM) do.
+    signing: SigningKeys
     idle_timeout: float = 600.0
     ping_interval: float = 30.0
     pong_timeout: float = 10.0
@@ -246,6 +259,22 @@ class Gateway:
 
     # --- Management API -------------------------------------------------------
     async def management(self, request: web.Request) -> web.Response:
+        # IAM auth, as API Gateway's endpoint: only SigV4-signed calls, before any lookup.
+        try:
+            verify_header_signature(
+                method=request.method,
+                url=f"http://{request.host}{request.raw_path}",
+                headers=request.headers,
+                body=await request.read(),
+                keys=self.config.signing,
+                service="execute-api",
+            )
+        except Refused as refused:
+            return web.json_response(
+                {"message": refused.message},
+                status=403,
+                headers={"x-amzn-ErrorType": refused.code},
+            )
         connection_id = request.match_info["connection_id"]
         live = self.sockets.get(connection_id)
         if live is None or live.ws.closed:
@@ -335,6 +364,11 @@ class Gateway:
     async def s3_proxy(self, request: web.Request) -> web.StreamResponse:
         if self._session is None:
             self._session = aiohttp.ClientSession(auto_decompress=False)
+        data = await request.read()
+        try:
+            self._check_s3_request(request, data)
+        except Refused as refused:
+            return _s3_error(refused)
         target = self.config.s3_upstream + "/" + request.match_info["tail"]
         if request.query_string:
             target += "?" + request.query_string
@@ -344,12 +378,38 @@ class Gateway:
             request.method,
             target,
             headers=headers,
-            data=await request.read(),
+            data=data,
             allow_redirects=False,
         ) as upstream:
             body = await upstream.read()
             out = {k: v for k, v in upstream.headers.items() if k.lower() not in skip}
+            # Objects are served from the app's origin: never sniffed into HTML, and even
+            # an HTML object runs no script and reaches nothing.
+            out.update(PROXIED_OBJECT_HEADERS)
             return web.Response(status=upstream.status, body=body, headers=out)
+
+    def _check_s3_request(self, request: web.Request, data: bytes) -> None:
+        """Only what a presigned URL or a presigned POST allows, as S3 itself checks."""
+        url = f"http://{request.host}{request.raw_path}"
+        tail = request.match_info["tail"].strip("/")
+        if "X-Amz-Signature" in request.query and request.method in ("GET", "HEAD", "PUT"):
+            verify_presigned_url(
+                method=request.method, url=url, headers=request.headers, keys=self.config.signing
+            )
+            return
+        content_type = request.headers.get("Content-Type", "")
+        form_upload = content_type.startswith("multipart/form-data")
+        if (
+            request.method == "POST"
+            and "/" not in tail
+            and not request.query_string
+            and form_upload
+        ):
+            verify_post_policy(
+                bucket=tail, body=data, content_type=content_type, keys=self.config.signing
+            )
+            return
+        raise Refused("AccessDenied", "Access Denied")
 
     async def static(self, request: web.Request) -> web.StreamResponse:
         root = self.config.web_dir
@@ -369,6 +429,22 @@ class Gateway:
 
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+PROXIED_OBJECT_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+def _s3_error(refused: Refused) -> web.Response:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{refused.code}</Code><Message>{refused.message}</Message></Error>"
+    )
+    return web.Response(
+        status=403, text=body, content_type="application/xml", headers=PROXIED_OBJECT_HEADERS
+    )
 
 
 def _error(status: int, code: str, message: str) -> web.Response:

@@ -27,6 +27,7 @@ from local.demo import DEMO_USERS, load_demo
 from local.events import REGION
 from local.gateway import Gateway, GatewayConfig, Handlers
 from local.issuer import LocalIssuer
+from local.sigv4 import SigningKeys
 
 AUDIENCE = "warroom-local"
 
@@ -130,6 +131,9 @@ async def serve(args: argparse.Namespace) -> None:
             public_url=public_url,
             web_dir=web_dir,
             s3_upstream=moto_url,
+            signing=SigningKeys(
+                os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], REGION
+            ),
             idle_timeout=args.idle_timeout,
             ping_interval=args.ping_interval,
             pong_timeout=args.pong_timeout,
