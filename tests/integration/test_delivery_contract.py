@@ -366,3 +366,53 @@ def test_two_hundred_members_joining_cost_linear_posts(aws, make_user, make_room
     assert len(frames_heard) < 40
     one = frames_heard[0]
     assert one["user_id"] == one["users"][0]["user_id"] and one["display_name"]
+
+
+def test_a_report_too_large_for_a_response_is_handed_out_as_a_short_lived_link(
+    aws, room, monkeypatch
+):
+    import json
+
+    import boto3
+
+    from functions.history import handler as history
+    from local.events import http_event
+    from warroom.logic import report
+
+    def get_report() -> dict[str, Any]:
+        event = http_event(
+            method="GET",
+            path=f"/api/rooms/{room['room_id']}/report",
+            raw_query="",
+            query={},
+            headers={"authorization": f"Bearer {room['tokens']['viewer']}"},
+            body=b"",
+            source_ip="10.0.0.1",
+            domain_name="api.test",
+        )
+        return history.lambda_handler(event, ctx("history"))
+
+    # Given a room with some history
+    _api, _store = aws
+    owner = ws(room["room_id"], room["tokens"]["owner"])
+    open_connection(owner)
+    for n in range(5):
+        frame(owner, {"type": "message", "content": f"step {n}: " + "detail " * 400})
+    # When the report is small it is the Markdown itself
+    small = get_report()
+    assert small["statusCode"] == 200 and small["body"].startswith("# Incident report")
+    # When it would pass the response limit (made tiny here)
+    monkeypatch.setattr(report, "MAX_INLINE_BYTES", 2_000)
+    large = get_report()
+    # Then the answer is a 303 to a presigned link of the same Markdown in S3
+    assert large["statusCode"] == 303
+    url = json.loads(large["body"])["url"]
+    assert large["headers"]["Location"] == url and "X-Amz-Expires=300" in url
+    key = url.split("/attachments/", 1)[1].split("?", 1)[0] if "/attachments/" in url else None
+    objects = boto3.client("s3").list_objects_v2(Bucket="attachments", Prefix="reports/")
+    stored = [o["Key"] for o in objects.get("Contents", [])]
+    assert len(stored) == 1 and (key is None or key == stored[0])
+    body = boto3.client("s3").get_object(Bucket="attachments", Key=stored[0])["Body"].read()
+    assert body.decode() == small["body"]
+    # and each timeline entry is bounded however long the message was
+    assert all(len(line) < report.MAX_ENTRY_CHARS + 400 for line in small["body"].splitlines())
