@@ -1,8 +1,10 @@
 """Every inbound WebSocket frame: `message`, `edit_message`, `delete_message`,
 `add_reaction`, `remove_reaction`, `typing`, `ping`, `sync`, `presence` and `$default`.
 
-API Gateway selects the route from `$request.body.type`; the shared dispatcher serves it.
-Refusals and faults become an `error` frame to the caller; the connection stays open.
+API Gateway selects the route from `$request.body.type`; the shared router serves it.
+Refusals and faults become an `error` frame to the caller; the connection stays open,
+except for a connection that is not registered, which is closed so the client
+reconnects at once.
 """
 
 from __future__ import annotations
@@ -27,38 +29,14 @@ metrics = Metrics()
 
 
 def _payload(body: Any) -> Any:
-    """The frame as JSON, or None when it is not JSON (the router words that error)."""
+    """The frame as JSON, or None when it is not JSON (the router words that error). A
+    document nested too deep to parse raises VALIDATION instead of RecursionError."""
     if not isinstance(body, str):
         return None
     try:
         return inbound.decode(body)
     except json.JSONDecodeError:
         return None
-
-
-def _serve(connection_id: str, route: str, body: Any) -> Outcome:
-    client_msg_id = None
-    try:
-        payload = _payload(body)
-        echo = payload.get("client_msg_id") if isinstance(payload, dict) else None
-        if isinstance(echo, str) and inbound.text_problem(echo) is None:
-            client_msg_id = echo  # echoed in the error frame, so it must encode
-        inbound.check_tree(payload)
-        return realtime().handle(connection_id, route, payload)
-    except DomainError as exc:
-        if exc.http_status >= 500:
-            logger.exception("frame failed", extra={"route": route})
-        return Outcome(replies=[error_frame(exc.code, exc.message, client_msg_id)])
-    except Exception:
-        # Never a stack trace to the client; the log has it under the correlation id.
-        logger.exception("unexpected error", extra={"route": route})
-        return Outcome(
-            replies=[
-                error_frame(
-                    "INTERNAL", "something went wrong on our side; try again", client_msg_id
-                )
-            ]
-        )
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
@@ -69,10 +47,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     parsed = APIGatewayWebSocketMessageEventModel.model_validate(event)
     connection_id = parsed.request_context.connection_id
     route = parsed.request_context.route_key
-    outcome = _serve(connection_id, route, parsed.body)
     live = realtime()
-    for reply in outcome.replies:
-        live.broadcaster.post(connection_id, reply)
+    try:
+        payload = _payload(parsed.body)
+    except DomainError as exc:
+        outcome = Outcome(replies=[error_frame(exc.code, exc.message)])
+    else:
+        outcome = live.handle(connection_id, route, payload)
+    live.respond(connection_id, outcome)
     if outcome.fanout.failed:
         metrics.add_metric(
             name="FanoutFailed", unit=MetricUnit.Count, value=len(outcome.fanout.failed)
