@@ -416,3 +416,43 @@ def test_a_report_too_large_for_a_response_is_handed_out_as_a_short_lived_link(
     assert body.decode() == small["body"]
     # and each timeline entry is bounded however long the message was
     assert all(len(line) < report.MAX_ENTRY_CHARS + 400 for line in small["body"].splitlines())
+
+
+def test_the_scheduled_sweep_removes_expired_rows_and_announces_pending_joins(aws, room, sql):
+    from functions.sweep import handler as sweep_handler
+    from warroom.delivery import room_delivery
+
+    # Given a row whose socket ended without a $disconnect, long ago
+    api, store = aws
+    sql.execute(
+        "INSERT INTO connections (connection_id, user_id, display_name, room_id, connected_at, "
+        "expires_at) VALUES ('expired-1', %s, 'Gone', %s, now() - interval '3 hours', "
+        "now() - interval '1 minute')",
+        (room["ids"]["owner"], room["room_id"]),
+    )
+    # and a join that was left pending in a quiet room
+    watcher = ws(room["room_id"], room["tokens"]["owner"])
+    open_connection(watcher)
+    sql.execute(
+        "INSERT INTO presence_changes (room_id, user_id, display_name, event) "
+        "VALUES (%s, %s, 'Late', 'user_joined')",
+        (room["room_id"], room["ids"]["editor"]),
+    )
+    # When the scheduled function runs (briefly)
+    import os
+
+    os.environ["PRESENCE_FLUSH_SECONDS"] = "0"
+    try:
+        result = sweep_handler.handler({}, ctx("sweep"))
+    finally:
+        del os.environ["PRESENCE_FLUSH_SECONDS"]
+    # Then the expired row is gone, the live one stays, and the join is announced
+    assert result["expired_connections"] >= 1
+    assert store.get("expired-1") is None and store.get(watcher.connection_id) is not None
+    joined = [
+        f
+        for f in api.frames(watcher.connection_id, "system")
+        if (f.get("users") or [{}])[0].get("display_name") == "Late"
+    ]
+    assert [f["user_id"] for f in joined] == [room["ids"]["editor"]]
+    assert room_delivery().flush_due_presence().delivered == 0  # nothing left pending
