@@ -58,8 +58,8 @@ class ConnectionStore:
             )
         )
 
-    def register_user(self, *, connection_id: str, user_id: str, display_name: str) -> None:
-        self.db.run(
+    def register_user(self, *, connection_id: str, user_id: str, display_name: str) -> bool:
+        return self.db.run(
             lambda conn: dal.register_user_connection(
                 conn, connection_id=connection_id, user_id=user_id, display_name=display_name
             )

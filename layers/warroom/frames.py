@@ -165,5 +165,12 @@ def notification_frame(event: str, message: Message) -> dict[str, Any]:
     }
 
 
-def error_frame(code: str, message: str, client_msg_id: Any = None) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message, "client_msg_id": client_msg_id}
+def error_frame(code: str, message: str, client_msg_id: Any = None, **extra: Any) -> dict[str, Any]:
+    """`extra`: an error's own fields (`retry_after` of RATE_LIMITED)."""
+    return {
+        "type": "error",
+        "code": code,
+        "message": message,
+        "client_msg_id": client_msg_id,
+        **extra,
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -29,7 +30,7 @@ from warroom.auth import Identity, bearer_token, token_verifier
 from warroom.bounds import MAX_HTTP_BYTES, fit_messages
 from warroom.dal.messages import Recipients
 from warroom.db import get_database
-from warroom.errors import DomainError, UnauthorizedError, ValidationFailed
+from warroom.errors import DomainError, RateLimited, UnauthorizedError, ValidationFailed
 from warroom.frames import ack_fields
 from warroom.logic import messages, report, rooms, users
 from warroom.models import (
@@ -68,11 +69,18 @@ class ReadMark(BaseModel):
     last_read_seq: int = Field(ge=0)
 
 
-def _json_error(status: int, code: str, message: str) -> Response[str]:
+def _json_error(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    **fields: Any,
+) -> Response[str]:
     return Response(
         status_code=status,
         content_type="application/json",
-        body=json.dumps({"error": {"code": code, "message": message}}),
+        body=json.dumps({"error": {"code": code, "message": message, **fields}}),
+        headers=headers,
     )
 
 
@@ -165,6 +173,14 @@ def build_app() -> APIGatewayHttpResolver:
     def domain_error(exc: DomainError) -> Response[str]:
         if exc.http_status >= 500:
             logger.exception("request failed: %s", exc.message)
+        if isinstance(exc, RateLimited):
+            return _json_error(
+                exc.http_status,
+                exc.code,
+                exc.message,
+                headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))},
+                **exc.wire_fields(),
+            )
         return _json_error(exc.http_status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)

@@ -108,11 +108,13 @@ class Realtime:
         """Membership is checked and the row written in one statement: 403 / 404
         otherwise. A user's first connection to the room is announced (coalesced)."""
         if room_id is None:
-            self.store.register_user(
+            stored = self.store.register_user(
                 connection_id=connection_id,
                 user_id=identity.user_id,
                 display_name=identity.display_name,
             )
+            if not stored:
+                raise ForbiddenError("this account is deactivated")
             return Outcome()
         try:
             room_uuid = UUID(room_id)
@@ -126,6 +128,8 @@ class Realtime:
         )
         if not registration.room_exists:
             raise NotFoundError(f"incident room {room_uuid} does not exist")
+        if not registration.active:
+            raise ForbiddenError("this account is deactivated")
         if registration.role is None:
             raise ForbiddenError("you are not a member of this incident room")
         outcome = Outcome()
@@ -182,7 +186,11 @@ class Realtime:
         except DomainError as exc:
             if exc.http_status >= 500:
                 logger.exception("frame failed", extra={"route": route})
-            return Outcome(replies=[frames.error_frame(exc.code, exc.message, client_msg_id)])
+            return Outcome(
+                replies=[
+                    frames.error_frame(exc.code, exc.message, client_msg_id, **exc.wire_fields())
+                ]
+            )
         except Exception:
             # Never a stack trace to the client; the log has it under the correlation id.
             logger.exception("unexpected error", extra={"route": route})

@@ -5,14 +5,17 @@ authorizer) and over HTTP."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from local.issuer import LocalIssuer
 from local.stack import AUDIENCE
+from tests.e2e.conftest import frames_until, of_type
 
 pytestmark = pytest.mark.e2e
 
@@ -95,3 +98,38 @@ def test_an_inactive_user_is_refused_over_http(local_stack, incident, sql):
         sql.execute("UPDATE tr_users SET is_active = true WHERE user_id = %s", (viewer.user_id,))
     # and reinstated, they are let in again
     assert local_stack.request("GET", "/api/rooms", viewer.token).status == 200
+
+
+def test_an_inactive_user_cannot_connect_and_an_open_socket_stops_serving_them(
+    local_stack, incident, sql
+):
+    editor, room_id = incident["editor"], incident["room_id"]
+    # Given the editor with a room socket and a user socket open
+    with local_stack.connect(editor.token, room_id) as ws:
+        ws.send(json.dumps({"type": "presence"}))
+        frames_until(ws, of_type("presence"))
+        # When the directory marks them inactive
+        sql.execute("UPDATE tr_users SET is_active = false WHERE user_id = %s", (editor.user_id,))
+        try:
+            # Then a new handshake is refused, to a room and as a user connection
+            assert _handshake_status(local_stack, editor.token, room_id) in (401, 403)
+            assert _handshake_status(local_stack, editor.token) in (401, 403)
+            # and the open socket's next send is refused, not stored
+            client_msg_id = str(uuid.uuid4())
+            ws.send(
+                json.dumps(
+                    {"type": "message", "client_msg_id": client_msg_id, "content": "still here?"}
+                )
+            )
+            try:
+                answer = frames_until(ws, lambda f: f.get("type") in ("error", "ack"))[-1]
+                assert answer["type"] == "error", answer
+                assert answer["code"] in ("FORBIDDEN", "UNAUTHORIZED")
+            except ConnectionClosed:
+                pass  # closing the socket is an acceptable refusal too
+        finally:
+            sql.execute(
+                "UPDATE tr_users SET is_active = true WHERE user_id = %s", (editor.user_id,)
+            )
+    page = local_stack.request("GET", f"/api/rooms/{room_id}/messages", incident["owner"].token)
+    assert all(m.get("client_msg_id") != client_msg_id for m in page.body["messages"])
