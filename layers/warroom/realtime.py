@@ -176,8 +176,6 @@ class Realtime:
         # Echoed in the error frame, so only a string that encodes.
         client_msg_id = echo if isinstance(echo, str) and not inbound.text_problem(echo) else None
         try:
-            # NUL, lone surrogates, nesting: VALIDATION naming the field (warroom.inbound).
-            inbound.check_tree(payload)
             return self._dispatch(connection_id, route, payload)
         except UnauthorizedError as exc:
             return Outcome(
@@ -211,6 +209,11 @@ class Realtime:
             self.broadcaster.close(connection_id)
 
     def _dispatch(self, connection_id: str, route: str, payload: Any) -> Outcome:
+        # Who is asking comes first: an unregistered connection learns nothing about its
+        # frame's fields (a cached row on the usual path, so no round trip).
+        record = self.connection(connection_id)
+        # NUL, lone surrogates, nesting: VALIDATION naming the field (warroom.inbound).
+        inbound.check_tree(payload)
         serve = self._routes.get(route)
         if serve is None:
             kind = payload.get("type") if isinstance(payload, dict) else None
@@ -226,7 +229,6 @@ class Realtime:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "frame"
             raise ValidationFailed(f"{where}: {err['msg']}") from exc
-        record = self.connection(connection_id)
         if record.room_id is None and route != "ping":
             raise ForbiddenError("a user connection only receives notifications; open a room")
         return serve(record, frame)

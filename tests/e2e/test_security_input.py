@@ -291,3 +291,22 @@ def test_deeply_nested_frames_get_an_answer(local_stack, incident, raw):
         # Then it gets a VALIDATION error frame (not silence) and the socket stays usable
         assert error["code"] == "VALIDATION", error
         _still_usable(ws)
+
+
+def test_the_http_send_refuses_bad_characters_naming_the_field(local_stack, incident):
+    # When a message with a NUL in a reading's note is sent over HTTP
+    room_id = incident["room_id"]
+    before = _room_state(local_stack, incident)["last_seq"]
+    result = _post_json(
+        local_stack,
+        f"/api/rooms/{room_id}/messages",
+        incident["editor"].token,
+        {
+            "client_msg_id": str(uuid.uuid4()),
+            "message_type": "incident_data",
+            "content": _incident(f"leak{NUL}"),
+        },
+    )
+    # Then it is VALIDATION naming the note, and nothing was stored
+    _assert_validation(result, "note")
+    assert _room_state(local_stack, incident)["last_seq"] == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -53,3 +54,22 @@ def test_nesting_is_limited_by_depth_not_by_size():
 def test_not_json_is_left_to_the_caller_to_word():
     with pytest.raises(json.JSONDecodeError):
         inbound.loads("this is not json")
+
+
+def test_a_frame_on_an_unregistered_connection_learns_nothing_about_its_fields():
+    # The router asks who is asking before it reads the frame's fields.
+    from warroom.connections import ConnectionStore
+    from warroom.realtime import Realtime
+
+    class NoConnections(ConnectionStore):
+        def get(self, connection_id: str):  # type: ignore[override]
+            return None
+
+    class Silent:
+        def post(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    router = Realtime(NoConnections(), Silent())  # type: ignore[arg-type]
+    outcome = router.handle("gone", "message", {"type": "message", "content": 5, "x": "\x00"})
+    assert [r["code"] for r in outcome.replies] == ["UNAUTHORIZED"]
+    assert outcome.close
