@@ -456,3 +456,30 @@ def test_the_scheduled_sweep_removes_expired_rows_and_announces_pending_joins(aw
     ]
     assert [f["user_id"] for f in joined] == [room["ids"]["editor"]]
     assert room_delivery().flush_due_presence().delivered == 0  # nothing left pending
+
+
+def test_removing_a_member_drops_their_room_connections_with_the_membership(aws, room, sql):
+    from warroom.logic import rooms
+
+    # Given the editor in the room on two tabs, and on their room list
+    _api, _store = aws
+    tabs = [ws(room["room_id"], room["tokens"]["editor"]) for _ in range(2)]
+    badges = ws(None, room["tokens"]["editor"])
+    for conn in (*tabs, badges):
+        open_connection(conn)
+    # When the owner removes them
+    change = rooms.remove_member(
+        room_id=uuid.UUID(room["room_id"]),
+        user_id=room["ids"]["owner"],
+        member_id=room["ids"]["editor"],
+    )
+    # Then the same transaction took their room connections (not their room list's)
+    assert sorted(change.closed_connections) == sorted(t.connection_id for t in tabs)
+    left = sql.execute(
+        "SELECT connection_id FROM connections WHERE user_id = %s", (room["ids"]["editor"],)
+    ).fetchall()
+    assert [r["connection_id"] for r in left] == [badges.connection_id]
+    # and the numbered system message goes to the room without them
+    event, recipients = change.events[0]
+    assert not set(recipients.room) & {t.connection_id for t in tabs}
+    assert event.content["event"] == "member_removed"
