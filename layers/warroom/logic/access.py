@@ -14,16 +14,18 @@ the directory marks inactive is refused everything (FORBIDDEN).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from warroom.dal import rooms as rooms_dal
 from warroom.dal.messages import Conn
 from warroom.errors import ConflictError, ForbiddenError, NotFoundError
-from warroom.models import Role, RoomStatus
+from warroom.models import Role, Room, RoomStatus
+
+T = TypeVar("T")
 
 
-def require_room(row: dict[str, Any] | None, room_id: UUID) -> dict[str, Any]:
+def require_room(row: T | None, room_id: UUID) -> T:
     if row is None:
         raise NotFoundError(f"incident room {room_id} does not exist")
     return row
@@ -53,10 +55,10 @@ def require_writer(row: dict[str, Any] | None, room_id: UUID) -> Role:
     return role
 
 
-def require_not_archived(row: dict[str, Any] | None) -> None:
+def require_not_archived(room: Room | None) -> None:
     """Everything that changes a room waits for its row lock and then asks this: an
     archived room is read-only until it is reopened."""
-    if row is not None and row.get("status") == RoomStatus.ARCHIVED:
+    if room is not None and room.status == RoomStatus.ARCHIVED:
         raise ConflictError("this incident room is archived and read-only")
 
 
