@@ -42,6 +42,8 @@ from local.sigv4 import (
     verify_post_policy,
     verify_presigned_url,
 )
+from warroom import inbound
+from warroom.errors import ValidationFailed
 from warroom.frames import ROUTES
 
 logger = logging.getLogger("local.gateway")
@@ -339,9 +341,11 @@ class Gateway:
 
     async def login(self, request: web.Request) -> web.Response:
         try:
-            data = await request.json()
+            data = inbound.loads(await request.read())
             user_id = str(data["user_id"]).strip().lower()
             display_name = str(data.get("display_name") or "").strip() or user_id.split("@")[0]
+        except ValidationFailed as exc:
+            return _error(422, "VALIDATION", exc.message)
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
             return _error(422, "VALIDATION", 'send {"user_id": e-mail, "display_name": name}')
         loop = asyncio.get_running_loop()

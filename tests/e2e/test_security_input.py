@@ -310,3 +310,10 @@ def test_the_http_send_refuses_bad_characters_naming_the_field(local_stack, inci
     # Then it is VALIDATION naming the note, and nothing was stored
     _assert_validation(result, "note")
     assert _room_state(local_stack, incident)["last_seq"] == before
+
+
+def test_the_local_sign_in_refuses_bad_characters_too(local_stack):
+    result = local_stack.request(
+        "POST", "/api/dev/login", raw=_raw_json({"user_id": f"ann{NUL}@factory.example"})
+    )
+    _assert_validation(result, "user_id")
