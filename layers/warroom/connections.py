@@ -75,6 +75,10 @@ class ConnectionStore:
         """A 410 Gone: delete the row unless it is within the registration grace."""
         return self.db.run(lambda conn: dal.delete_gone(conn, connection_id))
 
+    def audience_of(self, room_id: UUID, speaker: str) -> list[ConnectionRecord] | None:
+        """The room's connections, or None when the speaker is deactivated."""
+        return self.db.run(lambda conn: dal.audience_of(conn, room_id=room_id, speaker=speaker))
+
     def in_room(self, room_id: str | UUID) -> list[ConnectionRecord]:
         room = room_id if isinstance(room_id, UUID) else UUID(str(room_id))
         return self.db.run(lambda conn: dal.in_room(conn, room))

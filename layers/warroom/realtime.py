@@ -282,9 +282,14 @@ class Realtime:
             "display_name": record.display_name,
             "is_typing": frame.is_typing,
         }
+        # The audience read also tells whether the typist is still active: no extra trip.
+        audience = self.store.audience_of(self._room(record), record.user_id)
+        if audience is None:
+            raise ForbiddenError("this account is deactivated")
         return Outcome(
-            fanout=self.broadcaster.to_room(
-                str(self._room(record)), typing, exclude=record.connection_id
+            fanout=self.broadcaster.to_connections(
+                (r.connection_id for r in audience if r.connection_id != record.connection_id),
+                typing,
             )
         )
 

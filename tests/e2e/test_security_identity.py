@@ -127,6 +127,11 @@ def test_an_inactive_user_cannot_connect_and_an_open_socket_stops_serving_them(
                 assert answer["code"] in ("FORBIDDEN", "UNAUTHORIZED")
             except ConnectionClosed:
                 pass  # closing the socket is an acceptable refusal too
+            else:
+                # and so is even a typing frame, which reads no message
+                ws.send(json.dumps({"type": "typing", "is_typing": True}))
+                refused = frames_until(ws, of_type("error"))[-1]
+                assert refused["code"] in ("FORBIDDEN", "UNAUTHORIZED"), refused
         finally:
             sql.execute(
                 "UPDATE tr_users SET is_active = true WHERE user_id = %s", (editor.user_id,)

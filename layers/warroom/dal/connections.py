@@ -180,6 +180,28 @@ def in_room(conn: Conn, room_id: UUID) -> list[ConnectionRow]:
     return [_row(r) for r in rows]
 
 
+def audience_of(conn: Conn, *, room_id: UUID, speaker: str) -> list[ConnectionRow] | None:
+    """The room's live connections, for an ephemeral frame (typing) from `speaker`; None
+    when the directory marks the speaker inactive. One statement, as `in_room`."""
+    rows = conn.execute(
+        f"""
+        WITH speaker AS (
+            SELECT coalesce((SELECT is_active FROM tr_users WHERE user_id = %(user)s), true)
+                   AS active
+        )
+        SELECT s.active, {", ".join("c." + c.strip() for c in COLUMNS.split(","))}
+        FROM speaker s
+        LEFT JOIN connections c ON s.active AND c.room_id = %(room)s
+                               AND c.expires_at > clock_timestamp()
+        ORDER BY c.connected_at
+        """,
+        {"room": room_id, "user": speaker},
+    ).fetchall()
+    if not rows or not rows[0]["active"]:
+        return None
+    return [_row(r) for r in rows if r["connection_id"] is not None]
+
+
 def delete_member_connections(conn: Conn, *, room_id: UUID, user_id: str) -> list[str]:
     """A member removed from a room: their connections to it go (the caller closes them)."""
     rows = conn.execute(
