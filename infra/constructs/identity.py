@@ -72,7 +72,10 @@ class Identity(Construct):
             "WebClient",
             user_pool_client_name=f"{SERVICE_NAME}-web",
             generate_secret=False,  # a browser cannot keep a secret: PKCE instead
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            # admin_user_password: `make smoke` signs its throw-away user in with
+            # AdminInitiateAuth, which needs IAM credentials of the account (a browser has
+            # none), so it opens nothing to the public.
+            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[cognito.OAuthScope.custom(scope) for scope in OAUTH_SCOPES],
