@@ -13,11 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiohttp
-import boto3
+import psycopg
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from local.aws import CONNECTIONS_TABLE
 from tests.e2e.conftest import frames_until, of_type
 
 pytestmark = pytest.mark.e2e
@@ -342,41 +341,33 @@ def test_user_connection_gets_notifications_and_mentions(local_stack, incident):
         assert frames_until(notifications, of_type("error"))[-1]["code"] == "FORBIDDEN"
 
 
-def test_gone_connections_are_cleaned_from_the_table(local_stack, incident):
-    # Given a stale row in the connection table: a connection the gateway no longer has
+def test_gone_connections_are_cleaned_from_the_table(local_stack, incident, database_url):
+    # Given a stale row in the connection table: a connection the gateway no longer has,
+    # registered long enough ago to be past the registration grace
     owner, room = incident["owner"], incident["room_id"]
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=local_stack.moto_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
     stale = "stale-" + uuid.uuid4().hex[:8]
-    dynamodb.put_item(
-        TableName=CONNECTIONS_TABLE,
-        Item={
-            "connection_id": {"S": stale},
-            "user_id": {"S": owner.user_id},
-            "display_name": {"S": "Ghost"},
-            "room_id": {"S": room},
-            "connected_at": {"S": "2026-01-01T00:00:00Z"},
-            "expires_at": {"N": str(int(time.time()) + 3600)},
-        },
-    )
-    # When a message is broadcast to the room
-    with local_stack.connect(owner.token, room) as ws:
-        send_text(ws, "anyone there?")
-        frames_until(ws, of_type("message"))
-    # Then the fan-out met 410 Gone and deleted the row (posts run in parallel, so the
-    # sender's own copy may arrive before the stale one has been tried)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        item = dynamodb.get_item(TableName=CONNECTIONS_TABLE, Key={"connection_id": {"S": stale}})
-        if "Item" not in item:
-            break
-        time.sleep(0.1)
-    assert "Item" not in item
+    with psycopg.connect(database_url, autocommit=True) as sql:
+        sql.execute(
+            "INSERT INTO connections (connection_id, user_id, display_name, room_id, "
+            "connected_at, expires_at) VALUES (%s, %s, 'Ghost', %s, now() - interval '1 minute', "
+            "now() + interval '1 hour')",
+            (stale, owner.user_id, room),
+        )
+        # When a message is broadcast to the room
+        with local_stack.connect(owner.token, room) as ws:
+            send_text(ws, "anyone there?")
+            frames_until(ws, of_type("message"))
+        # Then the fan-out met 410 Gone and deleted the row (posts run in parallel, so the
+        # sender's own copy may arrive before the stale one has been tried)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            row = sql.execute(
+                "SELECT 1 FROM connections WHERE connection_id = %s", (stale,)
+            ).fetchone()
+            if row is None:
+                break
+            time.sleep(0.1)
+        assert row is None
 
 
 def test_idle_connections_are_closed_and_unanswered_pings_close_them(impatient_stack):

@@ -1,5 +1,6 @@
-"""The Lambda handlers invoked with API Gateway events: moto for DynamoDB and S3, the real
-PostgreSQL, and a recording Management API (moto's own joins posts and never says 410)."""
+"""The Lambda handlers invoked with API Gateway events: the real PostgreSQL (messages and
+the connection table), moto for S3, and a recording Management API (moto's own joins
+posts and never says 410)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from functions.connect import authorizer
 from functions.connect import handler as connect
 from functions.history import handler as history
 from functions.message import handler as message
-from local.aws import create_bucket, create_connection_table
+from local.aws import create_bucket
 from local.events import LambdaContext, WsConnection, http_event
 from local.issuer import LocalIssuer
 from warroom.auth import reset_token_verifier
 from warroom.connections import ConnectionStore
+from warroom.delivery import RoomDelivery, set_room_delivery
 from warroom.fanout import Broadcaster
 from warroom.models import Role
 from warroom.realtime import Realtime, set_realtime
@@ -96,7 +98,6 @@ def aws(db, issuer, monkeypatch):
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
-        "CONNECTIONS_TABLE": "connections",
         "ATTACHMENTS_BUCKET": "attachments",
         "WS_MANAGEMENT_ENDPOINT": "https://ws.test/local",
         "JWT_ISSUER": issuer.issuer,
@@ -106,19 +107,22 @@ def aws(db, issuer, monkeypatch):
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
     runtime_settings.cache_clear()
     reset_token_verifier()
     with mock_aws():
-        dynamodb = boto3.client("dynamodb")
-        create_connection_table(dynamodb, "connections")
         create_bucket(boto3.client("s3"), "attachments")
         api = RecordingManagementApi()
-        store = ConnectionStore("connections", client=dynamodb)
-        set_realtime(Realtime(store, Broadcaster("https://ws.test/local", store, client=api)))
+        store = ConnectionStore(db)
+        broadcaster = Broadcaster("https://ws.test/local", store, client=api)
+        # No announcement window: every join and departure is announced as it happens
+        # (the coalescing has tests of its own).
+        delivery = RoomDelivery(broadcaster, db=db, join_window=0.0)
+        set_realtime(Realtime(store, broadcaster, delivery))
+        set_room_delivery(delivery)
         yield api, store
         set_realtime(None)
+        set_room_delivery(None)
     runtime_settings.cache_clear()
     reset_token_verifier()
 
@@ -190,7 +194,7 @@ def test_connect_stores_members_and_refuses_others(aws, room, issuer):
     _api, store = aws
     member = ws(room["room_id"], room["tokens"]["viewer"])
     assert open_connection(member)["statusCode"] == 200
-    assert store.get(member.connection_id).room_id == room["room_id"]
+    assert str(store.get(member.connection_id).room_id) == room["room_id"]
     stranger = ws(room["room_id"], issuer.mint(f"x-{uuid.uuid4().hex[:6]}@factory.example", "X"))
     assert open_connection(stranger)["statusCode"] == 403
     assert open_connection(ws(room["room_id"], "not-a-token"))["statusCode"] == 401
@@ -277,20 +281,61 @@ def test_an_unexpected_fault_becomes_an_internal_error_frame_without_details(
     )
 
 
-def test_gone_connections_are_removed_and_do_not_stop_the_others(aws, room):
+def test_gone_connections_are_removed_and_do_not_stop_the_others(aws, room, sql):
+    # Given three connections, one of which has been gone for a while (410)
     api, store = aws
     sender, alive, dead = (
         ws(room["room_id"], room["tokens"][w]) for w in ("owner", "editor", "viewer")
     )
     for conn in (sender, alive, dead):
         open_connection(conn)
+    sql.execute(
+        "UPDATE connections SET connected_at = connected_at - interval '1 minute' "
+        "WHERE connection_id = %s",
+        (dead.connection_id,),
+    )
     api.gone.add(dead.connection_id)
+    # When a message is broadcast
     frame(
         sender, {"type": "message", "client_msg_id": str(uuid.uuid4()), "content": "still there?"}
     )
+    # Then the live one hears it and the gone row is deleted
     assert api.frames(alive.connection_id, "message")
     assert store.get(dead.connection_id) is None
     assert store.get(alive.connection_id) is not None
+
+
+def test_a_410_racing_connect_never_removes_a_fresh_row(aws, room):
+    # Given a connection whose $connect has just stored its row, but whose socket the
+    # gateway does not serve yet (API Gateway answers 410 until $connect returns)
+    api, store = aws
+    sender, fresh = (
+        ws(room["room_id"], room["tokens"]["owner"]),
+        ws(room["room_id"], room["tokens"]["editor"]),
+    )
+    open_connection(sender)
+    open_connection(fresh)
+    api.gone.add(fresh.connection_id)
+    # When a message is broadcast in that moment
+    frame(sender, {"type": "message", "client_msg_id": str(uuid.uuid4()), "content": "race"})
+    # Then the fresh row stays: once the socket is live it hears the room
+    assert store.get(fresh.connection_id) is not None
+    api.gone.discard(fresh.connection_id)
+    frame(sender, {"type": "message", "client_msg_id": str(uuid.uuid4()), "content": "after"})
+    assert [f["message"]["content"] for f in api.frames(fresh.connection_id, "message")] == [
+        "after"
+    ]
+
+
+def test_a_frame_from_an_unregistered_connection_is_refused_and_closed(aws, room):
+    # Given a socket the table does not know (its row was swept, or never written)
+    api, _store = aws
+    ghost = ws(room["room_id"], room["tokens"]["owner"])
+    # When it sends a frame
+    frame(ghost, {"type": "message", "content": "hello?"})
+    # Then it gets UNAUTHORIZED and the server closes the socket, so it reconnects at once
+    assert [f["code"] for f in api.frames(ghost.connection_id, "error")] == ["UNAUTHORIZED"]
+    assert api.closed == [ghost.connection_id]
 
 
 def test_disconnect_announces_user_left_only_for_the_last_connection(aws, room):

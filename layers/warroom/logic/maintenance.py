@@ -1,0 +1,31 @@
+"""Housekeeping run on a schedule (EventBridge in the cloud, a timer in the local stack)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from warroom.dal import connections as connections_dal
+from warroom.db import Database, get_database
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    expired_connections: int
+    presence_posts: int = 0
+
+
+def sweep(db: Database | None = None, *, max_batches: int = 20) -> SweepReport:
+    """Delete connection rows past their expiry (a `$disconnect` that never came), in
+    bounded batches so one run stays short whatever piled up; then announce any joins
+    and departures left pending in a quiet room."""
+    database = db or get_database()
+    total = 0
+    for _ in range(max_batches):
+        removed = database.run(lambda conn: connections_dal.sweep_expired(conn))
+        total += removed
+        if removed == 0:
+            break
+    from warroom.delivery import room_delivery
+
+    announced = room_delivery().flush_due_presence()
+    return SweepReport(expired_connections=total, presence_posts=announced.delivered)
