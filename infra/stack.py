@@ -143,8 +143,21 @@ class WarRoomStack(Stack):
         message = functions.create(FN_MESSAGE, environment=app_env)
         history = functions.create(FN_HISTORY, environment=app_env)
 
-        sweep = functions.create(FN_SWEEP, environment=base_env)
-        ConnectionSweep(self, "Sweep", config=config, function=sweep)
+        sweep_env = dict(base_env)
+        if config.db_auto_pause_minutes:
+            # The sweep asks CloudWatch whether any socket opened lately before it connects,
+            # so a paused database stays asleep (warroom/sweep_gate.py).
+            sweep_env.update(
+                SWEEP_GATE_API_ID=websocket.api.api_id, SWEEP_GATE_STAGE=websocket.stage.stage_name
+            )
+        sweep = functions.create(FN_SWEEP, environment=sweep_env)
+        ConnectionSweep(
+            self,
+            "Sweep",
+            config=config,
+            function=sweep,
+            reads_connect_counts=bool(config.db_auto_pause_minutes),
+        )
 
         # Grants. The authorizer only verifies a JWT (keys fetched over HTTPS): it gets
         # no data access at all. The connection table lives in PostgreSQL beside the

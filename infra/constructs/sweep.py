@@ -5,6 +5,8 @@ best-effort basis: rows whose `$disconnect` never ran would stay in the `connect
 table (and cost a 410 on every post to them). Every few minutes the sweep deletes the
 rows past their expiry. A missed or failed run is made up by the next one, so the
 schedule does not retry for long; the function's Errors alarm tells when it keeps failing.
+Where the database pauses (dev), the function first reads the WebSocket stage's
+ConnectCount from CloudWatch and skips a sweep that cannot have work.
 """
 
 from __future__ import annotations
@@ -28,8 +30,14 @@ class ConnectionSweep(Construct):
         *,
         config: StageConfig,
         function: lambda_.Function,
+        reads_connect_counts: bool,
     ) -> None:
         super().__init__(scope, construct_id)
+        if reads_connect_counts:
+            # CloudWatch's metric reads have no resource-level permissions.
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["cloudwatch:GetMetricStatistics"], resources=["*"])
+            )
         # Its own role (aws-cdk-lib would share one per stack): it may invoke this function.
         role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
         target = targets.LambdaInvoke(

@@ -101,6 +101,25 @@ def test_api_functions_get_every_setting_the_code_validates(
     assert variables["WS_MANAGEMENT_ENDPOINT"]["Fn::Join"][1][0] == "https://"
 
 
+def test_dev_sweep_asks_cloudwatch_before_waking_the_database(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    # Given the sweep function of each stage
+    dev_sweep = _properties(dev, FN_SWEEP)["Environment"]["Variables"]
+    prod_sweep = _properties(prod, FN_SWEEP)["Environment"]["Variables"]
+    # Then on dev (the database pauses) it knows which WebSocket stage's connects to read
+    (websocket_api,) = [
+        k for k, v in dev.of_type("AWS::ApiGatewayV2::Api").items()
+        if v["Properties"]["ProtocolType"] == "WEBSOCKET"
+    ]  # fmt: skip
+    assert dev_sweep["SWEEP_GATE_API_ID"] == {"Ref": websocket_api}
+    assert dev_sweep["SWEEP_GATE_STAGE"] == dev.config.name
+    assert "cloudwatch:GetMetricStatistics" in _granted(dev, FN_SWEEP)
+    # And on prod (the database never pauses) it just sweeps
+    assert "SWEEP_GATE_API_ID" not in prod_sweep
+    assert "cloudwatch:GetMetricStatistics" not in _granted(prod, FN_SWEEP)
+
+
 def test_no_function_has_a_dynamodb_setting_or_grant(stage: Synthesized) -> None:
     # Given every function and policy of the stack (connections live in PostgreSQL now)
     variables = {
@@ -210,7 +229,8 @@ def test_each_function_gets_only_what_it_uses(dev: Synthesized) -> None:
     assert granted[FN_AUTHORIZER.service] == set()
     # And the Cognito trigger and the sweep only log in to the database
     assert granted[FN_USER_SYNC.service] == {"rds-db:connect"}
-    assert granted[FN_SWEEP.service] == {"rds-db:connect"}
+    # (on dev the sweep also reads ConnectCount, to let a paused database sleep)
+    assert granted[FN_SWEEP.service] - {"cloudwatch:GetMetricStatistics"} == {"rds-db:connect"}
     # And the WebSocket and HTTP functions fan out and use the database, nothing else
     for spec in (FN_CONNECT, FN_MESSAGE, FN_HISTORY):
         actions = granted[spec.service]
