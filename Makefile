@@ -95,7 +95,7 @@ deploy: install layer web
 # stack's outputs and creates (then deletes) throw-away Cognito users. `make test` runs the
 # same suite against the local stack.
 smoke: install
-	WARROOM_SMOKE_STACK=WarRoom-$(STAGE) $(PY) -m pytest tests/smoke -q -p no:cacheprovider
+	WARROOM_SMOKE_STACK=WarRoom-$(STAGE) $(PY) -m pytest tests/smoke/test_smoke.py -q -p no:cacheprovider
 
 destroy: install layer
 	infra/node_modules/.bin/cdk destroy -c stage=$(STAGE) WarRoom-$(STAGE)
