@@ -83,8 +83,11 @@ WS_AUTH_IDENTITY_SOURCE: Final = f"route.request.querystring.{WS_AUTH_QUERY_PARA
 HTTP_API_PROXY_ROUTE: Final = "/api/{proxy+}"
 HTTP_API_PUBLIC_ROUTES: Final = ("/api/health", "/api/openapi.json")  # GET, no authorizer
 
-# The expired-connection sweep (functions/sweep) runs on an EventBridge schedule.
-SWEEP_INTERVAL_MINUTES: Final = 10
+# The housekeeping function (functions/sweep) runs on an EventBridge Scheduler schedule:
+# it deletes expired connection rows, then announces joins and departures left pending in
+# quiet rooms for the rest of the minute (core's design: no $connect waits for a window),
+# so it runs every minute with a timeout a little over one.
+SWEEP_INTERVAL_MINUTES: Final = 1
 
 JWT_TOKEN_USE: Final = "id"
 OAUTH_SCOPES: Final = ("openid", "email", "profile")
@@ -170,8 +173,8 @@ FN_SWEEP: Final = FunctionSpec(
     folder="sweep",
     handler="handler.handler",
     service="warroom-sweep",
-    description="Scheduled: deletes connection rows whose $disconnect never came",
-    timeout_s=60,
+    description="Every minute: deletes expired connection rows, announces pending joins",
+    timeout_s=75,
 )
 # The functions whose handlers post to rooms (and so may count FanoutFailed).
 FANOUT_FUNCTIONS: Final = (FN_CONNECT, FN_MESSAGE, FN_HISTORY)

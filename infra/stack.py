@@ -164,7 +164,8 @@ class WarRoomStack(Stack):
         # messages, so the database login is all the fan-out needs besides the API.
         for fn in (user_sync, connect, message, history, sweep):
             database.allow_app_client(fn, sg)
-        for fn in (connect, message, history):
+        # The sweep too: it announces joins and departures left pending in quiet rooms.
+        for fn in (connect, message, history, sweep):
             websocket.grant_fanout(fn)
         attachments.grant_presign(history)  # only the HTTP API signs attachment URLs
 

@@ -1,10 +1,11 @@
-"""The expired-connection sweep: an EventBridge Scheduler schedule invokes functions/sweep.
+"""Housekeeping: an EventBridge Scheduler schedule invokes functions/sweep every minute.
 
 API Gateway closes a WebSocket after two hours at most, and `$disconnect` is delivered on a
 best-effort basis: rows whose `$disconnect` never ran would stay in the `connections`
-table (and cost a 410 on every post to them). Every few minutes the sweep deletes the
-rows past their expiry. A missed or failed run is made up by the next one, so the
-schedule does not retry for long; the function's Errors alarm tells when it keeps failing.
+table (and cost a 410 on every post to them). The sweep deletes the rows past their
+expiry, then announces joins and departures left pending in quiet rooms for the rest of
+the minute. A missed or failed run is made up by the next one, so the schedule does not
+retry; the function's Errors alarm tells when it keeps failing.
 Where the database pauses (dev), the function first reads the WebSocket stage's
 ConnectCount from CloudWatch and skips a sweep that cannot have work.
 """
@@ -43,7 +44,7 @@ class ConnectionSweep(Construct):
         target = targets.LambdaInvoke(
             function,
             role=role,
-            retry_attempts=1,
+            retry_attempts=0,
             max_event_age=Duration.minutes(SWEEP_INTERVAL_MINUTES),
         )
         self.schedule = scheduler.Schedule(

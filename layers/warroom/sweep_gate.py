@@ -1,12 +1,13 @@
 """Whether the sweep can have work, asked of CloudWatch rather than of the database.
 
 On the dev stage Aurora pauses after some minutes without a connection, and a sweep that
-connected every 10 minutes would keep it awake around the clock (≈ $44 a month). Every
+connected every minute would keep it awake around the clock (≈ $44 a month), and run for
+most of every minute announcing pending joins (≈ $17 of Lambda). Every
 row the sweep deletes belongs to a WebSocket that was opened at most
 CONNECTION_TTL_SECONDS before it expires, and every pending presence announcement to a
 socket opened within that time too; so when API Gateway counted no `$connect` on the
-stage for that long (plus two sweep intervals, for the metric's delay), there is nothing
-to sweep and the database is left asleep.
+stage for that long (plus a margin for the metric's delay), there is nothing to sweep or
+announce and the database is left asleep.
 
 The stack sets SWEEP_GATE_API_ID and SWEEP_GATE_STAGE where the database can pause. Unset
 (locally, on prod), or when CloudWatch cannot be asked, the sweep simply runs.

@@ -227,10 +227,14 @@ def test_each_function_gets_only_what_it_uses(dev: Synthesized) -> None:
     granted = {spec.service: _granted(dev, spec) for spec in ALL_FUNCTIONS}
     # Then the authorizer only verifies tokens: no data access at all
     assert granted[FN_AUTHORIZER.service] == set()
-    # And the Cognito trigger and the sweep only log in to the database
+    # And the Cognito trigger only logs in to the database
     assert granted[FN_USER_SYNC.service] == {"rds-db:connect"}
-    # (on dev the sweep also reads ConnectCount, to let a paused database sleep)
-    assert granted[FN_SWEEP.service] - {"cloudwatch:GetMetricStatistics"} == {"rds-db:connect"}
+    # And the sweep logs in and announces pending joins (on dev it also reads
+    # ConnectCount, to let a paused database sleep)
+    assert granted[FN_SWEEP.service] - {"cloudwatch:GetMetricStatistics"} == {
+        "rds-db:connect",
+        "execute-api:ManageConnections",
+    }
     # And the WebSocket and HTTP functions fan out and use the database, nothing else
     for spec in (FN_CONNECT, FN_MESSAGE, FN_HISTORY):
         actions = granted[spec.service]

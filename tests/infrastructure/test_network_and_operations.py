@@ -89,14 +89,17 @@ def test_a_schedule_runs_the_connection_sweep(stage: Synthesized) -> None:
     # Given the EventBridge Scheduler schedules of the stack
     (schedule,) = stage.of_type("AWS::Scheduler::Schedule").values()
     properties = schedule["Properties"]
-    # Then one runs every few minutes (within 5-15) and targets the sweep function
-    assert properties["ScheduleExpression"] == f"rate({SWEEP_INTERVAL_MINUTES} minutes)"
-    assert 5 <= SWEEP_INTERVAL_MINUTES <= 15
+    # Then one runs every minute (the sweep announces pending joins for the rest of each
+    # minute) and targets the sweep function, which may run a little over a minute
+    assert SWEEP_INTERVAL_MINUTES == 1
+    assert properties["ScheduleExpression"] == "rate(1 minute)"
     assert properties["State"] == "ENABLED"
+    assert properties["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
     sweep = stage.function_id(FN_SWEEP.service)
     target = properties["Target"]
     assert target["Arn"] == {"Fn::GetAtt": [sweep, "Arn"]}
     assert stage.resources[sweep]["Properties"]["Handler"] == "handler.handler"
+    assert 60 < stage.resources[sweep]["Properties"]["Timeout"] <= 90
     # And the schedule's role may invoke that function and nothing else
     role = target["RoleArn"]["Fn::GetAtt"][0]
     (statement,) = stage.role_statements(role)
