@@ -184,11 +184,21 @@ def test_site_csp_loads_images_only_from_itself_and_the_attachments_bucket(
     assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
 
 
-def test_web_client_allows_the_admin_sign_in_the_smoke_suite_uses(dev: Synthesized) -> None:
+def test_web_client_allows_only_the_flows_in_use(dev: Synthesized) -> None:
     # Given the web client of the user pool
     (client,) = dev.of_type("AWS::Cognito::UserPoolClient").values()
     flows = set(client["Properties"]["ExplicitAuthFlows"])
-    # Then `make smoke` can sign a throw-away user in with AdminInitiateAuth (an IAM-signed
-    # admin API: a browser cannot use it), and nothing sends passwords in plain
-    assert "ALLOW_ADMIN_USER_PASSWORD_AUTH" in flows
-    assert "ALLOW_USER_PASSWORD_AUTH" not in flows
+    # Then the browser's hosted-UI sign-in needs no explicit flow: SRP and plain passwords
+    # are off; `make smoke` signs in with AdminInitiateAuth (IAM-signed, not for browsers)
+    assert flows == {"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+
+
+def test_nobody_can_take_another_users_email(stage: Synthesized) -> None:
+    # Given the user pool and its web client
+    (pool,) = stage.of_type("AWS::Cognito::UserPool").values()
+    (client,) = stage.of_type("AWS::Cognito::UserPoolClient").values()
+    # Then a new e-mail takes effect only once verified (the old one stays till then)
+    update = pool["Properties"]["UserAttributeUpdateSettings"]
+    assert update["AttributesRequireVerificationBeforeUpdate"] == ["email"]
+    # And through the web client a user may write their name, not their e-mail
+    assert client["Properties"]["WriteAttributes"] == ["name"]
