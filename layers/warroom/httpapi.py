@@ -233,7 +233,11 @@ def build_app() -> APIGatewayHttpResolver:
             if before is not None or before_seq is not None or after_seq is not None:
                 raise ValidationFailed("changed_after goes alone, without other cursors")
             changes = messages.changed_since(
-                room_id=room_id, user_id=user_id, after_change=changed_after, limit=limit
+                room_id=room_id,
+                user_id=user_id,
+                after_change=changed_after,
+                limit=limit,
+                max_bytes=MAX_HTTP_BYTES,
             )
             kept, has_more, resume = messages.bounded_changes(changes)
             return {"messages": kept, "has_more": has_more, "next_changed_after": resume}
@@ -244,6 +248,7 @@ def build_app() -> APIGatewayHttpResolver:
             before=before,
             before_seq=before_seq,
             after_seq=after_seq,
+            max_bytes=MAX_HTTP_BYTES,
         )
         return messages.bounded_history(page)
 
