@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from warroom.answer_metrics import count_error_answer
 from warroom.models import Message, MessageDraft, ReactionChange, iso_z
 
 
@@ -167,6 +168,7 @@ def notification_frame(event: str, message: Message) -> dict[str, Any]:
 
 def error_frame(code: str, message: str, client_msg_id: Any = None, **extra: Any) -> dict[str, Any]:
     """`extra`: an error's own fields (`retry_after` of RATE_LIMITED)."""
+    count_error_answer(code)  # infra hook: INTERNAL/UNAVAILABLE raise the outage alarm
     return {
         "type": "error",
         "code": code,
