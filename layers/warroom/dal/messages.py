@@ -226,7 +226,11 @@ def send(
     limit: Limit | None = None,
 ) -> SendOutcome:
     """Check, rate-limit, number, insert and find the recipients, in one statement."""
-    limit = limit or Limit(1, 1.0)  # system messages take no token
+    if limit is None:
+        # Only system messages (membership and status changes) go unmetered.
+        if not system:
+            raise ValueError("a person's send needs their rate limit")
+        limit = Limit(1, 1.0)  # not read by the statement for a system message
     params = {
         "room_id": room_id,
         "sender": sender_id,
