@@ -58,6 +58,7 @@ from warroom.models import (
     iso_z,
     normalize_user_id,
 )
+from warroom.settings import rate_limits
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,6 @@ ATTEMPTS = 2
 
 
 def _limit(kind: str) -> Limit:
-    from warroom.settings import rate_limits
-
     limits = rate_limits()
     if kind == "send":
         return Limit(limits.send_burst, limits.send_per_second)
