@@ -17,8 +17,9 @@ Design notes
   against the new role (PostgreSQL re-checks a locked row's own columns, not the rest of
   the statement's snapshot).
 
-Numbered 0090 so the schema's own line (0005, 0006, … by the core engineer) can chain
-after it: the next core migration names this one as its down_revision.
+Numbered 0090, apart from the schema's own line (0005, 0006, … by the core engineer):
+a core migration may chain after this one or branch from 0004 beside it, since
+`warroom.db.migrate` upgrades to every head.
 """
 
 from alembic import op
