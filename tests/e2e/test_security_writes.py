@@ -27,7 +27,11 @@ def _send(ws, text: str, **extra: Any) -> dict[str, Any]:
 
 def _answer(ws, frame: dict[str, Any]) -> dict[str, Any]:
     ws.send(json.dumps(frame))
-    message_id = frame["message_id"]
+    return _answer_to(ws, frame["message_id"])
+
+
+def _answer_to(ws, message_id: str) -> dict[str, Any]:
+    """The error frame, or the change broadcast about `message_id`."""
     changes = ("message_edited", "message_deleted", "reaction_updated")
 
     def answers(f: dict[str, Any]) -> bool:
@@ -143,6 +147,36 @@ def test_a_member_demoted_while_their_send_waits_for_the_room_cannot_post(
         assert answer["type"] == "error" and answer["code"] == "FORBIDDEN", answer
     page = local_stack.request("GET", f"/api/rooms/{room_id}/messages", incident["owner"].token)
     assert all(m["content"] != "too late" for m in page.body["messages"])
+
+
+@pytest.mark.parametrize("change", ["edit_message", "add_reaction", "delete_message"])
+def test_a_member_demoted_while_their_change_waits_for_the_room_cannot_make_it(
+    local_stack, incident, database_url, change
+):
+    editor, room_id = incident["editor"], incident["room_id"]
+    with local_stack.connect(editor.token, room_id) as ws:
+        # Given a message of the editor's
+        message_id = _send(ws, "pressure 3.1 bar")["message_id"]
+        frame = {"type": change, "message_id": message_id, "content": "3.4", "emoji": "👍"}
+        # and another transaction holding the room row
+        with psycopg.connect(database_url) as holder:
+            holder.execute("SELECT 1 FROM incident_rooms WHERE room_id = %s FOR UPDATE", (room_id,))
+            # When the editor changes the message, the change waits for the room row
+            ws.send(json.dumps(frame))
+            _wait_for_lock_waiter(database_url)
+            # and the editor is demoted to viewer before the row is released
+            holder.execute(
+                "UPDATE room_members SET role = 'VIEWER' WHERE room_id = %s AND user_id = %s",
+                (room_id, editor.user_id),
+            )
+            holder.commit()
+        # Then the change is refused and the message is as it was
+        answer = _answer_to(ws, message_id)
+        assert answer["type"] == "error" and answer["code"] == "FORBIDDEN", answer
+    page = local_stack.request("GET", f"/api/rooms/{room_id}/messages", incident["owner"].token)
+    kept = next(m for m in page.body["messages"] if m["message_id"] == message_id)
+    assert kept["content"] == "pressure 3.1 bar" and kept["reactions"] == []
+    assert kept["deleted_at"] is None
 
 
 def test_a_viewer_cannot_delete_their_own_earlier_messages(local_stack, incident):
