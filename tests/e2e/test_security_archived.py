@@ -4,9 +4,11 @@ the WebSocket and over HTTP, except reopening it; reads still work."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.e2e.conftest import frames_until
@@ -174,3 +176,53 @@ def test_a_viewer_cannot_reopen_an_archived_room(local_stack, archived):
     )
     assert answer.status == 403
     assert _room(local_stack, archived)["status"] == "archived"
+
+
+def _wait_for_lock_waiter(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as watcher:
+        end = time.monotonic() + 15
+        while time.monotonic() < end:
+            row = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone()
+            if row and row[0] > 0:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the write never waited for the room row")
+
+
+@pytest.mark.parametrize("change", ["message", "edit_message", "add_reaction", "delete_message"])
+def test_a_room_archived_while_a_write_waits_for_it_refuses_the_write(
+    local_stack, incident, database_url, change
+):
+    editor, room_id = incident["editor"], incident["room_id"]
+    with local_stack.connect(editor.token, room_id) as ws:
+        # Given a message of the editor's, and another transaction holding the room row
+        message_id = _send(ws, "seal replaced")["message_id"]
+        client_msg_id = str(uuid.uuid4())
+        frame = {
+            "type": change,
+            "client_msg_id": client_msg_id,
+            "message_id": message_id,
+            "content": "seal replaced twice",
+            "emoji": "👍",
+        }
+        with psycopg.connect(database_url) as holder:
+            holder.execute("SELECT 1 FROM incident_rooms WHERE room_id = %s FOR UPDATE", (room_id,))
+            # When the editor writes, the write waits for the row, and the room is archived
+            ws.send(json.dumps(frame))
+            _wait_for_lock_waiter(database_url)
+            holder.execute(
+                "UPDATE incident_rooms SET status = 'archived' WHERE room_id = %s", (room_id,)
+            )
+            holder.commit()
+        # Then the write is CONFLICT: the status is checked on the locked row
+        answer = frames_until(
+            ws,
+            lambda f: (
+                f.get("type") in ("error", "ack", "message_edited", "message_deleted")
+                or f.get("type") == "reaction_updated"
+            ),
+        )[-1]
+        assert answer["type"] == "error" and answer["code"] == "CONFLICT", answer
