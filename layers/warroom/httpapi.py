@@ -24,6 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from warroom import files
+from warroom.answer_metrics import count_error_answer
 from warroom.auth import Identity, bearer_token, token_verifier
 from warroom.bounds import MAX_HTTP_BYTES, fit_messages
 from warroom.dal.messages import Recipients
@@ -68,6 +69,7 @@ class ReadMark(BaseModel):
 
 
 def _json_error(status: int, code: str, message: str) -> Response[str]:
+    count_error_answer(code)  # infra hook: INTERNAL/UNAVAILABLE raise the outage alarm
     return Response(
         status_code=status,
         content_type="application/json",
