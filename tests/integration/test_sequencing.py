@@ -142,3 +142,44 @@ def test_a_refused_send_consumes_no_number(db, make_user, make_room, sql):
         "SELECT count(*) AS n FROM messages WHERE room_id = %s", (room.room_id,)
     ).fetchone()
     assert count["n"] == 1
+
+
+def test_concurrent_reactions_each_return_complete_totals_with_their_version(
+    db, make_user, make_room
+):
+    from warroom.models import Role
+
+    # Given a message and eight members
+    owner = make_user("owner")
+    people = [make_user(f"fan{i}") for i in range(8)]
+    room = make_room(owner, {p: Role.EDITOR for p in people})
+    message = messages.send_message(
+        room_id=room.room_id, sender_id=owner, draft=_draft("react!"), db=db
+    ).message
+    emoji = ["👍", "🔥", "👀", "✅"]
+    jobs = [(p, e) for p in people for e in emoji]
+    start = threading.Barrier(8)
+
+    def react(batch: list[tuple[str, str]]):
+        start.wait()
+        return [
+            messages.add_reaction(message_id=message.message_id, user_id=p, emoji=e, db=db).change
+            for p, e in batch
+        ]
+
+    # When they all react at once, 32 reactions from 8 threads
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            itertools.chain.from_iterable(pool.map(react, [jobs[i::8] for i in range(8)]))
+        )
+    # Then every change has its own version, and each version's totals count exactly
+    # as many reactions as changes up to it: no answer misses a concurrent reaction
+    versions = sorted(r.version for r in results)
+    assert versions == list(range(1, 33))
+    for change in results:
+        assert sum(r.count for r in change.reactions) == change.version
+    final = max(results, key=lambda r: r.version)
+    assert {r.emoji: r.count for r in final.reactions} == dict.fromkeys(emoji, 8)
+    # and change numbers follow the same order as the versions
+    by_version = sorted(results, key=lambda r: r.version)
+    assert [r.change_seq for r in by_version] == sorted(r.change_seq for r in results)
