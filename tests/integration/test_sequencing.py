@@ -183,3 +183,55 @@ def test_concurrent_reactions_each_return_complete_totals_with_their_version(
     # and change numbers follow the same order as the versions
     by_version = sorted(results, key=lambda r: r.version)
     assert [r.change_seq for r in by_version] == sorted(r.change_seq for r in results)
+
+
+def test_change_numbers_under_concurrent_writes_are_unique_and_resume_sees_the_latest(
+    db, make_user, make_room, sql
+):
+    from warroom.models import Role
+
+    # Given six writers in one room
+    owner = make_user("owner")
+    writers = [owner] + [make_user(f"w{i}") for i in range(5)]
+    room = make_room(owner, {w: Role.EDITOR for w in writers[1:]})
+    start_change = sql.execute(
+        "SELECT last_change_seq FROM incident_rooms WHERE room_id = %s", (room.room_id,)
+    ).fetchone()["last_change_seq"]
+    start = threading.Barrier(len(writers))
+
+    def work(writer: str) -> int:
+        start.wait()
+        changes = 0
+        for n in range(5):
+            sent = messages.send_message(
+                room_id=room.room_id, sender_id=writer, draft=_draft(f"{writer} {n}"), db=db
+            ).message
+            messages.edit_message(
+                message_id=sent.message_id, user_id=writer, content=f"{writer} {n} (fixed)", db=db
+            )
+            messages.add_reaction(message_id=sent.message_id, user_id=writer, emoji="👍", db=db)
+            changes += 3
+        return changes
+
+    # When they send, edit and react at the same time
+    with ThreadPoolExecutor(len(writers)) as pool:
+        total = sum(pool.map(work, writers))
+    # Then every change took its own number, none skipped
+    end_change = sql.execute(
+        "SELECT last_change_seq FROM incident_rooms WHERE room_id = %s", (room.room_id,)
+    ).fetchone()["last_change_seq"]
+    assert end_change - start_change == total
+    # and a client resuming from before sees each message once, in its final state
+    seen, after = [], start_change
+    while True:
+        page = messages.changed_since(
+            room_id=room.room_id, user_id=owner, after_change=after, limit=7, db=db
+        )
+        seen += page.messages
+        after = page.change_seq
+        if not page.has_more:
+            break
+    assert len(seen) == len({m.message_id for m in seen}) == len(writers) * 5
+    assert all(m.content.endswith("(fixed)") and m.reactions[0].count == 1 for m in seen)
+    assert [m.change_seq for m in seen] == sorted(m.change_seq for m in seen)
+    assert after == end_change
