@@ -235,3 +235,63 @@ def test_change_numbers_under_concurrent_writes_are_unique_and_resume_sees_the_l
     assert all(m.content.endswith("(fixed)") and m.reactions[0].count == 1 for m in seen)
     assert [m.change_seq for m in seen] == sorted(m.change_seq for m in seen)
     assert after == end_change
+
+
+def test_a_member_demoted_while_their_send_waits_for_the_room_cannot_post(
+    db, make_user, make_room, database_url
+):
+    import psycopg
+
+    from warroom.errors import ForbiddenError
+    from warroom.models import Role
+
+    # Given an editor, and the room's row held by another transaction (an owner's change)
+    owner, editor = make_user("owner"), make_user("editor")
+    room = make_room(owner, {editor: Role.EDITOR})
+    with psycopg.connect(database_url) as owner_tx:
+        owner_tx.execute(
+            "SELECT 1 FROM incident_rooms WHERE room_id = %s FOR UPDATE", (room.room_id,)
+        )
+        # When the editor's send starts (and waits for the row) ...
+        with ThreadPoolExecutor(1) as pool:
+            sending = pool.submit(
+                messages.send_message,
+                room_id=room.room_id,
+                sender_id=editor,
+                draft=_draft("slipping in?"),
+                db=db,
+            )
+            _wait_until_blocked_on_a_lock(database_url)
+            # ... and the owner demotes them to VIEWER and commits
+            owner_tx.execute(
+                "UPDATE room_members SET role = 'VIEWER' WHERE room_id = %s AND user_id = %s",
+                (room.room_id, editor),
+            )
+            owner_tx.execute(
+                "UPDATE incident_rooms SET members_version = members_version + 1 "
+                "WHERE room_id = %s",
+                (room.room_id,),
+            )
+            owner_tx.commit()
+            # Then the send is refused as a viewer's, and nothing was stored
+            with pytest.raises(ForbiddenError):
+                sending.result(timeout=30)
+    history = messages.history(room_id=room.room_id, user_id=owner, db=db)
+    assert "slipping in?" not in [m.content for m in history.messages]
+
+
+def _wait_until_blocked_on_a_lock(database_url: str) -> None:
+    import time
+
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as watch:
+        for _ in range(300):
+            waiting = watch.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone()
+            if waiting and waiting[0] > 0:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the send never waited for the room's lock")
