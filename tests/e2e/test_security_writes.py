@@ -11,8 +11,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from tests.e2e.conftest import frames_until
+from warroom.dal import rooms as rooms_dal
 
 pytestmark = pytest.mark.e2e
 
@@ -126,7 +128,7 @@ def test_a_member_demoted_while_their_send_waits_for_the_room_cannot_post(
         before = _send(ws, "warming up")
         assert before["type"] == "ack"
         # Given another transaction holding the room row, as a concurrent write does
-        with psycopg.connect(database_url) as holder:
+        with psycopg.connect(database_url, row_factory=dict_row) as holder:
             holder.execute("SELECT 1 FROM incident_rooms WHERE room_id = %s FOR UPDATE", (room_id,))
             # When the editor sends, and the send waits for the room row
             client_msg_id = str(uuid.uuid4())
@@ -136,11 +138,9 @@ def test_a_member_demoted_while_their_send_waits_for_the_room_cannot_post(
                 )
             )
             _wait_for_lock_waiter(database_url)
-            # and the editor is demoted to viewer before the row is released
-            holder.execute(
-                "UPDATE room_members SET role = 'VIEWER' WHERE room_id = %s AND user_id = %s",
-                (room_id, editor.user_id),
-            )
+            # and the holder (an owner's role change, by the service's own statement) demotes
+            # the editor to viewer before the row is released
+            rooms_dal.set_role(holder, room_id=room_id, user_id=editor.user_id, role="VIEWER")
             holder.commit()
         # Then the send is refused: the role is checked under the row lock
         answer = frames_until(ws, lambda f: f.get("client_msg_id") == client_msg_id)[-1]
@@ -159,16 +159,14 @@ def test_a_member_demoted_while_their_change_waits_for_the_room_cannot_make_it(
         message_id = _send(ws, "pressure 3.1 bar")["message_id"]
         frame = {"type": change, "message_id": message_id, "content": "3.4", "emoji": "👍"}
         # and another transaction holding the room row
-        with psycopg.connect(database_url) as holder:
+        with psycopg.connect(database_url, row_factory=dict_row) as holder:
             holder.execute("SELECT 1 FROM incident_rooms WHERE room_id = %s FOR UPDATE", (room_id,))
             # When the editor changes the message, the change waits for the room row
             ws.send(json.dumps(frame))
             _wait_for_lock_waiter(database_url)
-            # and the editor is demoted to viewer before the row is released
-            holder.execute(
-                "UPDATE room_members SET role = 'VIEWER' WHERE room_id = %s AND user_id = %s",
-                (room_id, editor.user_id),
-            )
+            # and the holder (an owner's role change, by the service's own statement) demotes
+            # the editor to viewer before the row is released
+            rooms_dal.set_role(holder, room_id=room_id, user_id=editor.user_id, role="VIEWER")
             holder.commit()
         # Then the change is refused and the message is as it was
         answer = _answer_to(ws, message_id)

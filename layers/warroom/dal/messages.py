@@ -127,11 +127,13 @@ JOIN connections c ON c.user_id = rm.user_id AND c.room_id IS NULL
 # The number is taken by the UPDATE of the room row (a row lock held until commit) and
 # used by the INSERT in the same statement. The statement runs on its own (autocommit),
 # so a failed insert — a duplicate client_msg_id included — rolls back the numbers too.
-# The room's status is checked in the UPDATE itself, so it is re-read under the lock.
+# The room's status and membership version are checked in the UPDATE itself, so they
+# are re-read under the lock (PostgreSQL re-reads the locked row, and only that row):
+# a member demoted while this send waited finds nothing stored, and the service retries.
 SEND_MESSAGE = f"""
 WITH
 sender AS (
-    SELECT r.room_id, r.status, r.membership_version, rm.role,
+    SELECT r.room_id, r.status, r.members_version, rm.role,
            coalesce(su.is_active, true) AS active
     FROM incident_rooms r
     LEFT JOIN room_members rm ON rm.room_id = r.room_id AND rm.user_id = %(sender)s
@@ -174,7 +176,7 @@ numbered AS (
        AND EXISTS (SELECT 1 FROM allowed)
        AND (%(system)s OR (
             status <> 'archived'
-            AND membership_version = (SELECT membership_version FROM sender)
+            AND members_version = (SELECT members_version FROM sender)
             AND EXISTS (SELECT 1 FROM bucket WHERE consumed)))
     RETURNING last_seq, last_change_seq, last_activity_at
 ),
@@ -299,6 +301,7 @@ class ChangeOutcome:
     sender_id: str | None
     message_type: str | None
     within_window: bool
+    allowed: bool
     active: bool = True
     throttle: Throttle = field(default_factory=Throttle)
 
@@ -314,7 +317,7 @@ NUMBER_CHANGE = """
     UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
     FROM allowed a
     WHERE r.room_id = a.room_id AND r.status <> 'archived'
-      AND r.membership_version = a.membership_version
+      AND r.members_version = a.members_version
       AND EXISTS (SELECT 1 FROM bucket WHERE consumed)
     RETURNING r.last_change_seq
 """
@@ -323,7 +326,7 @@ TARGET_SQL = """
 SELECT m.message_id, m.room_id, m.sender_id, m.message_type, m.content, m.content_json,
        m.mentions, m.edited_at, m.deleted_at, m.reactions,
        m.created_at > clock_timestamp() - make_interval(secs => %(window)s) AS within_window,
-       rm.role, r.status, r.membership_version, coalesce(u.is_admin, false) AS is_admin,
+       rm.role, r.status, r.members_version, coalesce(u.is_admin, false) AS is_admin,
        coalesce(u.is_active, true) AS active
 FROM messages m
 JOIN incident_rooms r ON r.room_id = m.room_id
@@ -341,6 +344,7 @@ SELECT t.message_id IS NOT NULL AS found, t.deleted_at IS NOT NULL AS was_delete
        coalesce(t.active, true) AS actor_active,
        (SELECT consumed FROM bucket) AS bucket_consumed,
        (SELECT tokens FROM bucket) AS bucket_tokens,
+       EXISTS (SELECT 1 FROM allowed) AS allowed,
        {MESSAGE_COLUMNS},
        CASE WHEN m.message_id IS NOT NULL THEN ({room_connections_sql("m.room_id")}) END AS room_connections
 FROM (SELECT 1) AS one
@@ -432,6 +436,7 @@ def _change(conn: Conn, sql: str, params: dict[str, Any]) -> ChangeOutcome:
         within_window=row["within_window"],
         active=bool(row["actor_active"]),
         throttle=_throttle(row),
+        allowed=row["allowed"],
     )
 
 
@@ -488,6 +493,7 @@ class ReactionOutcome:
     status: str | None
     distinct_after: int
     mine_after: int
+    allowed: bool
     active: bool = True
     throttle: Throttle = field(default_factory=Throttle)
 
@@ -525,6 +531,7 @@ SELECT p.message_id IS NOT NULL AS found, p.deleted_at IS NOT NULL AS was_delete
        coalesce(p.active, true) AS actor_active,
        (SELECT consumed FROM bucket) AS bucket_consumed,
        (SELECT tokens FROM bucket) AS bucket_tokens,
+       EXISTS (SELECT 1 FROM allowed) AS allowed,
        c.room_id, c.reactions, c.reactions_version, c.change_seq,
        CASE WHEN c.room_id IS NOT NULL THEN ({room_connections_sql("c.room_id")}) END AS room_connections
 FROM (SELECT 1) AS one
@@ -565,6 +572,7 @@ def react(
         mine_after=row["mine_after"],
         active=bool(row["actor_active"]),
         throttle=_throttle(row),
+        allowed=row["allowed"],
     )
 
 

@@ -6,9 +6,10 @@ Every operation is one short transaction on a connection taken and given back fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from pydantic import ValidationError
@@ -61,6 +62,43 @@ from warroom.models import (
 from warroom.settings import rate_limits
 
 
+class _RoomChanged(ConflictError):
+    """Every check passed on the statement's snapshot, but the room's membership or status
+    changed while it waited for the room's lock: run it once more, on a fresh snapshot,
+    which then refuses (or stores) for the current reason."""
+
+
+def _once_more_if_changed(attempt: Callable[[], T]) -> T:
+    try:
+        return attempt()
+    except _RoomChanged:
+        return attempt()
+
+
+T = TypeVar("T")
+
+
+def _limit(kind: str) -> Limit:
+    limits = rate_limits()
+    if kind == "send":
+        return Limit(limits.send_burst, limits.send_per_second)
+    return Limit(limits.write_burst, limits.write_per_second)
+
+
+def _refuse_if_limited(throttle: Throttle, limit: Limit, what: str) -> None:
+    if throttle.limited:
+        # Seconds until the bucket holds a whole token again (never 0: it was short).
+        wait = max((1.0 - throttle.tokens) / limit.per_second, 0.05)
+        raise RateLimited(
+            f"too many {what} at once; try again in {wait:.1f} s", retry_after=round(wait, 2)
+        )
+
+
+def _refuse_if_inactive(active: bool) -> None:
+    if not active:
+        raise ForbiddenError("this account is deactivated")
+
+
 @dataclass(frozen=True)
 class _Checked:
     message_type: MessageType
@@ -98,32 +136,6 @@ class Reacted:
 
 def _db(db: Database | None) -> Database:
     return db if db is not None else get_database()
-
-
-# A write refused with no reason the row can show was overtaken while it waited for the
-# room's lock (archived, members re-roled): it is run once more, to be decided anew.
-ATTEMPTS = 2
-
-
-def _limit(kind: str) -> Limit:
-    limits = rate_limits()
-    if kind == "send":
-        return Limit(limits.send_burst, limits.send_per_second)
-    return Limit(limits.write_burst, limits.write_per_second)
-
-
-def _refuse_if_limited(throttle: Throttle, limit: Limit, what: str) -> None:
-    if throttle.limited:
-        # Seconds until the bucket holds a whole token again (never 0: it was short).
-        wait = max((1.0 - throttle.tokens) / limit.per_second, 0.05)
-        raise RateLimited(
-            f"too many {what} at once; try again in {wait:.1f} s", retry_after=round(wait, 2)
-        )
-
-
-def _refuse_if_inactive(active: bool) -> None:
-    if not active:
-        raise ForbiddenError("this account is deactivated")
 
 
 def parse_draft(payload: dict[str, Any]) -> MessageDraft:
@@ -209,54 +221,54 @@ def send_message(
     client_msg_id the server makes one, and a repeat of the same frame is a new message."""
     checked = check_draft(draft)
     client_msg_id = draft.client_msg_id or uuid4()
-    return _db(db).run(lambda conn: _send(conn, room_id, sender_id, client_msg_id, checked))
+    return _db(db).run(
+        lambda conn: _once_more_if_changed(
+            lambda: _send(conn, room_id, sender_id, client_msg_id, checked)
+        )
+    )
 
 
 def _send(
     conn: Conn, room_id: UUID, sender_id: str, client_msg_id: UUID, checked: _Checked
 ) -> Sent:
     limit = _limit("send")
-    for _ in range(ATTEMPTS):
-        try:
-            outcome = dal.send(
-                conn,
-                room_id=room_id,
-                sender_id=sender_id,
-                client_msg_id=client_msg_id,
-                message_type=checked.message_type.value,
-                content=checked.content,
-                content_json=checked.content_json,
-                mentions=checked.mentions,
-                file_id=checked.file_id,
-                limit=limit,
-            )
-        except DuplicateClientMessage:
-            # Two copies of one send raced; the other stored it first.
-            return _resend(conn, room_id, sender_id, client_msg_id)
-        unresolved = [m for m in checked.mentions if m not in outcome.member_mentions]
-        if outcome.message is not None:
-            return Sent(
-                outcome.message, True, unresolved, outcome.recipients, outcome.presence_pending
-            )
-        # Nothing stored: say why, most basic reason first.
-        if not outcome.room_exists:
-            raise NotFoundError(f"incident room {room_id} does not exist")
-        if outcome.existing_message_id is not None and outcome.role is not None:
-            # A resend of a stored message answers with the original, even if the room
-            # was archived since (the outbox must learn it was delivered): never limited,
-            # never stored twice.
-            return _resend(conn, room_id, sender_id, client_msg_id)
-        _refuse_if_inactive(outcome.active)
-        require_writer({"role": outcome.role, "status": outcome.status}, room_id)
-        if checked.file_id is not None:
-            if not outcome.file_found:
-                raise NotFoundError("the attached file does not exist in this room")
-            if not str(outcome.file_content_type).startswith("image/"):
-                raise ValidationFailed("image_ref needs an image file")
-        if outcome.status == RoomStatus.ARCHIVED:
-            raise ConflictError("this incident room is archived and read-only")
-        _refuse_if_limited(outcome.throttle, limit, "messages")
-    raise ConflictError("the room changed while sending; try again")
+    try:
+        outcome = dal.send(
+            conn,
+            room_id=room_id,
+            sender_id=sender_id,
+            client_msg_id=client_msg_id,
+            message_type=checked.message_type.value,
+            content=checked.content,
+            content_json=checked.content_json,
+            mentions=checked.mentions,
+            file_id=checked.file_id,
+            limit=limit,
+        )
+    except DuplicateClientMessage:
+        # Two copies of one send raced; the other stored it first.
+        return _resend(conn, room_id, sender_id, client_msg_id)
+    unresolved = [m for m in checked.mentions if m not in outcome.member_mentions]
+    if outcome.message is not None:
+        return Sent(outcome.message, True, unresolved, outcome.recipients, outcome.presence_pending)
+    # Nothing stored: say why, most basic reason first.
+    if not outcome.room_exists:
+        raise NotFoundError(f"incident room {room_id} does not exist")
+    if outcome.existing_message_id is not None and outcome.role is not None:
+        # A resend of a stored message answers with the original, even if the room was
+        # archived since: the outbox must learn it was delivered. Never rate-limited.
+        return _resend(conn, room_id, sender_id, client_msg_id)
+    _refuse_if_inactive(outcome.active)
+    require_writer({"role": outcome.role, "status": outcome.status}, room_id)
+    if checked.file_id is not None:
+        if not outcome.file_found:
+            raise NotFoundError("the attached file does not exist in this room")
+        if not str(outcome.file_content_type).startswith("image/"):
+            raise ValidationFailed("image_ref needs an image file")
+    if outcome.status == RoomStatus.ARCHIVED:
+        raise ConflictError("this incident room is archived and read-only")
+    _refuse_if_limited(outcome.throttle, limit, "messages")
+    raise _RoomChanged("the room changed while sending; try again")
 
 
 def _resend(conn: Conn, room_id: UUID, sender_id: str, client_msg_id: UUID) -> Sent:
@@ -315,33 +327,32 @@ def edit_message(
 
     limit = _limit("write")
 
-    def operation(conn: Conn) -> Changed:
-        for _ in range(ATTEMPTS):
-            outcome = dal.edit(
-                conn,
-                message_id=message_id,
-                user_id=user_id,
-                content=new_content,
-                mentions=new_mentions,
-                limit=limit,
-            )
-            if outcome.message is not None:
-                return Changed(outcome.message, outcome.recipients)
-            _explain_refused_change(outcome, user_id, "edit messages")
-            if outcome.sender_id != user_id:
-                raise ForbiddenError("you can only edit your own messages")
-            if outcome.message_type not in (
-                MessageType.TEXT,
-                MessageType.IMAGE_REF,
-                MessageType.FILE_REF,
-            ):
-                raise ValidationFailed(f"{outcome.message_type} messages cannot be edited")
-            if not outcome.within_window:
-                raise EditWindowExpired("messages can only be edited within 15 minutes")
-            _refuse_if_limited(outcome.throttle, limit, "changes")
-        raise ConflictError("the message changed while editing; try again")
+    def attempt(conn: Conn) -> Changed:
+        outcome = dal.edit(
+            conn,
+            message_id=message_id,
+            user_id=user_id,
+            content=new_content,
+            mentions=new_mentions,
+            limit=limit,
+        )
+        if outcome.message is not None:
+            return Changed(outcome.message, outcome.recipients)
+        _explain_refused_change(outcome, user_id, "edit messages")
+        if outcome.sender_id != user_id:
+            raise ForbiddenError("you can only edit your own messages")
+        if outcome.message_type not in (
+            MessageType.TEXT,
+            MessageType.IMAGE_REF,
+            MessageType.FILE_REF,
+        ):
+            raise ValidationFailed(f"{outcome.message_type} messages cannot be edited")
+        if not outcome.within_window:
+            raise EditWindowExpired("messages can only be edited within 15 minutes")
+        _refuse_if_limited(outcome.throttle, limit, "changes")
+        raise _RoomChanged("the room changed while editing; try again")
 
-    return _db(db).run(operation)
+    return _db(db).run(lambda conn: _once_more_if_changed(lambda: attempt(conn)))
 
 
 def delete_message(*, message_id: UUID, user_id: str, db: Database | None = None) -> Changed:
@@ -351,25 +362,23 @@ def delete_message(*, message_id: UUID, user_id: str, db: Database | None = None
 
     limit = _limit("write")
 
-    def operation(conn: Conn) -> Changed:
-        for _ in range(ATTEMPTS):
-            outcome = dal.delete(conn, message_id=message_id, user_id=user_id, limit=limit)
-            if outcome.message is not None:
-                return Changed(outcome.message, outcome.recipients)
-            if outcome.found and outcome.deleted and (outcome.role or outcome.is_admin):
-                message = dal.get_message(conn, message_id)
-                assert message is not None
-                return Changed(message)
-            _explain_refused_change(outcome, user_id, "delete messages")
-            own = outcome.sender_id == user_id and outcome.role == Role.EDITOR
-            if not (outcome.is_admin or outcome.role == Role.OWNER or own):
-                raise ForbiddenError(
-                    "you can delete your own messages; only owners and admins delete others'"
-                )
+    def attempt(conn: Conn) -> Changed:
+        outcome = dal.delete(conn, message_id=message_id, user_id=user_id, limit=limit)
+        if outcome.message is not None:
+            return Changed(outcome.message, outcome.recipients)
+        if outcome.found and outcome.deleted and (outcome.role or outcome.is_admin):
+            message = dal.get_message(conn, message_id)
+            assert message is not None
+            return Changed(message)
+        if outcome.allowed:
             _refuse_if_limited(outcome.throttle, limit, "changes")
-        raise ConflictError("the message changed while deleting; try again")
+            raise _RoomChanged("the room changed while deleting; try again")
+        _explain_refused_change(outcome, user_id, "delete messages")
+        raise ForbiddenError(
+            "you can delete your own messages; only owners and admins delete others'"
+        )
 
-    return _db(db).run(operation)
+    return _db(db).run(lambda conn: _once_more_if_changed(lambda: attempt(conn)))
 
 
 def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database | None) -> Reacted:
@@ -377,15 +386,13 @@ def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database |
 
     limit = _limit("write")
 
-    def operation(conn: Conn) -> Reacted:
-        for _ in range(ATTEMPTS):
-            outcome = dal.react(
-                conn, message_id=message_id, user_id=user_id, emoji=emoji, add=add, limit=limit
-            )
-            if outcome.changed:
-                break
-            if not outcome.found or outcome.deleted:
-                raise NotFoundError("this message does not exist or was deleted")
+    def attempt(conn: Conn) -> Reacted:
+        outcome = dal.react(
+            conn, message_id=message_id, user_id=user_id, emoji=emoji, add=add, limit=limit
+        )
+        if not outcome.found or outcome.deleted:
+            raise NotFoundError("this message does not exist or was deleted")
+        if not outcome.changed:
             _refuse_if_inactive(outcome.active)
             if outcome.role is None:
                 raise ForbiddenError("you are not a member of this incident room")
@@ -402,8 +409,7 @@ def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database |
                     f"you can add at most {MAX_REACTIONS_PER_USER} reactions to one message"
                 )
             _refuse_if_limited(outcome.throttle, limit, "changes")
-        else:
-            raise ConflictError("the message changed while reacting; try again")
+            raise _RoomChanged("the room changed while reacting; try again")
         assert outcome.room_id is not None
         return Reacted(
             ReactionChange(
@@ -416,7 +422,7 @@ def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database |
             outcome.recipients,
         )
 
-    return _db(db).run(operation)
+    return _db(db).run(lambda conn: _once_more_if_changed(lambda: attempt(conn)))
 
 
 def add_reaction(
