@@ -44,7 +44,15 @@ def _number(value: Any, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
-def _describe(message: Message) -> str:
+_USER_ID = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@,;:]+")
+
+
+def _named(text: str, names: dict[str, str]) -> str:
+    """People by the names the app shows, not by their e-mail ids."""
+    return _USER_ID.sub(lambda m: names.get(m.group(0).lower(), m.group(0)), text)
+
+
+def _describe(message: Message, names: dict[str, str] | None = None) -> str:
     if message.deleted_at is not None:
         return "_(message deleted)_"
     if message.message_type is MessageType.INCIDENT_DATA and isinstance(message.content, dict):
@@ -62,7 +70,7 @@ def _describe(message: Message) -> str:
         )
         return f"📎 {_inline(name)}{caption}"
     if message.message_type is MessageType.SYSTEM and isinstance(message.content, dict):
-        return f"_{_inline(str(message.content.get('text', '')))}_"
+        return f"_{_inline(_named(str(message.content.get('text', '')), names or {}))}_"
     text = _inline(str(message.content or ""))
     return text + (" _(edited)_" if message.edited_at else "")
 
@@ -92,6 +100,12 @@ def _render(
     timeline: list[Message],
     files: list[dict[str, Any]],
 ) -> str:
+    names = {m.sender_id.lower(): m.sender_display_name for m in timeline}
+    names.update({m["user_id"].lower(): m["display_name"] for m in members})
+
+    def name(user_id: str) -> str:
+        return names.get(str(user_id).lower(), str(user_id))
+
     lines = [
         f"# Incident report: {_inline(room['title'])}",
         "",
@@ -101,7 +115,7 @@ def _render(
         f"| Severity | {_cell(room['severity'])} |",
         f"| Location | {_cell(room['location'])} |",
         f"| Lots | {_cell(', '.join(room['lots']) or '—')} |",
-        f"| Opened | {_time(room['created_at'])} GMT+8 by {_cell(room['created_by'])} |",
+        f"| Opened | {_time(room['created_at'])} GMT+8 by {_cell(name(room['created_by']))} |",
         f"| Last activity | {_time(room['last_activity_at'])} GMT+8 |",
         f"| Messages | {room['last_seq']} |",
         "",
@@ -115,7 +129,7 @@ def _render(
     for message in timeline:
         lines.append(
             f"- **{_time(message.created_at)}** #{message.sequence_number} "
-            f"{_inline(message.sender_display_name)}: {_describe(message)}"
+            f"{_inline(message.sender_display_name)}: {_describe(message, names)}"
         )
     readings = [
         m
@@ -149,7 +163,7 @@ def _render(
     if files:
         lines += [
             f"- {_inline(f['filename'])} ({f['content_type']}, {f['size_bytes']:,} bytes) — "
-            f"{_inline(f['uploaded_by'])}, {_time(f['created_at'])}"
+            f"{_inline(name(f['uploaded_by']))}, {_time(f['created_at'])}"
             for f in files
         ]
     else:
