@@ -2,14 +2,11 @@
  * Every string a person reads comes from a catalogue: both catalogues hold the
  * same keys with the same {placeholders}, and no component writes words itself.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUES, detectLocale, translate } from '../src/i18n';
 import { en } from '../src/i18n/en';
 import { zhTW } from '../src/i18n/zh-TW';
 
-declare const __dirname: string;
 
 const placeholders = (s: string): string[] => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).sort();
 
@@ -43,16 +40,20 @@ describe('catalogues', () => {
 });
 
 describe('components', () => {
-  const dir = join(__dirname, '..', 'src', 'components');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.tsx'));
+  // Every component's source text, read by Vite at test time.
+  const sources = import.meta.glob('../src/components/*.tsx', { query: '?raw', import: 'default', eager: true }) as Record<
+    string,
+    string
+  >;
+  const files = Object.keys(sources);
 
   // Text between JSX tags with a word in it, and words in attributes people read.
   // (a `>` that ends an arrow `=>` or a generic type is code, not a tag)
   const JSX_TEXT = /(?<!=)[>}]\s*([^<>{}\n]*[A-Za-z\u4e00-\u9fff]{2,}[^<>{}\n]*)\s*<(?=[/A-Za-z])/g;
   const ATTR_TEXT = /\b(aria-label|title|placeholder|alt)="([^"]*[a-z]{2,}[^"]*)"/g;
 
-  it.each(files)('%s has no hard-coded words', (file) => {
-    const source = readFileSync(join(dir, file), 'utf8')
+  it.each(files)('%s has no hard-coded words', (file: string) => {
+    const source = sources[file]!
       // comments are for developers
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .replace(/^\s*\/\/.*$/gm, '');

@@ -126,7 +126,14 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
 
   const reloadRooms = useCallback(async () => {
     const body = await api.rooms();
-    setRooms(body.rooms);
+    // The open room's counts are what this page has not yet shown (the room
+    // page keeps them); the server's are only as fresh as the last read mark.
+    setRooms((old) =>
+      body.rooms.map((r) => {
+        const prev = r.room_id === openRoomRef.current ? old.find((o) => o.room_id === r.room_id) : undefined;
+        return prev ? { ...r, unread_count: prev.unread_count, mention_count: prev.mention_count } : r;
+      }),
+    );
     setRoomsLoaded(true);
   }, [api]);
 
@@ -278,19 +285,8 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
 
   return (
     <SessionContext.Provider value={session}>
-      <a
-        class="skip-link"
-        href="#composer"
-        onClick={(ev) => {
-          ev.preventDefault();
-          const target =
-            document.getElementById('composer-input') ?? document.getElementById('main');
-          target?.focus();
-        }}
-      >
-        {route.name === 'room' ? t('app.skipToComposer') : t('app.skipToContent')}
-      </a>
       <AppHeader
+        skipLabel={route.name === 'room' ? t('app.skipToComposer') : t('app.skipToContent')}
         me={me}
         signOut={signOut}
         initialQuery={route.name === 'search' ? route.q : ''}
@@ -322,12 +318,14 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
 }
 
 function AppHeader({
+  skipLabel,
   me,
   signOut,
   initialQuery,
   changeLocale,
   openHelp,
 }: {
+  skipLabel: string;
   me: Me;
   signOut: () => void;
   initialQuery: string;
@@ -339,6 +337,18 @@ function AppHeader({
   useEffect(() => setQ(initialQuery), [initialQuery]);
   return (
     <header class="app-header">
+      {/* First on the page: one Tab and Enter reach the message box. */}
+      <a
+        class="skip-link"
+        href="#composer"
+        onClick={(ev) => {
+          ev.preventDefault();
+          const target = document.getElementById('composer-input') ?? document.getElementById('main');
+          target?.focus();
+        }}
+      >
+        {skipLabel}
+      </a>
       <a class="brand" href="#/" aria-label={t('app.brandLabel')}>
         <span class="brand-mark">
           <Icon name="alert" size={20} />

@@ -197,10 +197,16 @@ export function MessageList(props: Props) {
     };
   }, []);
 
+  const lastScrollTop = useRef(0);
   const onScroll = (): void => {
     const el = scroller.current;
     if (!el) return;
-    stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    const near = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    // Only the reader moving up unpins the view: content that grew below (an
+    // image loading) changes the distance to the bottom without any scrolling.
+    if (near) stickToBottom.current = true;
+    else if (el.scrollTop < lastScrollTop.current - 1) stickToBottom.current = false;
+    lastScrollTop.current = el.scrollTop;
     if (stickToBottom.current !== atBottom) setAtBottom(stickToBottom.current);
     if (el.scrollTop < 80 && hasMoreOlder && !loadingOlder) {
       prevHeight.current = el.scrollHeight;

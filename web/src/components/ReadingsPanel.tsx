@@ -12,15 +12,25 @@ const COLORS = ['#1d4ed8', '#c2410c', '#157f3b', '#7c3aed', '#b42318', '#0e7490'
 
 /** uPlot options for one small chart; times on the axis in GMT+8. */
 export function chartOptions(s: ReadingSeries, width: number, height: number, color: string): uPlot.Options {
+  const span = s.points.length > 1 ? s.points[s.points.length - 1]![0] - s.points[0]![0] : 0;
+  // Clock times on the axis (GMT+8), with seconds only when the readings are that close.
+  const clock = uPlot.fmtDate(span < 180 ? '{HH}:{mm}:{ss}' : '{HH}:{mm}');
+  const taipei = (ts: number): Date => uPlot.tzDate(new Date(ts * 1000), 'Asia/Taipei');
   return {
     width,
     height,
     legend: { show: false },
     cursor: { show: false },
-    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Asia/Taipei'),
+    tzDate: taipei,
     scales: { x: { time: true } },
     axes: [
-      { stroke: '#44505c', grid: { stroke: '#eef1f4' }, size: 28, font: '11px system-ui' },
+      {
+        stroke: '#44505c',
+        grid: { stroke: '#eef1f4' },
+        size: 28,
+        font: '11px system-ui',
+        values: (_u, splits) => splits.map((v) => clock(taipei(v))),
+      },
       { stroke: '#44505c', grid: { stroke: '#eef1f4' }, size: 44, font: '11px system-ui' },
     ],
     series: [{}, { label: s.name, stroke: color, width: 2, points: { show: true, size: 5, fill: color } }],

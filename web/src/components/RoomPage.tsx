@@ -57,7 +57,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
   // the first message after it (from someone else), and stays there.
   const [firstUnreadSeq, setFirstUnreadSeq] = useState<number | null | undefined>(undefined);
   useEffect(() => {
-    if (firstUnreadSeq !== undefined || !model.loaded || !members.length) return;
+    if (firstUnreadSeq !== undefined || !model.loaded) return;
     const lastRead = members.find((m) => m.user_id === me.user_id)?.last_read_seq ?? 0;
     const first = messages.find((m) => m.sequence_number > lastRead && m.sender_id !== me.user_id && m.message_type !== 'system');
     setFirstUnreadSeq(first && lastRead > 0 ? first.sequence_number : null);
@@ -102,7 +102,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
   useEffect(() => {
     if (firstUnreadSeq === undefined) return;
     session.updateRoom(roomId, { unread_count: unseen.length, mention_count: unseenMentions });
-  }, [unseen.length, unseenMentions, firstUnreadSeq]);
+  }, [unseen.length, unseenMentions, firstUnreadSeq, session.roomsLoaded]);
   const markRead = useCallback(() => {
     const seq = seenRef.current;
     if (!seq || seq <= lastMarked.current) return;
@@ -251,6 +251,11 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
         />
       )}
       {showReadings && <ReadingsPanel messages={messages} onClose={() => setShowReadings(false)} />}
+      {firstUnreadSeq === undefined ? (
+        <div class="message-area">
+          <Loading text={t('room.loading')} />
+        </div>
+      ) : (
       <MessageList
         messages={messages}
         outbox={conn?.outbox ?? []}
@@ -273,6 +278,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
         editId={editId}
         onEditStarted={() => setEditId(null)}
       />
+      )}
       <div class="typing" aria-live="polite">
         {typingText}
       </div>
