@@ -1,8 +1,8 @@
 """Fan-out through the API Gateway Management API (`post_to_connection`).
 
 - Bounded parallelism: at most `max_workers` posts in flight per broadcast.
-- A gone connection (410 `GoneException`) is deleted from the table and never delays
-  the others. `GoneException` is a subclass of `ClientError`, so it is caught first.
+- A gone connection (410 `GoneException`) is deleted from the table (unless it is within
+  the registration grace: the post raced `$connect`) and never delays the others. `GoneException` is a subclass of `ClientError`, so it is caught first.
 - Throttling (429) is retried with exponential backoff and jitter.
 - Nothing over 128 KB is ever posted: a message frame that would be larger is sent
   without its content and marked `content_truncated` (the client fetches it by
@@ -143,9 +143,10 @@ class Broadcaster:
             logger.info("closing %s: %s", connection_id, type(exc).__name__)
 
     def _forget(self, connection_id: str) -> None:
+        # A row younger than the registration grace survives a 410: the post raced $connect.
         try:
-            self.store.delete(connection_id)
-        except Exception:  # cleaning up is best effort; TTL removes the row anyway
+            self.store.forget_gone(connection_id)
+        except Exception:  # cleaning up is best effort; the sweep removes the row anyway
             logger.warning("could not delete gone connection %s", connection_id)
 
     def to_connections(self, connection_ids: Iterable[str], frame: dict[str, Any]) -> FanoutReport:

@@ -167,20 +167,3 @@ def mark_read(conn: Conn, *, room_id: UUID, user_id: str, last_read_seq: int) ->
         (last_read_seq, room_id, user_id),
     ).fetchone()
     return None if row is None else int(row["last_read_seq"])
-
-
-def member_ids(conn: Conn, room_id: UUID) -> list[str]:
-    return [
-        r["user_id"]
-        for r in conn.execute(
-            "SELECT user_id FROM room_members WHERE room_id = %s", (room_id,)
-        ).fetchall()
-    ]
-
-
-def members_among(conn: Conn, room_id: UUID, user_ids: list[str]) -> list[str]:
-    rows = conn.execute(
-        "SELECT user_id FROM room_members WHERE room_id = %s AND user_id = ANY(%s)",
-        (room_id, user_ids),
-    ).fetchall()
-    return [r["user_id"] for r in rows]

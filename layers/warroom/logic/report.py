@@ -18,10 +18,17 @@ from warroom.dal import rooms as rooms_dal
 from warroom.dal.messages import Conn
 from warroom.db import Database, get_database
 from warroom.logic.access import require_member, require_room
+from warroom.logic.readings import readings_of
 from warroom.models import Message, MessageType
 
 GMT8 = timezone(timedelta(hours=8), "GMT+8")
 _PAGE = 500
+# One timeline entry shows at most this much of a message: the report is a summary that
+# must fit a response whatever the room holds (the history has every word).
+MAX_ENTRY_CHARS = 2000
+# Over this the report is written to S3 and handed out by a short-lived link (Lambda
+# answers at most 6 MB).
+MAX_INLINE_BYTES = 5 * 1024 * 1024
 
 
 def _time(value: datetime) -> str:
@@ -35,6 +42,8 @@ def _cell(value: Any) -> str:
 
 def _inline(text: str) -> str:
     """One line of user text inside a list item: no headings, no raw HTML blocks."""
+    if len(text) > MAX_ENTRY_CHARS:
+        text = text[:MAX_ENTRY_CHARS] + "… (cut; the full text is in the history)"
     text = re.sub(r"\s*\n\s*", " ", text.strip())
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
@@ -56,7 +65,7 @@ def _describe(message: Message, names: dict[str, str] | None = None) -> str:
     if message.deleted_at is not None:
         return "_(message deleted)_"
     if message.message_type is MessageType.INCIDENT_DATA and isinstance(message.content, dict):
-        readings = message.content.get("readings", {})
+        readings = readings_of(message.content)
         units = message.content.get("units", {})
         shown = ", ".join(f"{k} {_number(v, units.get(k, ''))}" for k, v in readings.items())
         machine = message.content.get("machine_id")
@@ -140,14 +149,14 @@ def _render(
     ]
     lines += ["", "## Machine readings", ""]
     if readings:
-        fields = sorted({f for m in readings for f in m.content.get("readings", {})})  # type: ignore[union-attr]
+        fields = list(dict.fromkeys(f for m in readings for f in readings_of(m.content)))
         lines.append(
             "| Time (GMT+8) | Machine | " + " | ".join(_cell(f) for f in fields) + " | By |"
         )
         lines.append("|---" * (len(fields) + 3) + "|")
         for m in readings:
             content: dict[str, Any] = m.content  # type: ignore[assignment]
-            values = content.get("readings", {})
+            values = readings_of(content)
             units = content.get("units", {})
             cells = [
                 _cell(_number(values[f], units.get(f, ""))) if f in values else "" for f in fields
@@ -169,3 +178,24 @@ def _render(
     else:
         lines.append("_No attachments._")
     return "\n".join(lines) + "\n"
+
+
+def publish_large_report(room_id: UUID, body: str) -> str:
+    """A report too large for a response: written to the attachments bucket under
+    `reports/` and handed out as a 5-minute presigned link."""
+    from uuid import uuid4
+
+    from warroom.files import _bucket, s3_client
+
+    key = f"reports/{room_id}/{uuid4()}.md"
+    client = s3_client()
+    client.put_object(
+        Bucket=_bucket(), Key=key, Body=body.encode(), ContentType="text/markdown; charset=utf-8"
+    )
+    return str(
+        client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": _bucket(), "Key": key, "ResponseContentType": "text/markdown"},
+            ExpiresIn=300,
+        )
+    )

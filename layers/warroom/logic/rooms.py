@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from warroom.dal import connections as connections_dal
 from warroom.dal import rooms as dal
 from warroom.dal import users as users_dal
-from warroom.dal.messages import Conn
+from warroom.dal.messages import Conn, Recipients
 from warroom.db import Database, get_database
 from warroom.errors import ConflictError, NotFoundError, ValidationFailed
 from warroom.logic.access import require_member, require_owner, require_reader, require_room
@@ -28,11 +29,13 @@ from warroom.models import (
 
 @dataclass
 class RoomChange:
-    """What changed, and the system messages to broadcast to the room."""
+    """What changed, the system messages to broadcast (with their recipients), and the
+    connections to close (a removed member's)."""
 
     room: Room | None = None
     member: Member | None = None
-    events: list[Message] = field(default_factory=list)
+    events: list[tuple[Message, Recipients]] = field(default_factory=list)
+    closed_connections: list[str] = field(default_factory=list)
 
 
 def _db(db: Database | None) -> Database:
@@ -206,6 +209,11 @@ def remove_member(
             if current["role"] == Role.OWNER and dal.owner_count(conn, room_id) == 1:
                 raise ConflictError("a room needs at least one owner")
             dal.delete_member(conn, room_id=room_id, user_id=member_id)
+            # Their connections to the room go in the same transaction: no frame of the
+            # room reaches them after the removal commits.
+            closed = connections_dal.delete_member_connections(
+                conn, room_id=room_id, user_id=member_id
+            )
             event = post_system_message(
                 conn,
                 room_id=room_id,
@@ -216,7 +224,7 @@ def remove_member(
                 else f"{member_id} left",
                 user_id=member_id,
             )
-        return RoomChange(events=[event])
+        return RoomChange(events=[event], closed_connections=closed)
 
     return _db(db).run(operation)
 
@@ -235,7 +243,3 @@ def mark_read(
         return result
 
     return _db(db).run(operation)
-
-
-def room_member_ids(*, room_id: UUID, db: Database | None = None) -> list[str]:
-    return _db(db).run(lambda conn: dal.member_ids(conn, room_id))
