@@ -206,9 +206,11 @@ def _send(
     # Nothing stored: say why, most basic reason first.
     if not outcome.room_exists:
         raise NotFoundError(f"incident room {room_id} does not exist")
-    require_writer({"role": outcome.role, "status": outcome.status}, room_id)
-    if outcome.existing_message_id is not None:
+    if outcome.existing_message_id is not None and outcome.role is not None:
+        # A resend of a stored message answers with the original, even if the room was
+        # archived since: the outbox must learn it was delivered.
         return _resend(conn, room_id, sender_id, client_msg_id)
+    require_writer({"role": outcome.role, "status": outcome.status}, room_id)
     if checked.file_id is not None:
         if not outcome.file_found:
             raise NotFoundError("the attached file does not exist in this room")

@@ -8,6 +8,7 @@ otherwise reinterpret it (table cells, headings); the client sanitizes the rende
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
@@ -19,7 +20,7 @@ from warroom.dal.messages import Conn
 from warroom.db import Database, get_database
 from warroom.logic.access import require_member, require_room
 from warroom.logic.readings import readings_of
-from warroom.models import Message, MessageType
+from warroom.models import Member, Message, MessageType, Room
 
 GMT8 = timezone(timedelta(hours=8), "GMT+8")
 _PAGE = 500
@@ -84,87 +85,110 @@ def _describe(message: Message, names: dict[str, str] | None = None) -> str:
     return text + (" _(edited)_" if message.edited_at else "")
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """A readings-table row: kept instead of the message, so memory follows the report's
+    size, not the room's."""
+
+    at: datetime
+    machine: Any
+    values: dict[str, Any]
+    units: dict[str, Any]
+    by: str
+
+
 def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> str:
+    """The room read 500 messages at a time; each message is rendered to its (bounded)
+    timeline line as it is read and not kept."""
+
     def operation(conn: Conn) -> str:
         require_member(conn, room_id, user_id)
         room = require_room(rooms_dal.room(conn, room_id), room_id)
         members = rooms_dal.members(conn, room_id)
-        timeline: list[Message] = []
+        names = {m.user_id.lower(): m.display_name for m in members}
+        timeline: list[str] = []
+        readings: list[_Reading] = []
         after = 0
         while True:
             page = messages_dal.page_after(conn, room_id=room_id, after_seq=after, limit=_PAGE)
-            timeline.extend(page)
+            for message in page:
+                names.setdefault(message.sender_id.lower(), message.sender_display_name)
+                timeline.append(
+                    f"- **{_time(message.created_at)}** #{message.sequence_number} "
+                    f"{_inline(message.sender_display_name)}: {_describe(message, names)}"
+                )
+                if (
+                    message.message_type is MessageType.INCIDENT_DATA
+                    and message.deleted_at is None
+                    and isinstance(message.content, dict)
+                ):
+                    readings.append(
+                        _Reading(
+                            message.created_at,
+                            message.content.get("machine_id", ""),
+                            readings_of(message.content),
+                            dict(message.content.get("units") or {}),
+                            message.sender_display_name,
+                        )
+                    )
             if len(page) < _PAGE:
                 break
             after = page[-1].sequence_number
         files = files_dal.of_room(conn, room_id)
-        return _render(room, members, timeline, files)
+        return _render(room, members, timeline, readings, files, names)
 
     return (db or get_database()).run(operation)
 
 
 def _render(
-    room: dict[str, Any],
-    members: list[dict[str, Any]],
-    timeline: list[Message],
+    room: Room,
+    members: list[Member],
+    timeline: list[str],
+    readings: list[_Reading],
     files: list[dict[str, Any]],
+    names: dict[str, str] | None = None,
 ) -> str:
-    names = {m.sender_id.lower(): m.sender_display_name for m in timeline}
-    names.update({m["user_id"].lower(): m["display_name"] for m in members})
+    known = names or {}
 
     def name(user_id: str) -> str:
-        return names.get(str(user_id).lower(), str(user_id))
+        return known.get(str(user_id).lower(), str(user_id))
 
     lines = [
-        f"# Incident report: {_inline(room['title'])}",
+        f"# Incident report: {_inline(room.title)}",
         "",
         "| | |",
         "|---|---|",
-        f"| Status | {_cell(room['status'])} |",
-        f"| Severity | {_cell(room['severity'])} |",
-        f"| Location | {_cell(room['location'])} |",
-        f"| Lots | {_cell(', '.join(room['lots']) or '—')} |",
-        f"| Opened | {_time(room['created_at'])} GMT+8 by {_cell(name(room['created_by']))} |",
-        f"| Last activity | {_time(room['last_activity_at'])} GMT+8 |",
-        f"| Messages | {room['last_seq']} |",
+        f"| Status | {_cell(room.status.value)} |",
+        f"| Severity | {_cell(room.severity.value)} |",
+        f"| Location | {_cell(room.location)} |",
+        f"| Lots | {_cell(', '.join(room.lots) or '—')} |",
+        f"| Opened | {_time(room.created_at)} GMT+8 by {_cell(name(room.created_by))} |",
+        f"| Last activity | {_time(room.last_activity_at)} GMT+8 |",
+        f"| Messages | {room.last_seq} |",
         "",
         "## Participants",
         "",
     ]
     lines += [
-        f"- {_inline(m['display_name'])} ({_inline(m['user_id'])}) — {m['role']}" for m in members
+        f"- {_inline(m.display_name)} ({_inline(m.user_id)}) — {m.role.value}" for m in members
     ]
-    lines += ["", "## Timeline (GMT+8)", ""]
-    for message in timeline:
-        lines.append(
-            f"- **{_time(message.created_at)}** #{message.sequence_number} "
-            f"{_inline(message.sender_display_name)}: {_describe(message, names)}"
-        )
-    readings = [
-        m
-        for m in timeline
-        if m.message_type is MessageType.INCIDENT_DATA
-        and m.deleted_at is None
-        and isinstance(m.content, dict)
-    ]
+    lines += ["", "## Timeline (GMT+8)", "", *timeline]
     lines += ["", "## Machine readings", ""]
     if readings:
-        fields = list(dict.fromkeys(f for m in readings for f in readings_of(m.content)))
+        fields = list(dict.fromkeys(f for r in readings for f in r.values))
         lines.append(
             "| Time (GMT+8) | Machine | " + " | ".join(_cell(f) for f in fields) + " | By |"
         )
         lines.append("|---" * (len(fields) + 3) + "|")
-        for m in readings:
-            content: dict[str, Any] = m.content  # type: ignore[assignment]
-            values = readings_of(content)
-            units = content.get("units", {})
+        for r in readings:
             cells = [
-                _cell(_number(values[f], units.get(f, ""))) if f in values else "" for f in fields
+                _cell(_number(r.values[f], r.units.get(f, ""))) if f in r.values else ""
+                for f in fields
             ]
             lines.append(
-                f"| {_time(m.created_at)} | {_cell(content.get('machine_id', ''))} | "
+                f"| {_time(r.at)} | {_cell(r.machine)} | "
                 + " | ".join(cells)
-                + f" | {_cell(m.sender_display_name)} |"
+                + f" | {_cell(r.by)} |"
             )
     else:
         lines.append("_No readings were posted._")
