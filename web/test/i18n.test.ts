@@ -41,7 +41,7 @@ describe('catalogues', () => {
 
 describe('components', () => {
   // Every component's source text, read by Vite at test time.
-  const sources = import.meta.glob('../src/components/*.tsx', { query: '?raw', import: 'default', eager: true }) as Record<
+  const sources = import.meta.glob('../src/components/*.{ts,tsx}', { query: '?raw', import: 'default', eager: true }) as Record<
     string,
     string
   >;

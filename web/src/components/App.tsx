@@ -237,7 +237,7 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
   useEffect(() => {
     const parts = [unread ? String(unread) : '', mentions ? `@${mentions}` : ''].filter(Boolean);
     document.title = parts.length ? `(${parts.join(' · ')}) ${t('app.name')}` : t('app.name');
-  }, [unread, mentions, t]);
+  }, [unread, mentions, currentLocale()]);
 
   // Shortcuts that work anywhere: ? for help, Alt+↑/↓ between rooms.
   const ordered = useMemo(() => sortRooms(rooms.filter((r) => r.status !== 'archived')), [rooms]);

@@ -9,6 +9,7 @@ import { formatDayLabel } from '../lib/time';
 import type { Message } from '../protocol';
 import { MessageItem } from './MessageItem';
 import type { DeliveryStatus, MessageActions } from './MessageItem';
+import { describeError } from './useRoom';
 
 interface Props {
   messages: Message[];
@@ -86,7 +87,12 @@ export function MessageList(props: Props) {
     for (const e of outbox) {
       map.set(e.client_msg_id, {
         status: e.status,
-        error: e.error ? e.error.message || e.error.code : undefined,
+        // Our own codes in the reader's words; the server's reason as it gave it.
+        error: e.error
+          ? e.error.code === 'OFFLINE' || e.error.code === 'PAYLOAD_TOO_LARGE'
+            ? describeError(e.error.code, e.error.message)
+            : e.error.message || e.error.code
+          : undefined,
       });
     }
     return map;

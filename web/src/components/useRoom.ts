@@ -128,7 +128,7 @@ export function useRoom(roomId: string): RoomModel {
           alertForMessage(
             {
               roomId,
-              roomTitle: roomRef.current?.title ?? 'War room',
+              roomTitle: roomRef.current?.title ?? t('app.name'),
               message: m,
               isMention: m.mentions.includes(me.user_id),
             },
