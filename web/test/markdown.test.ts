@@ -40,3 +40,11 @@ describe('renderReport (issue 10, item 5)', () => {
     expect(ownFilePath(`${origin}${fileUrl}`, '', origin)).toBe(fileUrl);
   });
 });
+
+describe('renderReport addresses', () => {
+  it('shows an e-mail address once, not with its mailto: link', () => {
+    const html = renderReport('- Alice (alice@factory.example) — OWNER', () => null);
+    expect(html).toContain('alice@factory.example');
+    expect(html).not.toContain('mailto:');
+  });
+});

@@ -2,7 +2,8 @@ import { useT } from '../i18n';
 import type { Key } from '../i18n';
 import { Modal } from './Modal';
 
-const SHORTCUTS: Array<{ keys: string[]; what: Key }> = [
+/** `or`: the keys are alternatives (↑ / ↓), not pressed together. */
+const SHORTCUTS: Array<{ keys: string[]; what: Key; or?: boolean }> = [
   { keys: ['?'], what: 'help.showHelp' },
   { keys: ['Esc'], what: 'help.escape' },
   { keys: ['Alt', '↑'], what: 'help.prevRoom' },
@@ -12,8 +13,8 @@ const SHORTCUTS: Array<{ keys: string[]; what: Key }> = [
   { keys: ['Shift', 'Enter'], what: 'help.newLine' },
   { keys: ['@'], what: 'help.mention' },
   { keys: ['Tab'], what: 'help.messages' },
-  { keys: ['↑', '↓'], what: 'help.moveMessages' },
-  { keys: ['Home', 'End'], what: 'help.firstLast' },
+  { keys: ['↑', '↓'], what: 'help.moveMessages', or: true },
+  { keys: ['Home', 'End'], what: 'help.firstLast', or: true },
   { keys: ['E'], what: 'help.editFocused' },
   { keys: ['R'], what: 'help.reactFocused' },
   { keys: ['C'], what: 'help.copyFocused' },
@@ -32,7 +33,7 @@ export function HelpDialog({ onClose }: { onClose: () => void }) {
               <th scope="row">
                 {s.keys.map((k, i) => (
                   <span key={k}>
-                    {i > 0 && ' + '}
+                    {i > 0 && (s.or ? ' / ' : ' + ')}
                     <kbd>{k}</kbd>
                   </span>
                 ))}

@@ -48,7 +48,9 @@ export function renderReport(markdown: string, isOwnFile: (src: string) => strin
     const label = a.textContent ?? '';
     const span = doc.createElement('span');
     span.className = 'report-link';
-    span.textContent = href && href !== label ? `${label} (${href})` : label;
+    // (an address marked turned into a mailto: link is already its own text)
+    const same = href === label || href === `mailto:${label}`;
+    span.textContent = href && !same ? `${label} (${href})` : label;
     a.replaceWith(span);
   }
   for (const img of Array.from(doc.querySelectorAll('img'))) {
