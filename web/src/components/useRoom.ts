@@ -14,6 +14,8 @@ import { errorMessage } from '../lib/format';
 import { addJoinEvent } from '../lib/joins';
 import type { JoinLine } from '../lib/joins';
 import { applyDeleted, applyReactions, fetchFullCopies, mergeChanges, mergeMessages } from '../lib/messages';
+import { confirmWrites, isWrite, writeKey, writesToRetry } from '../lib/writes';
+import type { PendingWrite } from '../lib/writes';
 import { alertForMessage } from '../notify/notifier';
 import type { ClientFrame, Member, Message, Room, SendMessageFrame, ServerFrame, SystemFrame, UserSummary } from '../protocol';
 import { navigate, roomHref } from '../router';
@@ -74,6 +76,7 @@ export function useRoom(roomId: string): RoomModel {
   const [notice, setNotice] = useState<string | null>(null);
   const [unresolved, setUnresolved] = useState<string[]>([]);
   const [joins, setJoins] = useState<JoinLine[]>([]);
+  const pendingWrites = useRef(new Map<string, PendingWrite>());
   const hasMoreOlderRef = useRef(false);
   hasMoreOlderRef.current = hasMoreOlder;
   const connRef = useRef<Connection | null>(null);
@@ -116,7 +119,16 @@ export function useRoom(roomId: string): RoomModel {
     );
   };
 
+  const control = useCallback((frame: ClientFrame): boolean => {
+    const sent = connRef.current?.control(frame) ?? false;
+    if (sent && isWrite(frame)) pendingWrites.current.set(writeKey(frame), { frame, at: Date.now() });
+    return sent;
+  }, []);
+
   const onFrame = (frame: ServerFrame): void => {
+    if (frame.type === 'message_edited' || frame.type === 'message_deleted' || frame.type === 'reaction_updated') {
+      pendingWrites.current = confirmWrites(pendingWrites.current, frame);
+    }
     if (frame.type === 'message' || frame.type === 'message_edited') fetchTruncated([frame.message]);
     if (frame.type === 'sync') fetchTruncated(frame.messages);
     switch (frame.type) {
@@ -183,7 +195,20 @@ export function useRoom(roomId: string): RoomModel {
         }
         return;
       case 'error':
-        if (!frame.client_msg_id) setNotice(describeError(frame.code, frame.message, frame.retry_after));
+        if (frame.client_msg_id) return; // the outbox's own
+        if (frame.code === 'RATE_LIMITED') {
+          // An edit, deletion or reaction refused for the rate: all of them are
+          // idempotent, so send every unconfirmed one again once the wait is over.
+          const wait = Math.max(0.2, frame.retry_after ?? 1) * 1000;
+          setTimeout(() => {
+            for (const w of writesToRetry(pendingWrites.current, Date.now())) control(w);
+          }, wait);
+          setNotice(t('error.rateLimitedRetry', { seconds: Math.max(1, Math.ceil(wait / 1000)) }));
+          return;
+        }
+        // Refused for good (which one is not said): do not send any of them again.
+        pendingWrites.current = new Map();
+        setNotice(describeError(frame.code, frame.message, frame.retry_after));
         return;
       case 'ack':
         if (frame.unresolved_mentions?.length) setUnresolved(frame.unresolved_mentions);
@@ -311,7 +336,7 @@ export function useRoom(roomId: string): RoomModel {
     joins,
     loadOlder,
     send: (frame) => connRef.current?.send(frame),
-    control: (frame) => connRef.current?.control(frame) ?? false,
+    control,
     retry: (id) => connRef.current?.retryMessage(id),
     discard: (id) => connRef.current?.discardMessage(id),
     reconnectNow: () => connRef.current?.reconnectNow(),

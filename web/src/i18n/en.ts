@@ -249,6 +249,7 @@ export const en = {
   'error.editWindow': 'Messages can only be edited for 15 minutes.',
   'error.forbidden': 'Not allowed: {reason}',
   'error.rateLimited': 'Slow down — try again in {seconds} s.',
+  'error.rateLimitedRetry': 'Slow down — too many changes at once. Sending again in {seconds} s.',
   'error.tooLarge': 'That message is too large.',
   'error.conflict': 'Not possible now: {reason}',
   'error.offline': 'Not connected.',

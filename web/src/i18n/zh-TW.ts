@@ -251,6 +251,7 @@ export const zhTW: Record<Key, string> = {
   'error.editWindow': '訊息只能在送出後 15 分鐘內編輯。',
   'error.forbidden': '不允許：{reason}',
   'error.rateLimited': '太快了 — 請在 {seconds} 秒後再試。',
+  'error.rateLimitedRetry': '太快了 — 同時變更太多。{seconds} 秒後自動重送。',
   'error.tooLarge': '這則訊息太大了。',
   'error.conflict': '目前無法這樣做：{reason}',
   'error.offline': '未連線。',
