@@ -217,3 +217,57 @@ def test_a_mention_of_someone_outside_the_room_is_sent_and_the_owner_can_add_the
     expect(notice).to_contain_text("Added")
     members = local_stack.request("GET", f"/api/rooms/{room.room_id}/members", alice.token)
     assert carol.user_id in [m["user_id"] for m in members.body["members"]]
+
+
+def test_a_rate_limited_send_waits_and_goes_again_losing_nothing(open_session, people, make_room):
+    # Given a server that answers Alice's first attempt at one message RATE_LIMITED
+    alice, bob = people("Alice"), people("Bob")
+    room = make_room(alice, bob)
+    a, b = open_session(alice), open_session(bob)
+    attempts: list[dict[str, Any]] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame.get("type") == "message" and frame.get("content") == "limited one":
+                attempts.append(frame)
+                if len(attempts) == 1:
+                    ws.send(
+                        json.dumps(
+                            {
+                                "type": "error",
+                                "code": "RATE_LIMITED",
+                                "message": "too many messages at once",
+                                "client_msg_id": frame["client_msg_id"],
+                                "retry_after": 0.5,
+                            }
+                        )
+                    )
+                    return
+            server.send(message)
+
+        ws.on_message(from_page)
+
+    a.page.route_web_socket(re.compile(r"/ws\b"), route)
+    a.open_room(room)
+    b.open_room(room)
+    box = a.page.get_by_role("textbox", name="Message")
+
+    # When she sends it and another right behind it
+    box.fill("limited one")
+    box.press("Enter")
+    box.fill("behind it")
+    box.press("Enter")
+
+    # Then both arrive, once each and in the order written
+    expect(b.message("behind it")).to_be_visible()
+    expect(b.message("limited one")).to_have_count(1)
+    first, second = (
+        int(b.message(t).get_attribute("data-seq") or 0) for t in ("limited one", "behind it")
+    )
+    assert first < second
+    expect(a.message("limited one")).to_have_attribute("data-status", "sent")
+    # And the second attempt was the same message (same client_msg_id)
+    assert len(attempts) == 2 and attempts[0]["client_msg_id"] == attempts[1]["client_msg_id"]
