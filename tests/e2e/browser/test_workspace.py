@@ -627,6 +627,13 @@ def test_every_phone_screen_fits_390_px_with_44_px_targets_and_16_px_inputs(
         if found:
             problems[screen] = found
 
+    # The sign-in screen
+    login = open_session(alice, viewport=PHONE, sign_in=False)
+    login.page.goto(login.base_url + "/")
+    expect(login.page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    found = _phone_problems(login.page)
+    if found:
+        problems["sign-in"] = found
     # The room list, the room (first visit: with the notification prompt)
     p.open_room_list()
     check("room list")

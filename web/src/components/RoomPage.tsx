@@ -256,28 +256,28 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
           <Loading text={t('room.loading')} />
         </div>
       ) : (
-      <MessageList
-        messages={messages}
-        outbox={conn?.outbox ?? []}
-        myId={me.user_id}
-        myName={me.display_name}
-        isOwner={isOwner}
-        canWrite={canWrite}
-        online={isOnline}
-        names={names}
-        hasMoreOlder={model.hasMoreOlder}
-        loadingOlder={model.loadingOlder}
-        loadOlder={model.loadOlder}
-        highlightId={highlightId}
-        api={api}
-        actions={actions}
-        joins={model.joins}
-        firstUnreadSeq={firstUnreadSeq ?? null}
-        unseenCount={unseen.length}
-        onSeen={onSeen}
-        editId={editId}
-        onEditStarted={() => setEditId(null)}
-      />
+        <MessageList
+          messages={messages}
+          outbox={conn?.outbox ?? []}
+          myId={me.user_id}
+          myName={me.display_name}
+          isOwner={isOwner}
+          canWrite={canWrite}
+          online={isOnline}
+          names={names}
+          hasMoreOlder={model.hasMoreOlder}
+          loadingOlder={model.loadingOlder}
+          loadOlder={model.loadOlder}
+          highlightId={highlightId}
+          api={api}
+          actions={actions}
+          joins={model.joins}
+          firstUnreadSeq={firstUnreadSeq ?? null}
+          unseenCount={unseen.length}
+          onSeen={onSeen}
+          editId={editId}
+          onEditStarted={() => setEditId(null)}
+        />
       )}
       <div class="typing" aria-live="polite">
         {typingText}
