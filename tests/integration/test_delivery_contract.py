@@ -484,3 +484,41 @@ def test_removing_a_member_drops_their_room_connections_with_the_membership(aws,
     event, recipients = change.events[0]
     assert not set(recipients.room) & {t.connection_id for t in tabs}
     assert event.content["event"] == "member_removed"
+
+
+def test_a_page_of_large_messages_stops_reading_at_its_byte_budget(db, make_user, make_room):
+    from warroom.dal import messages as dal
+    from warroom.logic import messages
+    from warroom.models import MessageDraft
+
+    # Given a room of twenty 60 KB messages
+    owner = make_user("owner")
+    room = make_room(owner)
+    for n in range(20):
+        messages.send_message(
+            room_id=room.room_id,
+            sender_id=owner,
+            draft=MessageDraft(content=f"{n} " + "x" * 60_000),
+            db=db,
+        )
+    # When a page of 200 is read with a 128 KB budget, by number and by change
+    by_seq = db.run(
+        lambda conn: dal.page_after(
+            conn, room_id=room.room_id, after_seq=0, limit=201, max_bytes=128 * 1024
+        )
+    )
+    by_change, _current = db.run(
+        lambda conn: dal.changed_after(
+            conn, room_id=room.room_id, after_change=0, limit=201, max_bytes=128 * 1024
+        )
+    )
+    # Then the database returned only about a frame's worth, and says more exist
+    for page in (by_seq, by_change):
+        assert 1 <= len(page.messages) <= 4 and page.cut is True
+    # and with room for everything, nothing is cut
+    whole = db.run(
+        lambda conn: dal.page_after(
+            conn, room_id=room.room_id, after_seq=0, limit=201, max_bytes=10_000_000
+        )
+    )
+    assert len(whole.messages) == 20 and whole.cut is False

@@ -385,10 +385,12 @@ def history(
     before: datetime | None = None,
     before_seq: int | None = None,
     after_seq: int | None = None,
+    max_bytes: int | None = None,
     db: Database | None = None,
 ) -> HistoryPage:
     """Newest first with `before`/`before_seq` (or no cursor); oldest first with
-    `after_seq`. Pages carry has_more and the cursor of the next page."""
+    `after_seq`. Pages carry has_more and the cursor of the next page. With `max_bytes`
+    the database stops reading at about that many bytes (the reply's budget)."""
     size = _check_limit(limit)
     if after_seq is not None and (before is not None or before_seq is not None):
         raise ValidationFailed("use either after_seq or before/before_seq, not both")
@@ -401,18 +403,25 @@ def history(
     def operation(conn: Conn) -> HistoryPage:
         require_member(conn, room_id, user_id)
         if after_seq is not None:
-            rows = dal.page_after(conn, room_id=room_id, after_seq=after_seq, limit=size + 1)
-            page = rows[:size]
+            found = dal.page_after(
+                conn, room_id=room_id, after_seq=after_seq, limit=size + 1, max_bytes=max_bytes
+            )
+            page = found.messages[:size]
             return HistoryPage(
                 messages=page,
-                has_more=len(rows) > size,
+                has_more=found.cut or len(found.messages) > size,
                 next_after_seq=page[-1].sequence_number if page else after_seq,
             )
-        rows = dal.page_before(
-            conn, room_id=room_id, limit=size + 1, before=before, before_seq=before_seq
+        found = dal.page_before(
+            conn,
+            room_id=room_id,
+            limit=size + 1,
+            before=before,
+            before_seq=before_seq,
+            max_bytes=max_bytes,
         )
-        page = rows[:size]
-        has_more = len(rows) > size
+        page = found.messages[:size]
+        has_more = found.cut or len(found.messages) > size
         return HistoryPage(
             messages=page,
             has_more=has_more,
@@ -429,6 +438,7 @@ def changed_since(
     user_id: str,
     after_change: int,
     limit: int | None = None,
+    max_bytes: int | None = None,
     db: Database | None = None,
 ) -> ChangesPage:
     """The current state of every message changed after `after_change`, in change order,
@@ -440,11 +450,11 @@ def changed_since(
 
     def operation(conn: Conn) -> ChangesPage:
         require_member(conn, room_id, user_id)
-        rows, current = dal.changed_after(
-            conn, room_id=room_id, after_change=after_change, limit=size + 1
+        found, current = dal.changed_after(
+            conn, room_id=room_id, after_change=after_change, limit=size + 1, max_bytes=max_bytes
         )
-        page = rows[:size]
-        has_more = len(rows) > size
+        page = found.messages[:size]
+        has_more = found.cut or len(found.messages) > size
         resume = page[-1].change_seq if has_more else max(current, after_change)
         return ChangesPage(messages=page, has_more=has_more, change_seq=resume)
 
