@@ -291,3 +291,19 @@ describe('fetchFullCopies (issue 10, item 23)', () => {
     expect(out.map((m) => m.content)).toEqual(['hello 4', 'the whole 70 KB paste', 'hello 6']);
   });
 });
+
+describe('a lost change frame on a live connection', () => {
+  it('is fetched at the next heartbeat, not only at the next reconnect', () => {
+    // Given a live room at change 50 where 52 arrived but 51 never did
+    let s = openRoom(10, 50);
+    s = run(s, [frame({ type: 'reaction_updated', message_id: 'm4', reactions: [], version: 2, change_seq: 52 })]).state;
+    expect(s.lastChange).toBe(50);
+    // When the heartbeat's pong comes back
+    const r = run(s, [{ type: 'timer', name: 'heartbeat' }, frame({ type: 'pong' })]);
+    // Then it asks for the changes after 50
+    expect(sent(r.effects)).toContainEqual({ type: 'sync', after_change: 50 });
+    // And with nothing missing, a pong sends no sync
+    const quiet = run(openRoom(10, 50), [{ type: 'timer', name: 'heartbeat' }, frame({ type: 'pong' })]);
+    expect(sent(quiet.effects)).toEqual([{ type: 'ping' }]);
+  });
+});

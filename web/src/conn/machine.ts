@@ -319,7 +319,13 @@ function onFrame(state: ConnState, frame: ServerFrame, effects: Effect[], env: E
         { type: 'clear_timer', name: 'pong_timeout' },
         { type: 'set_timer', name: 'heartbeat', ms: HEARTBEAT_INTERVAL_MS },
       );
-      return { ...state, awaitingPong: false };
+      const next = { ...state, awaitingPong: false };
+      // A change number still missing a heartbeat later (an edit or reaction
+      // whose frame was lost) is fetched now rather than at the next reconnect.
+      // Frames overtaking each other fill their gap within milliseconds, so
+      // this almost never sends anything.
+      if (next.room && next.changeAhead.length && !next.syncing) return startSync(next, effects);
+      return next;
     }
     case 'ack':
       return flushOutbox(onAck(state, frame, effects), effects, env);
