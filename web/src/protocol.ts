@@ -350,7 +350,11 @@ export function incidentData(content: Message['content']): IncidentData | null {
   if (!Object.keys(readings).length) return null;
   const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
   const c = content as Record<string, unknown>;
-  return { readings, machine_id: str(c.machine_id), line: str(c.line), note: str(c.note) };
+  const units =
+    typeof c.units === 'object' && c.units !== null && !Array.isArray(c.units)
+      ? (Object.fromEntries(Object.entries(c.units).filter(([, v]) => typeof v === 'string')) as Record<string, string>)
+      : undefined;
+  return { readings, units, machine_id: str(c.machine_id), line: str(c.line), note: str(c.note) };
 }
 
 /** UTF-8 bytes of the JSON text a frame is sent as. */

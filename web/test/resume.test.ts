@@ -272,6 +272,10 @@ describe('incident data in either shape', () => {
     });
     expect(incidentData({ readings: { 溫度: 91 }, units: { 溫度: '°C' } })!.readings).toEqual({ 溫度: 91 });
     expect(incidentData('text')).toBeNull();
+    // the flat shape may carry its units, machine and line beside the readings
+    const flat = incidentData({ machine_id: 'CNC-07', temperature: 85, units: { temperature: '°C' } } as never)!;
+    expect(flat.units).toEqual({ temperature: '°C' });
+    expect(flat.machine_id).toBe('CNC-07');
   });
 });
 

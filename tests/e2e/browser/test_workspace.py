@@ -13,6 +13,7 @@ import re
 import struct
 import uuid
 import zlib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -398,7 +399,7 @@ def test_readings_chart_has_a_point_per_incident_data_message(
     # Given three incident_data messages with temperature and pressure
     alice, bob = people("Alice"), people("Bob")
     room = make_room(alice, bob)
-    for temperature, pressure in ((80.5, 3.1), (85.0, 2.9), (91.2, 2.4)):
+    for temperature, pressure in ((80.5, 3.1), (85.0, 2.9)):
         send_as(
             bob,
             room,
@@ -409,6 +410,8 @@ def test_readings_chart_has_a_point_per_incident_data_message(
             },
             message_type="incident_data",
         )
+    # (the third in the specification's flat shape)
+    send_as(bob, room, {"temperature": 91.2, "pressure": 2.4}, message_type="incident_data")
     a = open_session(alice, viewport=viewport)
     a.open_room(room)
 
@@ -712,15 +715,19 @@ def test_screenshots_of_the_workspace(open_session, people, make_room, send_as, 
     make_room(bob, alice, title="Oven 2 temperature drift")
     other = make_room(carol, alice, title="烤箱停機 / Oven line stop")
     send_as(alice, room, "Line 3 stopped at 09:12. CNC-07 spindle alarm, temperature high.")
-    for temperature, pressure in ((78.0, 3.4), (85.2, 3.1), (91.6, 2.6)):
+    # Readings in the specification's flat shape, measured ten minutes apart
+    start = datetime.now(UTC) - timedelta(minutes=40)
+    for i, (temperature, pressure) in enumerate(((78.0, 3.4), (85.2, 3.1), (91.6, 2.6))):
         send_as(
             bob,
             room,
             {
                 "machine_id": "CNC-07",
                 "line": "L3",
-                "readings": {"temperature": temperature, "pressure": pressure},
+                "temperature": temperature,
+                "pressure": pressure,
                 "units": {"temperature": "°C", "pressure": "bar"},
+                "timestamp": (start + timedelta(minutes=10 * i)).isoformat().replace("+00:00", "Z"),
             },
             message_type="incident_data",
         )
