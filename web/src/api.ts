@@ -221,6 +221,12 @@ export class Api {
     return this.json('/api/mentions');
   }
 
+  /** Every incident_data message that has a reading by this name (either shape). */
+  incidentData(roomId: string, field: string): Promise<{ messages: Message[]; has_more?: boolean }> {
+    const q = new URLSearchParams({ field });
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/incident-data?${q.toString()}`);
+  }
+
   files(roomId: string): Promise<{ files: FileInfo[] }> {
     return this.json(`/api/rooms/${encodeURIComponent(roomId)}/files`);
   }

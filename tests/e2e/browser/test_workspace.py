@@ -396,7 +396,7 @@ def test_zh_tw_from_the_browser_language_and_the_switch_to_english(
 def test_readings_chart_has_a_point_per_incident_data_message(
     viewport, open_session, people, make_room, send_as
 ):
-    # Given three incident_data messages with temperature and pressure
+    # Given three incident_data messages with temperature and pressure, then much talk
     alice, bob = people("Alice"), people("Bob")
     room = make_room(alice, bob)
     for temperature, pressure in ((80.5, 3.1), (85.0, 2.9)):
@@ -412,6 +412,9 @@ def test_readings_chart_has_a_point_per_incident_data_message(
         )
     # (the third in the specification's flat shape)
     send_as(bob, room, {"temperature": 91.2, "pressure": 2.4}, message_type="incident_data")
+    # and a first one so far back it is not on the first page the room loads
+    # (the chart still has it: it asks for every reading of that name)
+    send_as(bob, room, [f"talk {n}" for n in range(55)])
     a = open_session(alice, viewport=viewport)
     a.open_room(room)
 
@@ -423,6 +426,7 @@ def test_readings_chart_has_a_point_per_incident_data_message(
 
     # Then there is one chart per reading, each with three points and the latest value
     temperature = panel.locator('[data-reading="temperature"]')
+    expect(a.page.locator(".readings table")).to_have_count(0)  # none of them loaded
     expect(temperature).to_have_attribute("data-points", "3")
     expect(temperature.locator("canvas")).to_have_count(1)
     expect(temperature).to_contain_text("91.2 °C")

@@ -1,4 +1,5 @@
-import { useEffect, useMemo, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { Api } from '../api';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatNumber, useT } from '../i18n';
@@ -7,6 +8,9 @@ import type { ReadingSeries } from '../lib/readings';
 import type { Message } from '../protocol';
 import { Icon } from './Icon';
 import { readingLabel } from './MessageItem';
+
+/** Readings a factory room almost always has; their history is asked for even before one is on screen. */
+const COMMON_READINGS = ['temperature', 'pressure', 'production_rate'];
 
 const COLORS = ['#1d4ed8', '#c2410c', '#157f3b', '#7c3aed', '#b42318', '#0e7490'];
 
@@ -73,10 +77,40 @@ export function ReadingChart({ series, index }: { series: ReadingSeries; index: 
   );
 }
 
+/**
+ * The room's readings: the loaded messages, plus every earlier message with a
+ * reading of the same names (the incident-data route), so a chart covers the
+ * whole incident and not only the pages on screen. Live messages join as they come.
+ */
+export function useAllReadings(api: Api, roomId: string, messages: Message[]): ReadingSeries[] {
+  const [earlier, setEarlier] = useState<Message[]>([]);
+  // The names on screen, and the usual ones (a reading may be older than every loaded page).
+  const names = useMemo(
+    () => [...new Set([...COMMON_READINGS, ...readingSeries(messages).map((s) => s.name)])],
+    [messages],
+  );
+  const key = names.join('\u0000');
+  useEffect(() => {
+    let live = true;
+    void Promise.all(names.map((n) => api.incidentData(roomId, n).then((b) => b.messages).catch(() => [])))
+      .then((lists) => live && setEarlier(lists.flat()))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [roomId, key]);
+  return useMemo(() => {
+    const byId = new Map<string, Message>();
+    for (const m of earlier) byId.set(m.message_id, m);
+    for (const m of messages) byId.set(m.message_id, m); // the live copy wins (edits, deletions)
+    return readingSeries([...byId.values()]);
+  }, [earlier, messages]);
+}
+
 /** The room's readings over time: a small chart per reading with its latest value, live. */
-export function ReadingsPanel({ messages, onClose }: { messages: Message[]; onClose: () => void }) {
+export function ReadingsPanel({ api, roomId, messages, onClose }: { api: Api; roomId: string; messages: Message[]; onClose: () => void }) {
   const t = useT();
-  const series = useMemo(() => readingSeries(messages), [messages]);
+  const series = useAllReadings(api, roomId, messages);
   return (
     <section class="readings-panel" aria-labelledby="readings-title">
       <header>

@@ -3,11 +3,10 @@ import type { Api } from '../api';
 import { useT } from '../i18n';
 import { errorMessage } from '../lib/format';
 import { ownFilePath, renderReport } from '../lib/markdown';
-import { readingSeries } from '../lib/readings';
 import type { Message, Room } from '../protocol';
 import { readingLabel } from './MessageItem';
 import { Modal } from './Modal';
-import { chartImage } from './ReadingsPanel';
+import { chartImage, useAllReadings } from './ReadingsPanel';
 
 /**
  * A file name from a room title that keeps its words in any script (烤箱停機 →
@@ -41,7 +40,7 @@ export function ReportPreview({ room, messages, api, onClose }: { room: Room; me
   }, [room.room_id]);
 
   // The readings as chart images (the Markdown keeps them as tables).
-  const series = useMemo(() => readingSeries(messages), [messages]);
+  const series = useAllReadings(api, room.room_id, messages);
   useEffect(() => {
     let live = true;
     void Promise.all(series.map(async (s, i) => ({ name: s.name, url: await chartImage(s, i), points: s.points.length })))

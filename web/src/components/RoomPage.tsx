@@ -250,7 +250,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
           onClose={model.clearUnresolved}
         />
       )}
-      {showReadings && <ReadingsPanel messages={messages} onClose={() => setShowReadings(false)} />}
+      {showReadings && <ReadingsPanel api={api} roomId={roomId} messages={messages} onClose={() => setShowReadings(false)} />}
       {firstUnreadSeq === undefined ? (
         <div class="message-area">
           <Loading text={t('room.loading')} />
