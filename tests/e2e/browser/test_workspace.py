@@ -107,15 +107,34 @@ def test_a_mention_in_another_room_badges_the_sidebar_and_title_with_a_toast(
     expect(b.page).to_have_title("War Room")
 
 
-def test_on_a_phone_the_list_and_the_room_are_separate_screens(open_session, people, make_room):
-    alice = people("Alice")
-    room = make_room(alice)
-    a = open_session(alice, viewport=PHONE)
-    a.open_room(room)
-    # No sidebar beside the room on a phone; the back link leads to the list
-    expect(a.page.get_by_role("navigation", name="Your rooms")).to_have_count(0)
-    a.page.get_by_role("link", name="Back to rooms").click()
-    expect(a.page.get_by_role("heading", name="War rooms")).to_be_visible()
+def test_on_a_phone_a_mention_elsewhere_toasts_and_the_list_is_its_own_screen(
+    open_session, people, make_room, send_as
+):
+    # Given Bob on a phone reading room A, also in room B
+    alice, bob = people("Alice"), people("Bob")
+    room_a = make_room(alice, bob, title=f"Line 1 {uuid.uuid4().hex[:4]}")
+    room_b = make_room(alice, bob, title=f"Line 2 {uuid.uuid4().hex[:4]}")
+    b = open_session(bob, viewport=PHONE)
+    b.open_room(room_a)
+    # (no sidebar beside the room on a phone)
+    expect(b.page.get_by_role("navigation", name="Your rooms")).to_have_count(0)
+
+    # When Alice mentions him in B
+    send_as(alice, room_b, f"@{bob.display_name} oven 2 again", [bob.user_id])
+
+    # Then a toast says so, and the tab title counts the mention
+    toast = b.page.get_by_role("region", name="Mentions in other rooms").locator(".toast")
+    expect(toast).to_contain_text(f"{alice.display_name} mentioned you in {room_b.title}")
+    expect(b.page).to_have_title(re.compile(r"@1\) War Room$"))
+
+    # And the room list, its own screen, shows B's mention badge
+    b.page.get_by_role("link", name="Back to rooms").click()
+    card = b.page.locator(f'[data-room-id="{room_b.room_id}"]')
+    expect(card.locator(".badge-mention")).to_have_text("@1")
+
+    # When he taps the toast, B opens at the message
+    toast.get_by_role("button", name=f"{alice.display_name} mentioned you").click()
+    expect(b.page.locator("article.msg-highlight")).to_contain_text("oven 2 again")
 
 
 # ---------------------------------------------------------------- reading position
@@ -443,8 +462,9 @@ def test_readings_chart_has_a_point_per_incident_data_message(
 # ---------------------------------------------------------------- report
 
 
+@pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_report_keeps_chinese_file_name_names_people_and_loads_nothing_outside(
-    open_session, people, make_room, send_as, local_stack
+    viewport, open_session, people, make_room, send_as, local_stack
 ):
     # Given a room titled in Chinese with readings, a member added, and outside links
     alice, bob, carol = people("Alice"), people("Bob"), people("Carol")
@@ -462,12 +482,14 @@ def test_report_keeps_chinese_file_name_names_people_and_loads_nothing_outside(
     )
     for t in (180, 190, 200):
         send_as(bob, room, {"readings": {"temperature": t}}, message_type="incident_data")
-    a = open_session(alice)
+    a = open_session(alice, viewport=viewport)
     outside: list[str] = []
     a.page.on("request", lambda r: outside.append(r.url) if "example" in r.url else None)
     a.open_room(room)
 
     # When she opens the report
+    if viewport == PHONE:
+        a.page.get_by_role("button", name="Room tools").click()
     a.page.get_by_role("button", name="Report").click()
     dialog = a.page.get_by_role("dialog", name="Incident report")
     preview = dialog.get_by_role("article", name="Report preview")
@@ -494,12 +516,15 @@ def test_report_keeps_chinese_file_name_names_people_and_loads_nothing_outside(
 # ---------------------------------------------------------------- joins
 
 
-def test_two_people_opening_the_room_show_as_one_joined_line(open_session, people, make_room):
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_two_people_opening_the_room_show_as_one_joined_line(
+    viewport, open_session, people, make_room
+):
     # Given Alice in the room
     alice = people("Alice", "Alice Chen")
     bob, carol = people("Bob", "Bob Lin"), people("Carol", "Carol Wu")
     room = make_room(alice, bob, carol)
-    a = open_session(alice)
+    a = open_session(alice, viewport=viewport)
     a.open_room(room)
     before = a.page.locator(".message-scroller").evaluate("el => el.scrollTop")
 
