@@ -578,3 +578,19 @@ def test_readings_in_either_shape_and_any_language_are_found_by_field(db, cast):
     assert [list(m.content) for m in hot] == [list(shapes[0]), list(shapes[3])]
     assert [m.content for m in chinese] == [shapes[2]]
     assert list(chinese[0].content["readings"]) == ["溫度", "壓力"]
+
+
+def test_an_edit_keeps_only_members_in_its_mentions(db, cast):
+    # Given an editor's message
+    message = send(db, cast["room"], cast["editor"], "check this")
+    # When they edit it to mention a member and someone outside the room
+    edited = messages.edit_message(
+        message_id=message.message_id,
+        user_id=cast["editor"],
+        content="@Owner @Outsider check this",
+        mentions=[cast["outsider"], cast["owner"]],
+        db=db,
+    ).message
+    # Then only the member is mentioned, and the outsider finds no mention of them
+    assert edited.mentions == [cast["owner"]]
+    assert messages.mentions_of(user_id=cast["outsider"], db=db) == []
