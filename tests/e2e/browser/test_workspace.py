@@ -572,6 +572,37 @@ def test_edit_button_goes_after_fifteen_minutes_and_copy_confirms(
     assert a.page.evaluate("navigator.clipboard.readText()") == "old enough"
 
 
+def test_an_edit_saved_after_the_window_closed_keeps_the_text(open_session, people, make_room):
+    # Given Alice editing her message, with a page clock we can move
+    alice, bob = people("Alice"), people("Bob")
+    room = make_room(alice, bob)
+    a = open_session(
+        alice,
+        init_scripts=[
+            "(() => { window.__skew = 0; const RealDate = Date;"
+            " class Skewed extends RealDate { constructor(...a) { super(...(a.length ? a : [RealDate.now() + window.__skew])); }"
+            " static now() { return RealDate.now() + window.__skew; } } window.Date = Skewed; })();"
+        ],
+    )
+    a.open_room(room)
+    box = a.page.get_by_role("textbox", name="Message")
+    box.fill("temperature 19 °C")
+    box.press("Enter")
+    expect(a.message("temperature 19 °C")).to_have_attribute("data-status", "sent")
+    box.press("ArrowUp")
+    editor = a.page.get_by_role("textbox", name="Edit message")
+    editor.fill("temperature 91 °C, corrected")
+
+    # When the 15 minutes pass before she saves
+    a.page.evaluate("window.__skew = 16 * 60 * 1000")
+    editor.press("Enter")
+
+    # Then she is told, and her new text is still there to copy
+    expect(a.page.locator(".edit-box").get_by_role("alert")).to_contain_text("15 minutes")
+    expect(editor).to_have_value("temperature 91 °C, corrected")
+    expect(a.message("temperature 19 °C").locator(".msg-edited")).to_have_count(0)
+
+
 def test_system_lines_name_roles_in_words_and_a_bad_link_is_explained(
     open_session, people, make_room, local_stack
 ):

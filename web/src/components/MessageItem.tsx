@@ -186,8 +186,12 @@ function UserMessage(props: Props) {
             initial={text}
             onCancel={() => setEditing(false)}
             onSave={(value) => {
+              // Past the 15 minutes the server would refuse it: say so and keep
+              // the words on screen (they can still be copied), do not drop them.
+              if (editTimeLeft(m.created_at) <= 0) return false;
               setEditing(false);
               if (value.trim() && value !== text) actions.edit(m, value);
+              return true;
             }}
           />
         ) : (
@@ -519,8 +523,19 @@ function SystemLine({ message: m, names }: { message: Message; names: ReadonlyMa
   );
 }
 
-function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (v: string) => void; onCancel: () => void }) {
+function EditBox({
+  initial,
+  onSave,
+  onCancel,
+}: {
+  initial: string;
+  /** false: the edit window has closed; the box stays open with the text */
+  onSave: (v: string) => boolean;
+  onCancel: () => void;
+}) {
   const [value, setValue] = useState(initial);
+  const [expired, setExpired] = useState(false);
+  const save = (v: string): void => setExpired(!onSave(v));
   // An edit travels as one WebSocket frame: over 32 KB it could not be sent.
   const tooBig = frameBytes({ type: 'edit_message', message_id: '00000000-0000-0000-0000-000000000000', content: value }) > MAX_FRAME_BYTES;
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -542,7 +557,7 @@ function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (v: s
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
-            if (!tooBig) onSave(value);
+            if (!tooBig) save(value);
           } else if (e.key === 'Escape') {
             e.preventDefault();
             e.stopPropagation();
@@ -555,11 +570,16 @@ function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (v: s
           {t('composer.editTooBig')}
         </p>
       )}
+      {expired && (
+        <p class="error" role="alert">
+          {t('error.editWindowKept')}
+        </p>
+      )}
       <div class="edit-actions">
         <button type="button" onClick={onCancel}>
           {t('common.cancel')}
         </button>
-        <button type="button" class="primary" disabled={tooBig} onClick={() => onSave(value)}>
+        <button type="button" class="primary" disabled={tooBig || expired} onClick={() => save(value)}>
           {t('common.save')}
         </button>
       </div>

@@ -247,6 +247,7 @@ export const en = {
   'delete.confirm': 'Delete',
 
   'error.editWindow': 'Messages can only be edited for 15 minutes.',
+  'error.editWindowKept': 'The 15 minutes for editing are over, so this was not saved. Your text is still here to copy.',
   'error.forbidden': 'Not allowed: {reason}',
   'error.rateLimited': 'Slow down — try again in {seconds} s.',
   'error.rateLimitedRetry': 'Slow down — too many changes at once. Sending again in {seconds} s.',

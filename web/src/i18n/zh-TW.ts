@@ -249,6 +249,7 @@ export const zhTW: Record<Key, string> = {
   'delete.confirm': '刪除',
 
   'error.editWindow': '訊息只能在送出後 15 分鐘內編輯。',
+  'error.editWindowKept': '編輯的 15 分鐘已過，這次修改沒有儲存。你的文字仍在這裡，可以複製。',
   'error.forbidden': '不允許：{reason}',
   'error.rateLimited': '太快了 — 請在 {seconds} 秒後再試。',
   'error.rateLimitedRetry': '太快了 — 同時變更太多。{seconds} 秒後自動重送。',
