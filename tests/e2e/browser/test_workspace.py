@@ -55,6 +55,23 @@ def unread_for(local_stack, person, room_id: str) -> int:
 
 # ---------------------------------------------------------------- every room in view
 
+# Counts the chimes the page plays (each is one or two oscillator notes started at once).
+COUNT_CHIMES = """
+(() => {
+  window.__chimes = 0;
+  const Real = window.AudioContext;
+  if (!Real) return;
+  const real = Real.prototype.createGain;
+  let last = 0;
+  Real.prototype.createGain = function () {
+    const now = performance.now();
+    if (now - last > 50) window.__chimes += 1;
+    last = now;
+    return real.call(this);
+  };
+})();
+"""
+
 
 def test_a_mention_in_another_room_badges_the_sidebar_and_title_with_a_toast(
     open_session, people, make_room, send_as
@@ -63,8 +80,9 @@ def test_a_mention_in_another_room_badges_the_sidebar_and_title_with_a_toast(
     alice, bob = people("Alice"), people("Bob")
     room_a = make_room(alice, bob, title=f"Line 1 {uuid.uuid4().hex[:4]}")
     room_b = make_room(alice, bob, title=f"Line 2 {uuid.uuid4().hex[:4]}")
-    b = open_session(bob)
+    b = open_session(bob, init_scripts=[COUNT_CHIMES])
     b.open_room(room_a)
+    b.page.get_by_role("textbox", name="Message").click()  # a gesture: sound is allowed now
     sidebar = b.page.get_by_role("navigation", name="Your rooms")
     entry_b = sidebar.locator(f'[data-sidebar-room-id="{room_b.room_id}"]')
     expect(entry_b).to_be_visible()
@@ -95,6 +113,9 @@ def test_a_mention_in_another_room_badges_the_sidebar_and_title_with_a_toast(
     toast = b.page.get_by_role("region", name="Mentions in other rooms").locator(".toast")
     expect(toast).to_contain_text(f"{alice.display_name} mentioned you in {room_b.title}")
     expect(toast).to_contain_text("please check oven 2")
+    # And the mention chimed although he was looking at the page (the plain message did not)
+    b.page.wait_for_function("window.__chimes >= 1")
+    assert b.page.evaluate("window.__chimes") == 1
     # While room A, the one he reads, gets no badge
     expect(sidebar.locator(f'[data-sidebar-room-id="{room_a.room_id}"] .badge')).to_have_count(0)
 
