@@ -41,7 +41,7 @@ from warroom.errors import ConfigurationError
 from warroom.lazy import Lazy
 
 if TYPE_CHECKING:
-    import urllib3
+    import urllib3.connectionpool
     from botocore.auth import SigV4Auth
 
     from warroom.connections import ConnectionStore
@@ -168,20 +168,27 @@ class SigV4HttpTransport(Transport):
         read_timeout: float = 10.0,
     ) -> None:
         self.endpoint_url = endpoint_url.rstrip("/")
+        parts = urlsplit(self.endpoint_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._path = parts.path  # the stage, e.g. /prod
         self.region = region or _region_of(self.endpoint_url)
         self._credentials = credentials
+        self._signers: dict[Any, SigV4Auth] = {}
         self._pool_size = pool
         self._timeouts = (connect_timeout, read_timeout)
-        self._http: urllib3.PoolManager | None = None
+        self._http: urllib3.connectionpool.HTTPConnectionPool | None = None
         self._lock = threading.Lock()
 
-    def _pool(self) -> urllib3.PoolManager:
+    def _pool(self) -> urllib3.connectionpool.HTTPConnectionPool:
         if self._http is None:
             with self._lock:
                 if self._http is None:
                     import urllib3
 
-                    self._http = urllib3.PoolManager(
+                    # One host, so one connection pool: urllib3's PoolManager would parse
+                    # the URL and look the pool up again on every post.
+                    self._http = urllib3.connection_from_url(
+                        self.endpoint_url,
                         maxsize=self._pool_size,
                         retries=False,
                         timeout=urllib3.Timeout(connect=self._timeouts[0], read=self._timeouts[1]),
@@ -189,8 +196,6 @@ class SigV4HttpTransport(Transport):
         return self._http
 
     def _signer(self) -> SigV4Auth:
-        from botocore.auth import SigV4Auth
-
         credentials = self._credentials
         if credentials is None:
             import botocore.session
@@ -200,18 +205,31 @@ class SigV4HttpTransport(Transport):
             if credentials is None:
                 raise ConfigurationError("no AWS credentials for the Management API")
         frozen = credentials.get_frozen_credentials()
-        return SigV4Auth(frozen, "execute-api", self.region)
+        signer = self._signers.get(frozen)
+        if signer is None:
+            from botocore.auth import SigV4Auth
+
+            signer = SigV4Auth(frozen, "execute-api", self.region)
+            self._signers = {frozen: signer}  # only the current credentials
+        return signer
 
     def _send(self, method: str, connection_id: str, data: bytes | None) -> PostStatus:
         import urllib3
         from botocore.awsrequest import AWSRequest
 
-        url = self.endpoint_url + connection_path(connection_id)
-        request = AWSRequest(method=method, url=url, data=data or b"")
+        path = self._path + connection_path(connection_id)
+        request = AWSRequest(method=method, url=self._origin + path, data=data or b"")
         self._signer().add_auth(request)
         try:
-            response = self._pool().request(
-                method, url, body=data, headers=dict(request.headers.items())
+            response = self._pool().urlopen(
+                method,
+                path,
+                body=data,
+                headers=dict(request.headers.items()),
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=True,
             )
         except urllib3.exceptions.HTTPError as exc:
             logger.warning("%s %s failed: %s", method, connection_id, type(exc).__name__)
