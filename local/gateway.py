@@ -527,6 +527,23 @@ class InProcessTransport(Transport):
         self.loop.call_soon_threadsafe(live.deliver, data)
         return PostStatus.DELIVERED
 
+    def post_many(self, connection_ids: list[str], data: bytes) -> list[PostStatus]:
+        # One wake-up of the event loop for the whole fan-out, not one per recipient.
+        if len(data) > MAX_MESSAGE_BYTES:
+            return [PostStatus.FAILED] * len(connection_ids)
+        statuses: list[PostStatus] = []
+        targets: list[LiveSocket] = []
+        for connection_id in connection_ids:
+            live = self.gateway.sockets.get(connection_id)
+            if live is None or live.gone:
+                statuses.append(PostStatus.GONE)
+            else:
+                statuses.append(PostStatus.DELIVERED)
+                targets.append(live)
+        if targets:
+            self.loop.call_soon_threadsafe(_deliver_all, targets, data)
+        return statuses
+
     def delete(self, connection_id: str) -> PostStatus:
         live = self.gateway.sockets.get(connection_id)
         if live is None or live.gone:
@@ -535,6 +552,11 @@ class InProcessTransport(Transport):
             live.ws.close(code=1001, message=b"closed by the server"), self.loop
         )
         return PostStatus.DELIVERED
+
+
+def _deliver_all(targets: list[LiveSocket], data: bytes) -> None:
+    for live in targets:
+        live.deliver(data)
 
 
 def _iso(ms: int) -> str:

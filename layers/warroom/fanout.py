@@ -83,6 +83,11 @@ class Transport(ABC):
     @abstractmethod
     def post(self, connection_id: str, data: bytes) -> PostStatus: ...
 
+    def post_many(self, connection_ids: list[str], data: bytes) -> list[PostStatus]:
+        """One frame to several connections, statuses in order. A non-blocking transport
+        may hand them over in one step; the default posts one by one."""
+        return [self.post(connection_id, data) for connection_id in connection_ids]
+
     @abstractmethod
     def delete(self, connection_id: str) -> PostStatus:
         """Close the client's socket (DELETE @connections/{id})."""
@@ -350,10 +355,19 @@ class Broadcaster:
         if data is None:
             logger.error("frame of type %s over 128 KB not posted", frame.get("type"))
             return FanoutReport(failed=ids)
-        if len(ids) == 1 or not self.transport.blocking:
-            for connection_id in ids:
-                report.merge(self._post_bytes(connection_id, data))
+        if not self.transport.blocking:
+            statuses = self.transport.post_many(ids, data)
+            for connection_id, status in zip(ids, statuses, strict=True):
+                if status is PostStatus.DELIVERED:
+                    report.delivered += 1
+                elif status is PostStatus.GONE:
+                    self._forget(connection_id)
+                    report.gone.append(connection_id)
+                else:  # throttled or failed: the usual path, retries included
+                    report.merge(self._post_bytes(connection_id, data))
             return report
+        if len(ids) == 1:
+            return self._post_bytes(ids[0], data)
         for result in self._executor().map(lambda cid: self._post_bytes(cid, data), ids):
             report.merge(result)
         return report
