@@ -132,16 +132,9 @@ def run_raw(url: str, n_senders: int, per_sender: int) -> Result:
         with locks[slot]:
             conn = conns[slot]
             client_msg_id = uuid.uuid4()
-            dal.send_context(
-                conn,
-                room_id=room.room_id,
-                sender_id=sender,
-                client_msg_id=client_msg_id,
-                mentions=[],
-                file_id=None,
-            )
+            # The service's own statement (checks, numbers, insert, recipients), bare.
             conn.execute(
-                dal.INSERT_MESSAGE,
+                dal.SEND_MESSAGE,
                 {
                     "room_id": room.room_id,
                     "sender": sender,

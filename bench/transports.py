@@ -59,7 +59,7 @@ def serve(port_file: str, latency: float) -> None:
 
 
 class NoStore:
-    def delete(self, connection_id: str) -> None:
+    def forget_gone(self, connection_id: str) -> bool:
         raise AssertionError("the stand-in endpoint never answers 410")
 
 

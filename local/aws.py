@@ -1,5 +1,5 @@
-"""moto's server mode as the local DynamoDB and S3, with the same table and bucket
-shapes as the CDK app creates."""
+"""moto's server mode as the local S3, with the bucket the CDK app creates. (The
+connection table lives in PostgreSQL, beside the messages.)"""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ from typing import Any
 
 import boto3
 
-CONNECTIONS_TABLE = "warroom-connections"
 ATTACHMENTS_BUCKET = "warroom-attachments"
 
 
 class MotoProcess:
-    """moto's server in its own process: DynamoDB and S3 work then runs beside the
-    gateway instead of competing with it for one interpreter lock."""
+    """moto's server in its own process: S3 work then runs beside the gateway instead of
+    competing with it for one interpreter lock."""
 
     def __init__(self) -> None:
         with socket.socket() as probe:
@@ -54,41 +53,6 @@ def start_moto() -> tuple[MotoProcess, str]:
     return server, server.url
 
 
-def create_connection_table(client: Any, name: str = CONNECTIONS_TABLE) -> None:
-    def index(index_name: str, key: str) -> dict[str, Any]:  # sorted by connection_id
-        return {
-            "IndexName": index_name,
-            "KeySchema": [
-                {"AttributeName": key, "KeyType": "HASH"},
-                {"AttributeName": "connection_id", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-
-    existing = client.list_tables()["TableNames"]
-    if name in existing:
-        return
-    client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-            {"AttributeName": "room_id", "AttributeType": "S"},
-            {"AttributeName": "user_id", "AttributeType": "S"},
-            {"AttributeName": "audience", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "connection_id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            index("by_room", "room_id"),
-            index("by_user", "user_id"),
-            index("user_connections", "audience"),
-        ],
-    )
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-    )
-
-
 def create_bucket(client: Any, name: str = ATTACHMENTS_BUCKET) -> None:
     buckets = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
     if name not in buckets:
@@ -96,5 +60,4 @@ def create_bucket(client: Any, name: str = ATTACHMENTS_BUCKET) -> None:
 
 
 def provision(endpoint: str, region: str) -> None:
-    create_connection_table(boto3.client("dynamodb", endpoint_url=endpoint, region_name=region))
     create_bucket(boto3.client("s3", endpoint_url=endpoint, region_name=region))

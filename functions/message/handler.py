@@ -1,8 +1,10 @@
 """Every inbound WebSocket frame: `message`, `edit_message`, `delete_message`,
 `add_reaction`, `remove_reaction`, `typing`, `ping`, `sync`, `presence` and `$default`.
 
-API Gateway selects the route from `$request.body.type`; the shared dispatcher serves it.
-Refusals and faults become an `error` frame to the caller; the connection stays open.
+API Gateway selects the route from `$request.body.type`; the shared router serves it.
+Refusals and faults become an `error` frame to the caller; the connection stays open,
+except for a connection that is not registered, which is closed so the client
+reconnects at once.
 """
 
 from __future__ import annotations
@@ -15,10 +17,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from warroom.apigw import WebSocketEvent
-from warroom.errors import DomainError
-from warroom.frames import error_frame
 from warroom.observability import capture_lambda_handler
-from warroom.realtime import Outcome, realtime
+from warroom.realtime import realtime
 from warroom.settings import runtime_settings
 
 logger = Logger()
@@ -34,26 +34,6 @@ def _payload(body: Any) -> Any:
         return None
 
 
-def _serve(connection_id: str, route: str, payload: Any) -> Outcome:
-    client_msg_id = payload.get("client_msg_id") if isinstance(payload, dict) else None
-    try:
-        return realtime().handle(connection_id, route, payload)
-    except DomainError as exc:
-        if exc.http_status >= 500:
-            logger.exception("frame failed", extra={"route": route})
-        return Outcome(replies=[error_frame(exc.code, exc.message, client_msg_id)])
-    except Exception:
-        # Never a stack trace to the client; the log has it under the correlation id.
-        logger.exception("unexpected error", extra={"route": route})
-        return Outcome(
-            replies=[
-                error_frame(
-                    "INTERNAL", "something went wrong on our side; try again", client_msg_id
-                )
-            ]
-        )
-
-
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 @metrics.log_metrics
 @capture_lambda_handler
@@ -62,10 +42,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     parsed = WebSocketEvent.model_validate(event)
     connection_id = parsed.request_context.connection_id
     route = parsed.request_context.route_key
-    outcome = _serve(connection_id, route, _payload(parsed.body))
     live = realtime()
-    for reply in outcome.replies:
-        live.broadcaster.post(connection_id, reply)
+    outcome = live.handle(connection_id, route, _payload(parsed.body))
+    live.respond(connection_id, outcome)
     if outcome.fanout.failed:
         metrics.add_metric(
             name="FanoutFailed", unit=MetricUnit.Count, value=len(outcome.fanout.failed)

@@ -5,8 +5,9 @@ encode/broadcaster's `_base.py`: the backend behind a small interface).
 
 - Bounded parallelism: at most `max_workers` posts in flight per process for transports
   that wait on the network.
-- A gone connection (410) is forgotten through the store's `delete` and never delays
-  the others.
+- A gone connection (410) is forgotten through the store's `forget_gone` (which keeps a
+  row within the registration grace: the post raced `$connect`) and never delays the
+  others.
 - Throttling (429) is retried with exponential backoff and jitter.
 - Nothing over 128 KB is ever posted: a message frame that would be larger is sent
   without its content and marked `content_truncated` (the client fetches it by
@@ -341,9 +342,10 @@ class Broadcaster:
             logger.info("closing %s: %s", connection_id, status.value)
 
     def _forget(self, connection_id: str) -> None:
+        # A row younger than the registration grace survives a 410: the post raced $connect.
         try:
-            self.store.delete(connection_id)
-        except Exception:  # cleaning up is best effort; expiry removes the row anyway
+            self.store.forget_gone(connection_id)
+        except Exception:  # cleaning up is best effort; the sweep removes the row anyway
             logger.warning("could not delete gone connection %s", connection_id)
 
     def to_connections(self, connection_ids: Iterable[str], frame: dict[str, Any]) -> FanoutReport:

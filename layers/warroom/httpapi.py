@@ -25,11 +25,23 @@ from pydantic import BaseModel, Field
 
 from warroom import files
 from warroom.auth import Identity, bearer_token, token_verifier
+from warroom.bounds import MAX_HTTP_BYTES, fit_messages
+from warroom.dal.messages import Recipients
 from warroom.db import get_database
-from warroom.errors import DomainError, UnauthorizedError
-from warroom.frames import message_frame, system_frame
+from warroom.errors import DomainError, UnauthorizedError, ValidationFailed
+from warroom.frames import ack_fields
 from warroom.logic import messages, report, rooms, users
-from warroom.models import Member, Message, Role, Room, RoomDraft, RoomPatch, RoomStatus, User
+from warroom.models import (
+    Member,
+    Message,
+    MessageDraft,
+    Role,
+    Room,
+    RoomDraft,
+    RoomPatch,
+    RoomStatus,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +55,12 @@ class NewMember(BaseModel):
 
 class RoleChange(BaseModel):
     role: Role
+
+
+class OutgoingMessage(MessageDraft):
+    """The body of the HTTP send: a `message` frame (`type` optional and ignored)."""
+
+    type: str | None = None
 
 
 class ReadMark(BaseModel):
@@ -64,23 +82,18 @@ def _identity(app: APIGatewayHttpResolver) -> Identity:
     return identity
 
 
-def _announce(events: list[Message]) -> None:
-    """HTTP-made changes reach live clients too: the numbered system message (so no
-    client sees a gap), the system event, and room-list notifications (a member just
-    added is a member by now, so their room list hears of the room too)."""
-    if not events:
-        return
-    from warroom.realtime import realtime
+def _announce(events: list[tuple[Message, Recipients]]) -> None:
+    """HTTP-made changes reach live clients too (see `RoomDelivery.room_events`)."""
+    if events:
+        from warroom.delivery import room_delivery
 
-    live = realtime()
-    for event in events:
-        content = event.content if isinstance(event.content, dict) else {}
-        room = str(event.room_id)
-        live.broadcaster.to_room(room, message_frame(event))
-        live.broadcaster.to_room(
-            room, system_frame(str(content.get("event")), str(content.get("user_id")), room_id=room)
-        )
-        live.notify_members(event)
+        room_delivery().room_events(events)
+
+
+def _bounded(key: str, found: list[Message]) -> dict[str, Any]:
+    """A list answer cut by bytes to stay under the HTTP limit, saying `has_more`."""
+    kept = fit_messages(found, MAX_HTTP_BYTES)
+    return {key: kept, "has_more": len(kept) < len(found)}
 
 
 def build_app() -> APIGatewayHttpResolver:
@@ -200,7 +213,7 @@ def build_app() -> APIGatewayHttpResolver:
         )
         from warroom.realtime import realtime
 
-        realtime().remove_from_room(room_id, users.parse_user_id(member_id))
+        realtime().close_connections(change.closed_connections)
         _announce(change.events)
         return Response(status_code=204, content_type="application/json", body="")
 
@@ -211,16 +224,42 @@ def build_app() -> APIGatewayHttpResolver:
         before: datetime | None = None,
         before_seq: Annotated[int | None, Query(ge=0)] = None,
         after_seq: Annotated[int | None, Query(ge=0)] = None,
+        changed_after: Annotated[int | None, Query(ge=0)] = None,
     ) -> dict[str, Any]:
+        user_id = _identity(app).user_id
+        if changed_after is not None:
+            if before is not None or before_seq is not None or after_seq is not None:
+                raise ValidationFailed("changed_after goes alone, without other cursors")
+            changes = messages.changed_since(
+                room_id=room_id, user_id=user_id, after_change=changed_after, limit=limit
+            )
+            kept, has_more, resume = messages.bounded_changes(changes)
+            return {"messages": kept, "has_more": has_more, "next_changed_after": resume}
         page = messages.history(
             room_id=room_id,
-            user_id=_identity(app).user_id,
+            user_id=user_id,
             limit=limit,
             before=before,
             before_seq=before_seq,
             after_seq=after_seq,
         )
-        return page.model_dump(mode="json")
+        return messages.bounded_history(page)
+
+    @app.post("/api/rooms/<room_id>/messages")
+    def send(room_id: UUID, body: OutgoingMessage) -> Response[dict[str, Any]]:
+        """The `message` frame's body over HTTP (for messages whose frame would pass
+        32 KB): same checks, idempotency, broadcast and badges."""
+        user_id = _identity(app).user_id
+        sent = messages.send_message(room_id=room_id, sender_id=user_id, draft=body)
+        if sent.created:
+            from warroom.delivery import room_delivery
+
+            room_delivery().sent(sent)
+        return Response(
+            status_code=201 if sent.created else 200,
+            content_type="application/json",
+            body=ack_fields(sent.message, sent.unresolved_mentions),
+        )
 
     @app.post("/api/rooms/<room_id>/read")
     def mark_read(room_id: UUID, body: ReadMark) -> dict[str, int]:
@@ -238,12 +277,18 @@ def build_app() -> APIGatewayHttpResolver:
         hits = messages.search(
             user_id=_identity(app).user_id, query=q, room_id=room_id, limit=limit
         )
-        return {"results": [h.model_dump(mode="json") for h in hits]}
+        kept = fit_messages([h.message for h in hits], MAX_HTTP_BYTES)
+        return {
+            "results": [
+                {"message": m, "highlight": h.highlight} for m, h in zip(kept, hits, strict=False)
+            ],
+            "has_more": len(kept) < len(hits),
+        }
 
     @app.get("/api/mentions")
     def mentions(limit: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
         found = messages.mentions_of(user_id=_identity(app).user_id, limit=limit)
-        return {"messages": [m.model_dump(mode="json") for m in found]}
+        return _bounded("messages", found)
 
     @app.get("/api/rooms/<room_id>/incident-data")
     def incident_data(
@@ -261,7 +306,7 @@ def build_app() -> APIGatewayHttpResolver:
             maximum=max,
             limit=limit,
         )
-        return {"messages": [m.model_dump(mode="json") for m in found]}
+        return _bounded("messages", found)
 
     @app.post("/api/rooms/<room_id>/files")
     def upload(room_id: UUID, body: files.UploadRequest) -> Response[dict[str, Any]]:
@@ -280,6 +325,15 @@ def build_app() -> APIGatewayHttpResolver:
     @app.get("/api/rooms/<room_id>/report")
     def incident_report(room_id: UUID) -> Response[str]:
         body = report.build_report(room_id=room_id, user_id=_identity(app).user_id)
+        if len(body.encode()) > report.MAX_INLINE_BYTES:
+            # Too large for a Lambda response: a short-lived link to the same Markdown.
+            url = report.publish_large_report(room_id, body)
+            return Response(
+                status_code=303,
+                content_type="application/json",
+                body=json.dumps({"url": url}),
+                headers={"Location": url},
+            )
         return Response(status_code=200, content_type="text/markdown; charset=utf-8", body=body)
 
     return app

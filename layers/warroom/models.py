@@ -87,39 +87,25 @@ def content_bytes(value: str | dict[str, Any]) -> int:
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
-class IncidentData(BaseModel):
-    """A machine reading: `readings` maps a field name to a number.
+# A reading's name: letters of any script (温度, température), digits and `_`, starting
+# with a letter; no spaces, so it can be a query parameter and a table header as is.
+READING_NAME = re.compile(r"^[^\W\d_]\w{0,62}$")
+MAX_READINGS = 50
 
-    Example: {"machine_id": "CNC-07", "readings": {"temperature": 85.2, "pressure": 3.1},
-    "units": {"temperature": "°C", "pressure": "bar"}, "note": "rising since 09:10"}
-    """
+
+class IncidentMetadata(BaseModel):
+    """The descriptive fields an incident_data message may carry beside its readings,
+    in either shape (nested `readings`, or numbers at the top level)."""
 
     model_config = ConfigDict(extra="forbid")
 
     machine_id: str | None = Field(None, max_length=100)
     line: str | None = Field(None, max_length=100)
-    readings: dict[str, float] = Field(min_length=1, max_length=50)
-    units: dict[str, str] = Field(default_factory=dict, max_length=50)
+    units: dict[str, Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=dict, max_length=MAX_READINGS
+    )
     note: str | None = Field(None, max_length=2000)
-
-    @field_validator("readings", "units")
-    @classmethod
-    def _field_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            if not _FIELD_NAME.match(name):
-                raise ValueError(
-                    f"reading field '{name}' must be lower-case letters, digits and _ "
-                    "starting with a letter"
-                )
-        return value
-
-    @field_validator("readings")
-    @classmethod
-    def _finite(cls, value: dict[str, float]) -> dict[str, float]:
-        for name, number in value.items():
-            if number != number or number in (float("inf"), float("-inf")):
-                raise ValueError(f"reading '{name}' must be a finite number")
-        return value
+    timestamp: datetime | None = None
 
 
 class MessageDraft(BaseModel):
@@ -127,7 +113,9 @@ class MessageDraft(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    client_msg_id: UUID
+    # Optional, as in the specification: without one the server makes one and the send
+    # is not idempotent.
+    client_msg_id: UUID | None = None
     message_type: str = MessageType.TEXT
     content: str | dict[str, Any] | None = None
     mentions: list[str] = Field(default_factory=list)
@@ -162,6 +150,7 @@ class Message(BaseModel):
     edited_at: UtcDatetime | None = None
     deleted_at: UtcDatetime | None = None
     sequence_number: int
+    change_seq: int = 0
     reactions: list[Reaction] = Field(default_factory=list)
     reactions_version: int = 0
     client_msg_id: UUID | None = None
@@ -172,11 +161,7 @@ class ReactionChange(BaseModel):
     message_id: UUID
     reactions: list[Reaction]
     version: int
-
-
-class SendResult(BaseModel):
-    message: Message
-    created: bool
+    change_seq: int = 0
 
 
 class HistoryPage(BaseModel):
@@ -185,6 +170,13 @@ class HistoryPage(BaseModel):
     next_before: UtcDatetime | None = None
     next_before_seq: int | None = None
     next_after_seq: int | None = None
+    next_changed_after: int | None = None
+
+
+class ChangesPage(BaseModel):
+    messages: list[Message]
+    has_more: bool
+    change_seq: int
 
 
 class SearchHit(BaseModel):

@@ -68,7 +68,6 @@ def database_settings() -> DatabaseSettings:
 class RuntimeSettings(BaseModel):
     """What every handler needs, validated once per container (at its first invocation)."""
 
-    connections_table: str = Field(min_length=1)
     ws_management_endpoint: str = Field(min_length=1)
     jwt_issuer: str = Field(min_length=1)
     jwt_audience: str = Field(min_length=1)
@@ -80,7 +79,6 @@ def runtime_settings() -> RuntimeSettings:
     env = os.environ
     try:
         settings = RuntimeSettings(
-            connections_table=env.get("CONNECTIONS_TABLE", ""),
             ws_management_endpoint=env.get("WS_MANAGEMENT_ENDPOINT", ""),
             jwt_issuer=env.get("JWT_ISSUER", ""),
             jwt_audience=env.get("JWT_AUDIENCE", ""),

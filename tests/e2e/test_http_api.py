@@ -395,3 +395,53 @@ def test_dev_login_lists_the_demo_people_and_refuses_a_bad_id(local_stack):
     assert {"user_id": "alice@factory.example", "display_name": "Alice Chen"} in users
     refused = local_stack.request("POST", "/api/dev/login", body={"user_id": "not an email"})
     assert refused.status == 422 and refused.body["error"]["code"] == "VALIDATION"
+
+
+def test_http_send_is_idempotent_broadcast_and_read_back_by_change_number(local_stack, incident):
+    owner, editor, room = incident["owner"], incident["editor"], incident["room_id"]
+    before = local_stack.request(
+        "GET", f"/api/rooms/{room}/messages?changed_after=0&limit=1", owner.token
+    ).body
+    with local_stack.connect(editor.token, room) as listener:
+        # Given a long message whose frame would pass 32 KB
+        body = {"client_msg_id": str(uuid.uuid4()), "content": "log line\n" * 4000}
+        # When it is sent over HTTP
+        first = local_stack.request("POST", f"/api/rooms/{room}/messages", owner.token, body)
+        # Then it is stored (201) with the ack's fields, and the room hears of it
+        assert first.status == 201, first.text
+        assert set(first.body) >= {
+            "client_msg_id",
+            "message_id",
+            "sequence_number",
+            "created_at",
+            "change_seq",
+            "unresolved_mentions",
+        }
+        heard = frames_until(
+            listener,
+            lambda f: (
+                f.get("type") == "message"
+                and f["message"]["message_id"] == first.body["message_id"]
+            ),
+        )[-1]
+        assert heard["change_seq"] == first.body["change_seq"]
+    # And the same send again is the same message (200), stored once
+    again = local_stack.request("POST", f"/api/rooms/{room}/messages", owner.token, body)
+    assert again.status == 200 and again.body["message_id"] == first.body["message_id"]
+    # And a viewer may not send, nor may anyone send nonsense
+    viewer = local_stack.request(
+        "POST", f"/api/rooms/{room}/messages", incident["viewer"].token, {"content": "hi"}
+    )
+    assert viewer.status == 403
+    bad = local_stack.request(
+        "POST", f"/api/rooms/{room}/messages", owner.token, {"message_type": "poem", "content": "x"}
+    )
+    assert bad.status == 422
+    # And changed_after returns what changed, by change number, with the cursor to go on
+    changes = local_stack.request(
+        "GET", f"/api/rooms/{room}/messages?changed_after=0&limit=200", owner.token
+    ).body
+    numbers = [m["change_seq"] for m in changes["messages"]]
+    assert numbers == sorted(numbers) and changes["has_more"] is False
+    assert changes["next_changed_after"] == numbers[-1] == first.body["change_seq"]
+    assert before["has_more"] is True and before["next_changed_after"] == 1

@@ -13,11 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiohttp
-import boto3
+import psycopg
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from local.aws import CONNECTIONS_TABLE
 from tests.e2e.conftest import frames_until, of_type
 
 pytestmark = pytest.mark.e2e
@@ -345,41 +344,33 @@ def test_user_connection_gets_notifications_and_mentions(local_stack, incident):
         assert frames_until(notifications, of_type("error"))[-1]["code"] == "FORBIDDEN"
 
 
-def test_gone_connections_are_cleaned_from_the_table(local_stack, incident):
-    # Given a stale row in the connection table: a connection the gateway no longer has
+def test_gone_connections_are_cleaned_from_the_table(local_stack, incident, database_url):
+    # Given a stale row in the connection table: a connection the gateway no longer has,
+    # registered long enough ago to be past the registration grace
     owner, room = incident["owner"], incident["room_id"]
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=local_stack.moto_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
     stale = "stale-" + uuid.uuid4().hex[:8]
-    dynamodb.put_item(
-        TableName=CONNECTIONS_TABLE,
-        Item={
-            "connection_id": {"S": stale},
-            "user_id": {"S": owner.user_id},
-            "display_name": {"S": "Ghost"},
-            "room_id": {"S": room},
-            "connected_at": {"S": "2026-01-01T00:00:00Z"},
-            "expires_at": {"N": str(int(time.time()) + 3600)},
-        },
-    )
-    # When a message is broadcast to the room
-    with local_stack.connect(owner.token, room) as ws:
-        send_text(ws, "anyone there?")
-        frames_until(ws, of_type("message"))
-    # Then the fan-out met 410 Gone and deleted the row (posts run in parallel, so the
-    # sender's own copy may arrive before the stale one has been tried)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        item = dynamodb.get_item(TableName=CONNECTIONS_TABLE, Key={"connection_id": {"S": stale}})
-        if "Item" not in item:
-            break
-        time.sleep(0.1)
-    assert "Item" not in item
+    with psycopg.connect(database_url, autocommit=True) as sql:
+        sql.execute(
+            "INSERT INTO connections (connection_id, user_id, display_name, room_id, "
+            "connected_at, expires_at) VALUES (%s, %s, 'Ghost', %s, now() - interval '1 minute', "
+            "now() + interval '1 hour')",
+            (stale, owner.user_id, room),
+        )
+        # When a message is broadcast to the room
+        with local_stack.connect(owner.token, room) as ws:
+            send_text(ws, "anyone there?")
+            frames_until(ws, of_type("message"))
+        # Then the fan-out met 410 Gone and deleted the row (posts run in parallel, so the
+        # sender's own copy may arrive before the stale one has been tried)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            row = sql.execute(
+                "SELECT 1 FROM connections WHERE connection_id = %s", (stale,)
+            ).fetchone()
+            if row is None:
+                break
+            time.sleep(0.1)
+        assert row is None
 
 
 def test_idle_connections_are_closed_and_unanswered_pings_close_them(impatient_stack):
@@ -407,3 +398,143 @@ def test_idle_connections_are_closed_and_unanswered_pings_close_them(impatient_s
             while True:
                 ws.recv(timeout=10)
         assert closed.value.rcvd.code == 1001 and time.monotonic() - started >= 2.5
+
+
+def test_the_specifications_frames_verbatim_are_acked_and_broadcast(local_stack, incident):
+    # Given the owner and the editor in the room
+    owner, editor, room = incident["owner"], incident["editor"], incident["room_id"]
+    spec_frames = [
+        '{"type":"message","content":"Line 3 conveyor stopped","message_type":"text"}',
+        '{"type":"message","content":"Can someone check?","message_type":"text",'
+        '"mentions":["someone-not-in-room@example.com"]}',
+        '{"type":"message","message_type":"incident_data","content":{"temperature":85,'
+        '"pressure":120,"production_rate":450,"timestamp":"2026-12-01T08:00:00Z"}}',
+    ]
+    with local_stack.connect(owner.token, room) as a, local_stack.connect(editor.token, room) as b:
+        for text in spec_frames:
+            # When a frame from the specification is sent exactly as written
+            a.send(text)
+            # Then the sender gets an ack (with a server-made client_msg_id) ...
+            reply = frames_until(a, lambda f: f.get("type") in ("ack", "error"))[-1]
+            assert reply["type"] == "ack", reply
+            assert uuid.UUID(reply["client_msg_id"]) and reply["change_seq"] > 0
+            # ... and both see the message
+            for ws in (a, b):
+                got = frames_until(
+                    ws,
+                    lambda f, r=reply: (
+                        f.get("type") == "message" and f["message"]["message_id"] == r["message_id"]
+                    ),
+                )[-1]
+                assert got["change_seq"] == reply["change_seq"]
+            sent = json.loads(text)
+            message = got["message"]
+            if "mentions" in sent:
+                # a mention of someone outside the room: stored, delivered, reported
+                assert reply["unresolved_mentions"] == ["someone-not-in-room@example.com"]
+                assert message["mentions"] == []
+            else:
+                assert reply["unresolved_mentions"] == []
+            # content comes back exactly as sent, readings in the order they were entered
+            assert message["content"] == sent["content"]
+            if isinstance(sent["content"], dict):
+                assert list(message["content"]) == list(sent["content"])
+    # And the readings are found by field, in the flat shape as in the nested one
+    hot = local_stack.request(
+        "GET", f"/api/rooms/{room}/incident-data?field=temperature&min=80", owner.token
+    )
+    assert hot.status == 200
+    assert [m["content"]["temperature"] for m in hot.body["messages"]] == [85]
+
+
+def test_twelve_clients_connecting_while_three_send_all_hear_the_room(local_stack, incident):
+    # Given 12 members about to open the room and 3 members sending
+    owner, room = incident["owner"], incident["room_id"]
+    tokens = []
+    for i in range(12):
+        user_id = f"tap{i}-{uuid.uuid4().hex[:6]}@factory.example"
+        tokens.append(local_stack.login(user_id, f"Tap {i}"))
+        added = local_stack.request(
+            "POST",
+            f"/api/rooms/{room}/members",
+            owner.token,
+            {"user_id": user_id, "role": "VIEWER"},
+        )
+        assert added.status == 201
+    senders = [
+        local_stack.connect(t, room) for t in (owner.token, incident["editor"].token, owner.token)
+    ]
+    start = threading.Barrier(15)
+
+    def open_one(token: str):
+        start.wait()
+        return local_stack.connect(token, room)
+
+    def chatter(ws, n: int) -> None:
+        start.wait()
+        for k in range(5):
+            send_text(ws, f"sender {n} line {k}")
+
+    # When they all connect at the same moment while the three send
+    with ThreadPoolExecutor(15) as pool:
+        opened = [pool.submit(open_one, t) for t in tokens]
+        talk = [pool.submit(chatter, ws, n) for n, ws in enumerate(senders)]
+        sockets = [f.result() for f in opened]
+        for f in talk:
+            f.result()
+    try:
+        # Then every socket is registered (a ping is answered, never UNAUTHORIZED) and
+        # hears the room
+        marker = send_text(senders[0], "everyone here?")
+        for ws in sockets:
+            ws.send(json.dumps({"type": "ping"}))
+            seen = frames_until(
+                ws,
+                lambda f: (
+                    f.get("type") == "message" and f["message"]["content"] == "everyone here?"
+                ),
+                timeout=20,
+            )
+            assert not [f for f in seen if f.get("type") == "error"], seen
+        assert marker
+    finally:
+        for ws in sockets + senders:
+            ws.close()
+
+
+def test_resume_by_change_number_shows_edits_deletes_and_reactions(local_stack, incident):
+    # Given a reader holding three messages
+    owner, editor, room = incident["owner"], incident["editor"], incident["room_id"]
+    writer = local_stack.connect(owner.token, room)
+    reader = local_stack.connect(editor.token, room)
+    ids = []
+    for text in ("reading: 19 °C", "restart the line now", "seal replaced"):
+        cid = send_text(writer, text)
+        ids.append(frames_until(writer, of_type("ack", client_msg_id=cid))[-1]["message_id"])
+    held = frames_until(
+        reader,
+        lambda f: f.get("type") == "message" and f["message"]["message_id"] == ids[-1],
+    )[-1]["change_seq"]
+    # When its network drops while one is corrected, one retracted, one reacted to
+    reader.socket.shutdown(socket.SHUT_RDWR)
+    reader.socket.close()
+    writer.send(
+        json.dumps({"type": "edit_message", "message_id": ids[0], "content": "reading: 91 °C"})
+    )
+    frames_until(writer, of_type("message_edited"))
+    writer.send(json.dumps({"type": "delete_message", "message_id": ids[1]}))
+    frames_until(writer, of_type("message_deleted"))
+    writer.send(json.dumps({"type": "add_reaction", "message_id": ids[2], "emoji": "👍"}))
+    frames_until(writer, of_type("reaction_updated"))
+    writer.close()
+    # and it reconnects and resumes from the change number it held
+    with local_stack.connect(editor.token, room) as again:
+        again.send(json.dumps({"type": "sync", "after_change": held}))
+        reply = frames_until(again, of_type("sync"))[-1]
+    # Then it sees all three, in change order, each once
+    by_id = {m["message_id"]: m for m in reply["messages"]}
+    assert [m["message_id"] for m in reply["messages"]] == ids
+    assert by_id[ids[0]]["content"] == "reading: 91 °C"
+    assert by_id[ids[1]]["deleted_at"] and by_id[ids[1]]["content"] is None
+    assert [(r["emoji"], r["count"]) for r in by_id[ids[2]]["reactions"]] == [("👍", 1)]
+    assert reply["has_more"] is False and reply["change_seq"] >= by_id[ids[2]]["change_seq"]

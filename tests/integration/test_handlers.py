@@ -1,169 +1,24 @@
-"""The Lambda handlers invoked with API Gateway events: moto for DynamoDB and S3, the real
-PostgreSQL, and a recording Management API (moto's own joins posts and never says 410)."""
+"""The Lambda handlers invoked with API Gateway events: the real PostgreSQL (messages and
+the connection table), moto for S3, and a recording Management API (moto's own joins
+posts and never says 410)."""
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
-from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from functions.connect import authorizer
 from functions.connect import handler as connect
 from functions.history import handler as history
-from functions.message import handler as message
-from local.aws import create_bucket, create_connection_table
-from local.events import LambdaContext, WsConnection, http_event
-from local.issuer import LocalIssuer
-from warroom.auth import reset_token_verifier
-from warroom.connections import ConnectionStore
-from warroom.fanout import Broadcaster
-from warroom.models import Role
-from warroom.realtime import Realtime, set_realtime
-from warroom.settings import runtime_settings
+from local.events import http_event
+from tests.integration.conftest import ctx, frame, open_connection, ws
 
 pytestmark = pytest.mark.integration
-
-
-class RecordingManagementApi:
-    """Keeps every post per connection; answers 410 for connections marked gone."""
-
-    def __init__(self) -> None:
-        real = boto3.client(
-            "apigatewaymanagementapi", endpoint_url="https://ws.test/local", region_name="us-east-1"
-        )
-        self.exceptions = real.exceptions
-        self.posts: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.gone: set[str] = set()
-        self.closed: list[str] = []
-        self._lock = threading.Lock()
-
-    def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:
-        if ConnectionId in self.gone:
-            raise self.exceptions.GoneException(
-                {
-                    "Error": {"Code": "GoneException", "Message": "gone"},
-                    "ResponseMetadata": {"HTTPStatusCode": 410},
-                },
-                "PostToConnection",
-            )
-        with self._lock:
-            self.posts[ConnectionId].append(json.loads(Data))
-        return {}
-
-    def delete_connection(self, ConnectionId: str) -> dict[str, Any]:
-        self.closed.append(ConnectionId)
-        return {}
-
-    def frames(self, connection_id: str, kind: str) -> list[dict[str, Any]]:
-        return [f for f in self.posts[connection_id] if f.get("type") == kind]
-
-
-@pytest.fixture(scope="module")
-def issuer(tmp_path_factory):
-    key = tmp_path_factory.mktemp("issuer") / "key.pem"
-    holder: dict[str, Any] = {}
-
-    class Jwks(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps(holder["issuer"].jwks()).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    base = f"http://127.0.0.1:{server.server_address[1]}/issuer"
-    holder["issuer"] = LocalIssuer(base, "test-client", key)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield holder["issuer"]
-    server.shutdown()
-
-
-@pytest.fixture
-def aws(db, issuer, monkeypatch):
-    env = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "CONNECTIONS_TABLE": "connections",
-        "ATTACHMENTS_BUCKET": "attachments",
-        "WS_MANAGEMENT_ENDPOINT": "https://ws.test/local",
-        "JWT_ISSUER": issuer.issuer,
-        "JWT_AUDIENCE": issuer.audience,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "WarRoomTest",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(name, raising=False)
-    runtime_settings.cache_clear()
-    reset_token_verifier()
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb")
-        create_connection_table(dynamodb, "connections")
-        create_bucket(boto3.client("s3"), "attachments")
-        api = RecordingManagementApi()
-        store = ConnectionStore("connections", client=dynamodb)
-        set_realtime(Realtime(store, Broadcaster("https://ws.test/local", store, client=api)))
-        yield api, store
-        set_realtime(None)
-    runtime_settings.cache_clear()
-    reset_token_verifier()
-
-
-def ws(room_id: str | None, token: str) -> WsConnection:
-    query = {"token": token} | ({"room_id": room_id} if room_id else {})
-    return WsConnection(
-        connection_id=uuid.uuid4().hex[:12],
-        domain_name="ws.test",
-        source_ip="10.0.0.1",
-        user_agent="pytest",
-        headers={"Host": "ws.test"},
-        query=query,
-    )
-
-
-def ctx(name: str) -> LambdaContext:
-    return LambdaContext(function_name=name)
-
-
-def open_connection(conn: WsConnection) -> dict[str, Any]:
-    return connect.lambda_handler(conn.connect_event(), ctx("connect"))
-
-
-def frame(conn: WsConnection, body: Any, route: str | None = None) -> None:
-    text = body if isinstance(body, str) else json.dumps(body)
-    route = route or (body.get("type") if isinstance(body, dict) else "$default")
-    assert message.lambda_handler(conn.message_event(route, text), ctx("message")) == {
-        "statusCode": 200
-    }
-
-
-@pytest.fixture
-def room(make_user, make_room, issuer):
-    owner, editor, viewer = make_user("owner"), make_user("editor"), make_user("viewer")
-    created = make_room(owner, {editor: Role.EDITOR, viewer: Role.VIEWER})
-    tokens = {
-        who: issuer.mint(uid, who.title())
-        for who, uid in (("owner", owner), ("editor", editor), ("viewer", viewer))
-    }
-    return {
-        "room_id": str(created.room_id),
-        "ids": {"owner": owner, "editor": editor, "viewer": viewer},
-        "tokens": tokens,
-    }
 
 
 def test_authorizer_allows_a_valid_token_and_refuses_others(aws, room, issuer):
@@ -190,7 +45,7 @@ def test_connect_stores_members_and_refuses_others(aws, room, issuer):
     _api, store = aws
     member = ws(room["room_id"], room["tokens"]["viewer"])
     assert open_connection(member)["statusCode"] == 200
-    assert store.get(member.connection_id).room_id == room["room_id"]
+    assert str(store.get(member.connection_id).room_id) == room["room_id"]
     stranger = ws(room["room_id"], issuer.mint(f"x-{uuid.uuid4().hex[:6]}@factory.example", "X"))
     assert open_connection(stranger)["statusCode"] == 403
     assert open_connection(ws(room["room_id"], "not-a-token"))["statusCode"] == 401
@@ -277,20 +132,61 @@ def test_an_unexpected_fault_becomes_an_internal_error_frame_without_details(
     )
 
 
-def test_gone_connections_are_removed_and_do_not_stop_the_others(aws, room):
+def test_gone_connections_are_removed_and_do_not_stop_the_others(aws, room, sql):
+    # Given three connections, one of which has been gone for a while (410)
     api, store = aws
     sender, alive, dead = (
         ws(room["room_id"], room["tokens"][w]) for w in ("owner", "editor", "viewer")
     )
     for conn in (sender, alive, dead):
         open_connection(conn)
+    sql.execute(
+        "UPDATE connections SET connected_at = connected_at - interval '1 minute' "
+        "WHERE connection_id = %s",
+        (dead.connection_id,),
+    )
     api.gone.add(dead.connection_id)
+    # When a message is broadcast
     frame(
         sender, {"type": "message", "client_msg_id": str(uuid.uuid4()), "content": "still there?"}
     )
+    # Then the live one hears it and the gone row is deleted
     assert api.frames(alive.connection_id, "message")
     assert store.get(dead.connection_id) is None
     assert store.get(alive.connection_id) is not None
+
+
+def test_a_410_racing_connect_never_removes_a_fresh_row(aws, room):
+    # Given a connection whose $connect has just stored its row, but whose socket the
+    # gateway does not serve yet (API Gateway answers 410 until $connect returns)
+    api, store = aws
+    sender, fresh = (
+        ws(room["room_id"], room["tokens"]["owner"]),
+        ws(room["room_id"], room["tokens"]["editor"]),
+    )
+    open_connection(sender)
+    open_connection(fresh)
+    api.gone.add(fresh.connection_id)
+    # When a message is broadcast in that moment
+    frame(sender, {"type": "message", "client_msg_id": str(uuid.uuid4()), "content": "race"})
+    # Then the fresh row stays: once the socket is live it hears the room
+    assert store.get(fresh.connection_id) is not None
+    api.gone.discard(fresh.connection_id)
+    frame(sender, {"type": "message", "client_msg_id": str(uuid.uuid4()), "content": "after"})
+    assert [f["message"]["content"] for f in api.frames(fresh.connection_id, "message")] == [
+        "after"
+    ]
+
+
+def test_a_frame_from_an_unregistered_connection_is_refused_and_closed(aws, room):
+    # Given a socket the table does not know (its row was swept, or never written)
+    api, _store = aws
+    ghost = ws(room["room_id"], room["tokens"]["owner"])
+    # When it sends a frame
+    frame(ghost, {"type": "message", "content": "hello?"})
+    # Then it gets UNAUTHORIZED and the server closes the socket, so it reconnects at once
+    assert [f["code"] for f in api.frames(ghost.connection_id, "error")] == ["UNAUTHORIZED"]
+    assert api.closed == [ghost.connection_id]
 
 
 def test_disconnect_announces_user_left_only_for_the_last_connection(aws, room):

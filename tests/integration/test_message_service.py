@@ -85,7 +85,7 @@ def test_edit_own_message_keeps_the_old_version_in_the_audit(db, cast, sql):
     # When they correct it
     edited = messages.edit_message(
         message_id=message.message_id, user_id=cast["editor"], content="temp 85", db=db
-    )
+    ).message
     # Then readers see the new text marked as edited, and the audit keeps the old one
     assert edited.content == "temp 85" and edited.edited_at is not None
     audit = sql.execute(
@@ -139,7 +139,7 @@ def test_edit_just_inside_the_window_is_allowed(db, cast, sql):
     assert (
         messages.edit_message(
             message_id=message.message_id, user_id=cast["editor"], content="new", db=db
-        ).content
+        ).message.content
         == "new"
     )
 
@@ -170,7 +170,7 @@ def test_delete_permission_matrix(db, cast, make_user, who, allowed):
     # When someone deletes it
     if allowed:
         deleted = messages.delete_message(message_id=message.message_id, user_id=actor, db=db)
-        assert deleted.deleted_at is not None
+        assert deleted.message.deleted_at is not None
     else:
         with pytest.raises(ForbiddenError):
             messages.delete_message(message_id=message.message_id, user_id=actor, db=db)
@@ -227,13 +227,13 @@ def test_reactions_are_counted_per_emoji_and_toggle(db, cast):
     messages.add_reaction(message_id=message.message_id, user_id=cast["editor"], emoji="👍", db=db)
     change = messages.add_reaction(
         message_id=message.message_id, user_id=cast["editor"], emoji="🔥", db=db
-    )
+    ).change
     # Then counts are per emoji and a repeated reaction counts once
     assert [(r.emoji, r.count) for r in change.reactions] == [("👍", 2), ("🔥", 1)]
     # When one removes their 👍
     removed = messages.remove_reaction(
         message_id=message.message_id, user_id=cast["owner"], emoji="👍", db=db
-    )
+    ).change
     assert [(r.emoji, r.count, r.user_ids) for r in removed.reactions] == [
         ("👍", 1, [cast["editor"]]),
         ("🔥", 1, [cast["editor"]]),
@@ -339,16 +339,28 @@ def test_sender_display_name_falls_back_to_sender_id(db, cast, sql):
     assert names[unknown.message_id] == ghost and unknown.sender_display_name == ghost
 
 
-def test_mentions_must_be_members_and_are_listed_for_the_mentioned(db, cast):
+def test_mentions_keep_members_and_report_the_others(db, cast):
     message = send(
         db, cast["room"], cast["owner"], "@Editor please check", mentions=[cast["editor"].upper()]
     )
     assert message.mentions == [cast["editor"]]
     found = messages.mentions_of(user_id=cast["editor"], db=db)
     assert [m.message_id for m in found][:1] == [message.message_id]
-    with pytest.raises(ValidationFailed) as refused:
-        send(db, cast["room"], cast["owner"], "hey", mentions=[cast["outsider"]])
-    assert cast["outsider"] in refused.value.message
+    # Given a mention of someone outside the room beside a member
+    # When the message is sent
+    sent = messages.send_message(
+        room_id=cast["room"].room_id,
+        sender_id=cast["owner"],
+        draft=MessageDraft(
+            content="hey", mentions=[cast["outsider"], cast["editor"], "nobody@nowhere.example"]
+        ),
+        db=db,
+    )
+    # Then it is stored with the member's mention only, and the others are reported
+    assert sent.created and sent.message.mentions == [cast["editor"]]
+    assert sent.unresolved_mentions == [cast["outsider"], "nobody@nowhere.example"]
+    # and the outsider has no mention to find
+    assert messages.mentions_of(user_id=cast["outsider"], db=db) == []
 
 
 def test_incident_data_filtered_by_field_and_range(db, cast):
@@ -445,8 +457,9 @@ def test_status_change_is_kept_as_a_system_message(db, cast):
         db=db,
     )
     assert change.room.status == RoomStatus.RESOLVED
-    assert change.events[0].message_type == "system"
-    assert change.events[0].content["event"] == "room_status_changed"
+    event, _recipients = change.events[0]
+    assert event.message_type == "system"
+    assert event.content["event"] == "room_status_changed"
     with pytest.raises(ForbiddenError):
         rooms.update_room(
             room_id=room.room_id, user_id=cast["editor"], patch=RoomPatch(title="x"), db=db

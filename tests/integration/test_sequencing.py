@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from warroom.errors import ValidationFailed
+from warroom.errors import NotFoundError
 from warroom.logic import messages
 from warroom.models import MessageDraft
 
@@ -120,17 +120,18 @@ def test_concurrent_resends_of_one_message_store_it_once(db, make_user, make_roo
 
 
 def test_a_refused_send_consumes_no_number(db, make_user, make_room, sql):
-    # Given a room and a send that fails validation in the database (mention of a stranger)
+    # Given a room and a send refused in the database (a file of no room)
     owner = make_user("owner")
     room = make_room(owner)
-    stranger = make_user("stranger")
 
     # When the refused send is followed by a good one
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(NotFoundError):
         messages.send_message(
             room_id=room.room_id,
             sender_id=owner,
-            draft=MessageDraft(client_msg_id=uuid.uuid4(), content="hi", mentions=[stranger]),
+            draft=MessageDraft(
+                client_msg_id=uuid.uuid4(), message_type="file_ref", file_id=uuid.uuid4()
+            ),
             db=db,
         )
     ok = messages.send_message(room_id=room.room_id, sender_id=owner, draft=_draft("ok"), db=db)

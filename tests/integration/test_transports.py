@@ -137,8 +137,9 @@ class RecordingStore:
     def __init__(self) -> None:
         self.deleted: list[str] = []
 
-    def delete(self, connection_id: str) -> None:
+    def forget_gone(self, connection_id: str) -> bool:
         self.deleted.append(connection_id)
+        return True
 
 
 @pytest.fixture(params=sorted(TRANSPORTS))

@@ -17,7 +17,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.deleted: list[str] = []
 
-    def delete(self, connection_id: str):
+    def forget_gone(self, connection_id: str):
         self.deleted.append(connection_id)
 
 

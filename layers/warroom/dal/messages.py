@@ -1,89 +1,157 @@
-"""SQL for messages, reactions and the audit trail."""
+"""SQL for messages, reactions and the audit trail.
+
+Every write is one statement: the checks, the change (with its numbers taken under the
+room row's lock) and the recipients of the change come back together. The statements
+are written as named CTEs, read top to bottom: who asks → may they → number → change →
+who hears of it. When nothing changed, the same row carries what the logic needs to say
+why (the room's status, the actor's role, the message's state).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json
 
-from warroom.dal.rows import MESSAGE_SELECT, group_reactions, message_from_row
+from warroom.dal.connections import room_connections_sql
+from warroom.dal.rows import MESSAGE_COLUMNS, MESSAGE_SELECT, message_from_row, reactions_from
 from warroom.models import EDIT_WINDOW_SECONDS, Message, Reaction
 
 Conn = psycopg.Connection[dict[str, Any]]
+
+MAX_DISTINCT_REACTIONS = 20
+MAX_REACTIONS_PER_USER = 10
 
 
 class DuplicateClientMessage(Exception):
     """The (room, sender, client_msg_id) is already stored: the send is a resend."""
 
 
-def send_context(
-    conn: Conn,
-    *,
-    room_id: UUID,
-    sender_id: str,
-    client_msg_id: UUID | None,
-    mentions: Sequence[str],
-    file_id: UUID | None,
-) -> dict[str, Any] | None:
-    """Everything a send must check, read in one round trip and without any lock."""
-    return conn.execute(
-        """
-        SELECT r.status, rm.role,
-               coalesce(u.display_name, %(sender)s) AS sender_display_name,
-               (SELECT coalesce(array_agg(x.user_id), '{}') FROM room_members x
-                 WHERE x.room_id = r.room_id AND x.user_id = ANY(%(mentions)s)) AS member_mentions,
-               (SELECT m.message_id FROM messages m
-                 WHERE m.room_id = r.room_id AND m.sender_id = %(sender)s
-                   AND m.client_msg_id = %(client_msg_id)s) AS existing_message_id,
-               f.file_id AS file_id, f.filename AS file_name,
-               f.content_type AS file_content_type, f.size_bytes AS file_size
-        FROM incident_rooms r
-        LEFT JOIN room_members rm ON rm.room_id = r.room_id AND rm.user_id = %(sender)s
-        LEFT JOIN tr_users u ON u.user_id = %(sender)s
-        LEFT JOIN files f ON f.file_id = %(file_id)s AND f.room_id = r.room_id
-        WHERE r.room_id = %(room_id)s
-        """,
-        {
-            "room_id": room_id,
-            "sender": sender_id,
-            "mentions": list(mentions),
-            "client_msg_id": client_msg_id,
-            "file_id": file_id,
-        },
-    ).fetchone()
+@dataclass(frozen=True)
+class Recipients:
+    """Who hears of a change: the room's connections, and members' user connections
+    (room-list badges) split by whether the message mentions them."""
 
+    room: list[str] = field(default_factory=list)
+    mentioned: list[str] = field(default_factory=list)
+    badges: list[str] = field(default_factory=list)
+
+
+def _recipients(row: dict[str, Any]) -> Recipients:
+    return Recipients(
+        room=list(row.get("room_connections") or []),
+        mentioned=list(row.get("mention_connections") or []),
+        badges=list(row.get("badge_connections") or []),
+    )
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """A new message and its recipients; or, when nothing was stored, why not."""
+
+    message: Message | None
+    recipients: Recipients
+    existing_message_id: UUID | None
+    room_exists: bool
+    role: str | None
+    status: str | None
+    file_found: bool
+    file_content_type: str | None
+    member_mentions: list[str]
+    presence_pending: bool
+
+
+# Badges go to members' user connections only: the join starts from the room's members,
+# so nobody outside the room is ever read, whoever else is online.
+BADGE_RECIPIENTS_SQL = """
+SELECT c.connection_id, c.user_id = ANY(i.mentions) AS mentioned
+FROM inserted i
+JOIN room_members rm ON rm.room_id = i.room_id AND rm.user_id <> i.sender_id
+JOIN connections c ON c.user_id = rm.user_id AND c.room_id IS NULL
+                  AND c.expires_at > clock_timestamp()
+"""
 
 # The number is taken by the UPDATE of the room row (a row lock held until commit) and
 # used by the INSERT in the same statement. The statement runs on its own (autocommit),
-# so a failed insert — a duplicate client_msg_id included — rolls back the number too.
-# The role is re-checked under the lock, so a member demoted a moment ago cannot slip in.
-INSERT_MESSAGE = """
-WITH seq AS (
+# so a failed insert — a duplicate client_msg_id included — rolls back the numbers too.
+# The room's status is checked in the UPDATE itself, so it is re-read under the lock.
+SEND_MESSAGE = f"""
+WITH
+sender AS (
+    SELECT r.room_id, r.status, rm.role
+    FROM incident_rooms r
+    LEFT JOIN room_members rm ON rm.room_id = r.room_id AND rm.user_id = %(sender)s
+    WHERE r.room_id = %(room_id)s
+),
+attachment AS (
+    SELECT f.file_id, f.content_type FROM files f
+    WHERE f.file_id = %(file_id)s AND f.room_id = %(room_id)s
+),
+earlier AS (
+    SELECT m.message_id FROM messages m
+    WHERE m.room_id = %(room_id)s AND m.sender_id = %(sender)s
+      AND m.client_msg_id = %(client_msg_id)s
+),
+member_mentions AS (
+    SELECT coalesce(array_agg(t.user_id ORDER BY t.ord), '{{}}') AS mentions
+    FROM unnest(%(mentions)s::text[]) WITH ORDINALITY AS t(user_id, ord)
+    WHERE EXISTS (SELECT 1 FROM room_members x
+                  WHERE x.room_id = %(room_id)s AND x.user_id = t.user_id)
+),
+allowed AS (
+    SELECT 1 FROM sender s
+    WHERE (%(system)s OR s.role IN ('OWNER', 'EDITOR'))
+      AND NOT EXISTS (SELECT 1 FROM earlier)
+      AND (%(file_id)s::uuid IS NULL OR EXISTS (
+            SELECT 1 FROM attachment a
+            WHERE %(message_type)s <> 'image_ref' OR a.content_type LIKE 'image/%%'))
+),
+numbered AS (
     UPDATE incident_rooms
        SET last_seq = last_seq + 1,
+           last_change_seq = last_change_seq + 1,
            last_activity_at = greatest(clock_timestamp(), last_activity_at + interval '1 microsecond')
      WHERE room_id = %(room_id)s
-       AND (%(system)s OR EXISTS (
-            SELECT 1 FROM room_members rm
-             WHERE rm.room_id = %(room_id)s AND rm.user_id = %(sender)s
-               AND rm.role IN ('OWNER', 'EDITOR')))
-    RETURNING last_seq, last_activity_at
-)
-INSERT INTO messages (room_id, sequence_number, sender_id, client_msg_id, message_type,
-                      content, content_json, mentions, file_id, created_at)
-SELECT %(room_id)s, seq.last_seq, %(sender)s, %(client_msg_id)s, %(message_type)s,
-       %(content)s, %(content_json)s, %(mentions)s, %(file_id)s, seq.last_activity_at
-FROM seq
-RETURNING message_id, room_id, sender_id, client_msg_id, message_type, content, content_json,
-          mentions, file_id, created_at, edited_at, deleted_at, sequence_number
+       AND (%(system)s OR status <> 'archived')
+       AND EXISTS (SELECT 1 FROM allowed)
+    RETURNING last_seq, last_change_seq, last_activity_at
+),
+inserted AS (
+    INSERT INTO messages (room_id, sequence_number, change_seq, sender_id, client_msg_id,
+                          message_type, content, content_json, mentions, file_id, created_at)
+    SELECT %(room_id)s, n.last_seq, n.last_change_seq, %(sender)s, %(client_msg_id)s,
+           %(message_type)s, %(content)s, %(content_json)s,
+           (SELECT mentions FROM member_mentions), %(file_id)s, n.last_activity_at
+    FROM numbered n
+    RETURNING *
+),
+badge_recipients AS ({BADGE_RECIPIENTS_SQL})
+SELECT (SELECT count(*) FROM sender) > 0 AS room_exists,
+       (SELECT role FROM sender) AS role,
+       (SELECT status FROM sender) AS status,
+       (SELECT message_id FROM earlier) AS existing_message_id,
+       (SELECT mentions FROM member_mentions) AS member_mentions,
+       EXISTS (SELECT 1 FROM attachment) AS file_found,
+       (SELECT content_type FROM attachment) AS attachment_content_type,
+       {MESSAGE_COLUMNS},
+       CASE WHEN m.message_id IS NOT NULL THEN ({room_connections_sql("m.room_id")}) END AS room_connections,
+       (SELECT array_agg(connection_id) FROM badge_recipients WHERE mentioned) AS mention_connections,
+       (SELECT array_agg(connection_id) FROM badge_recipients WHERE NOT mentioned) AS badge_connections,
+       -- joins or departures not yet announced: the sender's invocation may announce them
+       EXISTS (SELECT 1 FROM presence_changes pc WHERE pc.room_id = %(room_id)s) AS presence_pending
+FROM (SELECT 1) AS one
+LEFT JOIN inserted m ON true
+LEFT JOIN tr_users u ON u.user_id = m.sender_id
+LEFT JOIN files f ON f.file_id = m.file_id
 """
 
 
-def insert_message(
+def send(
     conn: Conn,
     *,
     room_id: UUID,
@@ -95,26 +163,40 @@ def insert_message(
     mentions: Sequence[str],
     file_id: UUID | None,
     system: bool = False,
-) -> dict[str, Any] | None:
-    """Assign the room's next sequence number and insert, atomically. None when the
-    sender may no longer write (or the room vanished)."""
+) -> SendOutcome:
+    """Check, number, insert and find the recipients, in one statement."""
     params = {
         "room_id": room_id,
         "sender": sender_id,
         "client_msg_id": client_msg_id,
         "message_type": message_type,
         "content": content,
-        "content_json": Jsonb(content_json) if content_json is not None else None,
+        # json, not jsonb: the key order the sender used is kept.
+        "content_json": Json(content_json) if content_json is not None else None,
         "mentions": list(mentions),
         "file_id": file_id,
         "system": system,
     }
     try:
-        return conn.execute(INSERT_MESSAGE, params).fetchone()
+        row = conn.execute(SEND_MESSAGE, params).fetchone()
     except psycopg.errors.UniqueViolation as exc:
         if exc.diag.constraint_name == "messages_idempotency":
             raise DuplicateClientMessage(str(client_msg_id)) from exc
         raise
+    assert row is not None
+    stored = row["message_id"] is not None
+    return SendOutcome(
+        message=message_from_row(row) if stored else None,
+        recipients=_recipients(row) if stored else Recipients(),
+        existing_message_id=row["existing_message_id"],
+        room_exists=row["room_exists"],
+        role=row["role"],
+        status=row["status"],
+        file_found=row["file_found"],
+        file_content_type=row["attachment_content_type"],
+        member_mentions=list(row["member_mentions"] or []),
+        presence_pending=bool(row["presence_pending"]),
+    )
 
 
 def find_by_client_msg_id(
@@ -124,133 +206,256 @@ def find_by_client_msg_id(
         MESSAGE_SELECT + " WHERE m.room_id = %s AND m.sender_id = %s AND m.client_msg_id = %s",
         (room_id, sender_id, client_msg_id),
     ).fetchone()
-    if row is None:
-        return None
-    return message_from_row(
-        row, reactions_for(conn, [row["message_id"]]).get(row["message_id"], [])
-    )
+    return None if row is None else message_from_row(row)
 
 
 def get_message(conn: Conn, message_id: UUID) -> Message | None:
     row = conn.execute(MESSAGE_SELECT + " WHERE m.message_id = %s", (message_id,)).fetchone()
-    if row is None:
-        return None
-    return message_from_row(row, reactions_for(conn, [message_id]).get(message_id, []))
+    return None if row is None else message_from_row(row)
 
 
-def lock_for_change(conn: Conn, *, message_id: UUID, user_id: str) -> dict[str, Any] | None:
-    """The message, the actor's role in its room and admin flag, locked for the change."""
-    return conn.execute(
-        """
-        SELECT m.message_id, m.room_id, m.sender_id, m.message_type, m.content,
-               m.content_json, m.mentions, m.edited_at, m.deleted_at,
-               m.created_at > clock_timestamp() - make_interval(secs => %(window)s) AS within_window,
-               rm.role, coalesce(u.is_admin, false) AS is_admin
-        FROM messages m
-        LEFT JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = %(user)s
-        LEFT JOIN tr_users u ON u.user_id = %(user)s
-        WHERE m.message_id = %(message_id)s
-        FOR UPDATE OF m
-        """,
-        {"message_id": message_id, "user": user_id, "window": EDIT_WINDOW_SECONDS},
-    ).fetchone()
+@dataclass(frozen=True)
+class ChangeOutcome:
+    """An edit or a delete: the message after it and who hears of it; or, when nothing
+    changed, the state that says why."""
+
+    message: Message | None
+    recipients: Recipients
+    found: bool
+    deleted: bool
+    role: str | None
+    is_admin: bool
+    status: str | None
+    sender_id: str | None
+    message_type: str | None
+    within_window: bool
 
 
-def append_audit(conn: Conn, *, prior: dict[str, Any], action: str, actor_id: str) -> None:
-    conn.execute(
-        """
-        INSERT INTO message_audit (message_id, room_id, action, actor_id, prior_content,
-                                   prior_content_json, prior_mentions, prior_edited_at)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-        """,
-        (
-            prior["message_id"],
-            prior["room_id"],
-            action,
-            actor_id,
-            prior["content"],
-            Jsonb(prior["content_json"]) if prior["content_json"] is not None else None,
-            list(prior["mentions"] or []),
-            prior["edited_at"],
-        ),
+# The message row is locked first (FOR UPDATE returns its newest version), then the room
+# row for the change number: every writer takes the locks in that order, and senders take
+# only the room's, so no two writers wait on each other in a circle.
+TARGET_SQL = """
+SELECT m.message_id, m.room_id, m.sender_id, m.message_type, m.content, m.content_json,
+       m.mentions, m.edited_at, m.deleted_at, m.reactions,
+       m.created_at > clock_timestamp() - make_interval(secs => %(window)s) AS within_window,
+       rm.role, r.status, coalesce(u.is_admin, false) AS is_admin
+FROM messages m
+JOIN incident_rooms r ON r.room_id = m.room_id
+LEFT JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = %(user)s
+LEFT JOIN tr_users u ON u.user_id = %(user)s
+WHERE m.message_id = %(message_id)s
+FOR UPDATE OF m
+"""
+
+CHANGE_RESULT = f"""
+SELECT t.message_id IS NOT NULL AS found, t.deleted_at IS NOT NULL AS was_deleted,
+       t.role, coalesce(t.is_admin, false) AS is_admin, t.status,
+       t.sender_id AS target_sender_id, t.message_type AS target_type,
+       coalesce(t.within_window, false) AS within_window,
+       {MESSAGE_COLUMNS},
+       CASE WHEN m.message_id IS NOT NULL THEN ({room_connections_sql("m.room_id")}) END AS room_connections
+FROM (SELECT 1) AS one
+LEFT JOIN target t ON true
+LEFT JOIN changed_row m ON true
+LEFT JOIN tr_users u ON u.user_id = m.sender_id
+LEFT JOIN files f ON f.file_id = m.file_id
+"""
+
+EDIT_MESSAGE = f"""
+WITH
+target AS ({TARGET_SQL}),
+allowed AS (
+    SELECT * FROM target
+    WHERE deleted_at IS NULL AND role IN ('OWNER', 'EDITOR') AND status <> 'archived'
+      AND sender_id = %(user)s AND message_type IN ('text', 'image_ref', 'file_ref')
+      AND within_window
+),
+member_mentions AS (
+    SELECT coalesce(array_agg(t.user_id ORDER BY t.ord), '{{}}') AS mentions
+    FROM allowed a,
+         unnest(coalesce(%(mentions)s::text[], a.mentions)) WITH ORDINALITY AS t(user_id, ord)
+    WHERE EXISTS (SELECT 1 FROM room_members x WHERE x.room_id = a.room_id AND x.user_id = t.user_id)
+),
+numbered AS (
+    UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
+    FROM allowed a WHERE r.room_id = a.room_id
+    RETURNING r.last_change_seq
+),
+audit AS (
+    INSERT INTO message_audit (message_id, room_id, action, actor_id, prior_content,
+                               prior_content_json, prior_mentions, prior_edited_at)
+    SELECT a.message_id, a.room_id, 'edit', %(user)s, a.content, a.content_json::jsonb,
+           a.mentions, a.edited_at
+    FROM allowed a
+),
+changed_row AS (
+    UPDATE messages m
+       SET content = %(content)s,
+           mentions = (SELECT mentions FROM member_mentions),
+           edited_at = clock_timestamp(),
+           change_seq = n.last_change_seq
+      FROM numbered n
+     WHERE m.message_id = %(message_id)s
+    RETURNING m.*
+)
+{CHANGE_RESULT}
+"""
+
+DELETE_MESSAGE = f"""
+WITH
+target AS ({TARGET_SQL}),
+allowed AS (
+    SELECT * FROM target
+    WHERE deleted_at IS NULL AND status <> 'archived'
+      AND (is_admin OR role = 'OWNER' OR (sender_id = %(user)s AND role = 'EDITOR'))
+),
+numbered AS (
+    UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
+    FROM allowed a WHERE r.room_id = a.room_id
+    RETURNING r.last_change_seq
+),
+audit AS (
+    INSERT INTO message_audit (message_id, room_id, action, actor_id, prior_content,
+                               prior_content_json, prior_mentions, prior_edited_at)
+    SELECT a.message_id, a.room_id, 'delete', %(user)s, a.content, a.content_json::jsonb,
+           a.mentions, a.edited_at
+    FROM allowed a
+),
+changed_row AS (
+    UPDATE messages m
+       SET deleted_at = clock_timestamp(), change_seq = n.last_change_seq
+      FROM numbered n
+     WHERE m.message_id = %(message_id)s
+    RETURNING m.*
+)
+{CHANGE_RESULT}
+"""
+
+
+def _change(conn: Conn, sql: str, params: dict[str, Any]) -> ChangeOutcome:
+    row = conn.execute(sql, {"window": EDIT_WINDOW_SECONDS, **params}).fetchone()
+    assert row is not None
+    changed = row["message_id"] is not None
+    return ChangeOutcome(
+        message=message_from_row(row) if changed else None,
+        recipients=_recipients(row) if changed else Recipients(),
+        found=row["found"],
+        deleted=row["was_deleted"],
+        role=row["role"],
+        is_admin=row["is_admin"],
+        status=row["status"],
+        sender_id=row["target_sender_id"],
+        message_type=row["target_type"],
+        within_window=row["within_window"],
     )
 
 
-def update_content(conn: Conn, *, message_id: UUID, content: str, mentions: Sequence[str]) -> None:
-    conn.execute(
-        "UPDATE messages SET content = %s, mentions = %s, edited_at = clock_timestamp() "
-        "WHERE message_id = %s",
-        (content, list(mentions), message_id),
+def edit(
+    conn: Conn, *, message_id: UUID, user_id: str, content: str, mentions: Sequence[str] | None
+) -> ChangeOutcome:
+    """Check, audit, change and number an edit, in one statement. Mentions of people who
+    are not members are dropped, as on a send."""
+    return _change(
+        conn,
+        EDIT_MESSAGE,
+        {
+            "message_id": message_id,
+            "user": user_id,
+            "content": content,
+            "mentions": list(mentions) if mentions is not None else None,
+        },
     )
 
 
-def mark_deleted(conn: Conn, *, message_id: UUID) -> None:
-    conn.execute(
-        "UPDATE messages SET deleted_at = clock_timestamp() WHERE message_id = %s AND deleted_at IS NULL",
-        (message_id,),
-    )
+def delete(conn: Conn, *, message_id: UUID, user_id: str) -> ChangeOutcome:
+    """Soft delete (the content stays for the audit), in one statement."""
+    return _change(conn, DELETE_MESSAGE, {"message_id": message_id, "user": user_id})
 
 
-def reaction_target(conn: Conn, *, message_id: UUID, user_id: str) -> dict[str, Any] | None:
-    """Locks the message so that concurrent reactions are counted one after another and
-    the last one's totals are the final ones."""
-    return conn.execute(
-        """
-        SELECT m.room_id, m.deleted_at, rm.role
-        FROM messages m
-        LEFT JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = %s
-        WHERE m.message_id = %s
-        FOR UPDATE OF m
-        """,
-        (user_id, message_id),
-    ).fetchone()
+@dataclass(frozen=True)
+class ReactionOutcome:
+    room_id: UUID | None
+    reactions: list[Reaction]
+    version: int
+    change_seq: int
+    recipients: Recipients
+    changed: bool
+    found: bool
+    deleted: bool
+    role: str | None
+    status: str | None
+    distinct_after: int
+    mine_after: int
 
 
-def add_reaction(conn: Conn, *, message_id: UUID, user_id: str, emoji: str) -> None:
-    conn.execute(
-        "INSERT INTO message_reactions (message_id, user_id, emoji) VALUES (%s, %s, %s) "
-        "ON CONFLICT DO NOTHING",
-        (message_id, user_id, emoji),
-    )
+# The new totals are computed from the locked row (its newest version), so the version
+# that comes back always goes with the complete totals.
+REACT = f"""
+WITH
+target AS ({TARGET_SQL}),
+proposed AS (
+    SELECT t.*, CASE WHEN %(add)s THEN warroom_reaction_add(t.reactions, %(emoji)s, %(user)s)
+                     ELSE warroom_reaction_remove(t.reactions, %(emoji)s, %(user)s) END AS after
+    FROM target t
+),
+allowed AS (
+    SELECT * FROM proposed
+    WHERE deleted_at IS NULL AND role IN ('OWNER', 'EDITOR') AND status <> 'archived'
+      AND jsonb_array_length(after) <= {MAX_DISTINCT_REACTIONS}
+      AND warroom_reactions_of(after, %(user)s) <= {MAX_REACTIONS_PER_USER}
+),
+numbered AS (
+    UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
+    FROM allowed a WHERE r.room_id = a.room_id
+    RETURNING r.last_change_seq
+),
+changed_row AS (
+    UPDATE messages m
+       SET reactions = a.after, reactions_version = m.reactions_version + 1,
+           change_seq = n.last_change_seq
+      FROM allowed a, numbered n
+     WHERE m.message_id = a.message_id
+    RETURNING m.room_id, m.reactions, m.reactions_version, m.change_seq
+)
+SELECT p.message_id IS NOT NULL AS found, p.deleted_at IS NOT NULL AS was_deleted,
+       p.role, p.status, p.room_id AS target_room_id,
+       coalesce(jsonb_array_length(p.after), 0) AS distinct_after,
+       coalesce(warroom_reactions_of(p.after, %(user)s), 0) AS mine_after,
+       c.room_id, c.reactions, c.reactions_version, c.change_seq,
+       CASE WHEN c.room_id IS NOT NULL THEN ({room_connections_sql("c.room_id")}) END AS room_connections
+FROM (SELECT 1) AS one
+LEFT JOIN proposed p ON true
+LEFT JOIN changed_row c ON true
+"""
 
 
-def remove_reaction(conn: Conn, *, message_id: UUID, user_id: str, emoji: str) -> None:
-    conn.execute(
-        "DELETE FROM message_reactions WHERE message_id = %s AND user_id = %s AND emoji = %s",
-        (message_id, user_id, emoji),
-    )
-
-
-def bump_reactions_version(conn: Conn, message_id: UUID) -> int:
+def react(conn: Conn, *, message_id: UUID, user_id: str, emoji: str, add: bool) -> ReactionOutcome:
     row = conn.execute(
-        "UPDATE messages SET reactions_version = reactions_version + 1 WHERE message_id = %s "
-        "RETURNING reactions_version",
-        (message_id,),
+        REACT,
+        {
+            "message_id": message_id,
+            "user": user_id,
+            "emoji": emoji,
+            "add": add,
+            "window": EDIT_WINDOW_SECONDS,
+        },
     ).fetchone()
     assert row is not None
-    return int(row["reactions_version"])
-
-
-def reactions_for(conn: Conn, message_ids: Sequence[UUID]) -> dict[UUID, list[Reaction]]:
-    if not message_ids:
-        return {}
-    rows = conn.execute(
-        """
-        SELECT message_id, emoji, count(*)::int AS count,
-               array_agg(user_id ORDER BY created_at) AS user_ids
-        FROM message_reactions
-        WHERE message_id = ANY(%s)
-        GROUP BY message_id, emoji
-        ORDER BY message_id, min(created_at)
-        """,
-        (list(message_ids),),
-    ).fetchall()
-    return group_reactions(rows)
-
-
-def _with_reactions(conn: Conn, rows: list[dict[str, Any]]) -> list[Message]:
-    reactions = reactions_for(conn, [r["message_id"] for r in rows if r["deleted_at"] is None])
-    return [message_from_row(r, reactions.get(r["message_id"], [])) for r in rows]
+    changed = row["room_id"] is not None
+    return ReactionOutcome(
+        room_id=row["room_id"] or row["target_room_id"],
+        reactions=reactions_from(row["reactions"]) if changed else [],
+        version=int(row["reactions_version"] or 0),
+        change_seq=int(row["change_seq"] or 0),
+        recipients=_recipients(row) if changed else Recipients(),
+        changed=changed,
+        found=row["found"],
+        deleted=row["was_deleted"],
+        role=row["role"],
+        status=row["status"],
+        distinct_after=row["distinct_after"],
+        mine_after=row["mine_after"],
+    )
 
 
 def page_before(
@@ -269,7 +474,7 @@ def page_before(
         + " ORDER BY m.sequence_number DESC LIMIT %(limit)s",
         {"room_id": room_id, "before": before, "before_seq": before_seq, "limit": limit},
     ).fetchall()
-    return _with_reactions(conn, rows)
+    return [message_from_row(r) for r in rows]
 
 
 def page_after(conn: Conn, *, room_id: UUID, after_seq: int, limit: int) -> list[Message]:
@@ -279,7 +484,30 @@ def page_after(conn: Conn, *, room_id: UUID, after_seq: int, limit: int) -> list
         + " WHERE m.room_id = %s AND m.sequence_number > %s ORDER BY m.sequence_number LIMIT %s",
         (room_id, after_seq, limit),
     ).fetchall()
-    return _with_reactions(conn, rows)
+    return [message_from_row(r) for r in rows]
+
+
+def changed_after(
+    conn: Conn, *, room_id: UUID, after_change: int, limit: int
+) -> tuple[list[Message], int]:
+    """The current state of every message whose last change is after `after_change`, in
+    change order (each message once: it carries only its latest change number), and the
+    room's current change number."""
+    rows = conn.execute(
+        f"""
+        SELECT q.*, r.last_change_seq AS room_change_seq
+        FROM incident_rooms r
+        LEFT JOIN LATERAL (
+            {MESSAGE_SELECT}
+            WHERE m.room_id = r.room_id AND m.change_seq > %(after)s
+            ORDER BY m.change_seq LIMIT %(limit)s
+        ) q ON true
+        WHERE r.room_id = %(room_id)s
+        """,
+        {"room_id": room_id, "after": after_change, "limit": limit},
+    ).fetchall()
+    current = int(rows[0]["room_change_seq"]) if rows else 0
+    return [message_from_row(r) for r in rows if r["message_id"] is not None], current
 
 
 def search(
@@ -332,8 +560,7 @@ def search(
             "limit": limit,
         },
     ).fetchall()
-    messages = _with_reactions(conn, rows)
-    return [(msg, row["highlight"]) for msg, row in zip(messages, rows, strict=True)]
+    return [(message_from_row(row), row["highlight"]) for row in rows]
 
 
 def mentioning(conn: Conn, *, user_id: str, limit: int) -> list[Message]:
@@ -346,7 +573,7 @@ def mentioning(conn: Conn, *, user_id: str, limit: int) -> list[Message]:
         """,
         {"user": user_id, "limit": limit},
     ).fetchall()
-    return _with_reactions(conn, rows)
+    return [message_from_row(r) for r in rows]
 
 
 def incident_data(
@@ -358,16 +585,26 @@ def incident_data(
     maximum: float | None,
     limit: int,
 ) -> list[Message]:
+    """Readings of one field in either shape: `content.readings.<field>` when the content
+    has `readings`, else the top-level `<field>` (the specification's flat shape)."""
     rows = conn.execute(
-        MESSAGE_SELECT
-        + """
-        WHERE m.room_id = %(room_id)s AND m.message_type = 'incident_data' AND m.deleted_at IS NULL
-          AND m.content_json -> 'readings' ? %(field)s
-          AND (%(min)s::float8 IS NULL OR (m.content_json -> 'readings' ->> %(field)s)::float8 >= %(min)s)
-          AND (%(max)s::float8 IS NULL OR (m.content_json -> 'readings' ->> %(field)s)::float8 <= %(max)s)
-        ORDER BY m.sequence_number
+        f"""
+        SELECT q.* FROM (
+            {MESSAGE_SELECT}
+            WHERE m.room_id = %(room_id)s AND m.message_type = 'incident_data'
+              AND m.deleted_at IS NULL
+        ) q
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN q.content_json -> 'readings' IS NOT NULL
+                        THEN q.content_json -> 'readings' -> %(field)s
+                        ELSE q.content_json -> %(field)s END AS value
+        ) v
+        WHERE json_typeof(v.value) = 'number'
+          AND (%(min)s::float8 IS NULL OR (v.value::text)::float8 >= %(min)s)
+          AND (%(max)s::float8 IS NULL OR (v.value::text)::float8 <= %(max)s)
+        ORDER BY q.sequence_number
         LIMIT %(limit)s
         """,
         {"room_id": room_id, "field": field, "min": minimum, "max": maximum, "limit": limit},
     ).fetchall()
-    return _with_reactions(conn, rows)
+    return [message_from_row(r) for r in rows]

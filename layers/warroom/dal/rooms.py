@@ -1,4 +1,5 @@
-"""SQL for incident rooms and their members."""
+"""SQL for incident rooms and their members. Reads return `Room` and `Member` models;
+`access` returns the small row the permission checks read."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+
+from warroom.models import Member, Room
 
 Conn = psycopg.Connection[dict[str, Any]]
 
@@ -31,7 +34,7 @@ JOIN incident_rooms r ON r.room_id = rm.room_id
 
 def insert_room(
     conn: Conn, *, title: str, severity: str, location: str, lots: list[str], created_by: str
-) -> dict[str, Any]:
+) -> Room:
     row = conn.execute(
         f"""
         INSERT INTO incident_rooms AS r (title, severity, location, lots, created_by)
@@ -41,7 +44,7 @@ def insert_room(
         (title, severity, location, lots, created_by),
     ).fetchone()
     assert row is not None
-    return row
+    return Room.model_validate(row)
 
 
 def insert_member(conn: Conn, *, room_id: UUID, user_id: str, role: str) -> bool:
@@ -53,27 +56,30 @@ def insert_member(conn: Conn, *, room_id: UUID, user_id: str, role: str) -> bool
     return row is not None
 
 
-def rooms_of(conn: Conn, *, user_id: str, status: str | None) -> list[dict[str, Any]]:
-    return conn.execute(
+def rooms_of(conn: Conn, *, user_id: str, status: str | None) -> list[Room]:
+    rows = conn.execute(
         ROOM_WITH_COUNTS
         + " WHERE rm.user_id = %(user)s AND (%(status)s::text IS NULL OR r.status = %(status)s)"
         + " ORDER BY r.last_activity_at DESC",
         {"user": user_id, "status": status},
     ).fetchall()
+    return [Room.model_validate(r) for r in rows]
 
 
-def room_for_member(conn: Conn, *, room_id: UUID, user_id: str) -> dict[str, Any] | None:
-    return conn.execute(
+def room_for_member(conn: Conn, *, room_id: UUID, user_id: str) -> Room | None:
+    row = conn.execute(
         ROOM_WITH_COUNTS + " WHERE rm.user_id = %s AND r.room_id = %s", (user_id, room_id)
     ).fetchone()
+    return None if row is None else Room.model_validate(row)
 
 
-def room(conn: Conn, room_id: UUID, *, lock: bool = False) -> dict[str, Any] | None:
-    return conn.execute(
+def room(conn: Conn, room_id: UUID, *, lock: bool = False) -> Room | None:
+    row = conn.execute(
         f"SELECT {ROOM_COLUMNS} FROM incident_rooms r WHERE r.room_id = %s"
         + (" FOR UPDATE" if lock else ""),
         (room_id,),
     ).fetchone()
+    return None if row is None else Room.model_validate(row)
 
 
 def access(conn: Conn, *, room_id: UUID, user_id: str) -> dict[str, Any] | None:
@@ -90,7 +96,7 @@ def access(conn: Conn, *, room_id: UUID, user_id: str) -> dict[str, Any] | None:
     ).fetchone()
 
 
-def update_room(conn: Conn, *, room_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
+def update_room(conn: Conn, *, room_id: UUID, changes: dict[str, Any]) -> Room:
     allowed = {"title", "status", "severity", "location", "lots"}
     assignments = [f"{name} = %({name})s" for name in changes if name in allowed]
     if "status" in changes:
@@ -104,11 +110,11 @@ def update_room(conn: Conn, *, room_id: UUID, changes: dict[str, Any]) -> dict[s
         {**changes, "room_id": room_id},
     ).fetchone()
     assert row is not None
-    return row
+    return Room.model_validate(row)
 
 
-def members(conn: Conn, room_id: UUID) -> list[dict[str, Any]]:
-    return conn.execute(
+def members(conn: Conn, room_id: UUID) -> list[Member]:
+    rows = conn.execute(
         """
         SELECT rm.room_id, rm.user_id, coalesce(u.display_name, rm.user_id) AS display_name,
                rm.role, rm.joined_at, rm.last_read_seq
@@ -118,10 +124,11 @@ def members(conn: Conn, room_id: UUID) -> list[dict[str, Any]]:
         """,
         (room_id,),
     ).fetchall()
+    return [Member.model_validate(r) for r in rows]
 
 
-def member(conn: Conn, *, room_id: UUID, user_id: str) -> dict[str, Any] | None:
-    return conn.execute(
+def member(conn: Conn, *, room_id: UUID, user_id: str) -> Member | None:
+    row = conn.execute(
         """
         SELECT rm.room_id, rm.user_id, coalesce(u.display_name, rm.user_id) AS display_name,
                rm.role, rm.joined_at, rm.last_read_seq
@@ -130,6 +137,7 @@ def member(conn: Conn, *, room_id: UUID, user_id: str) -> dict[str, Any] | None:
         """,
         (room_id, user_id),
     ).fetchone()
+    return None if row is None else Member.model_validate(row)
 
 
 def owner_count(conn: Conn, room_id: UUID) -> int:
@@ -167,20 +175,3 @@ def mark_read(conn: Conn, *, room_id: UUID, user_id: str, last_read_seq: int) ->
         (last_read_seq, room_id, user_id),
     ).fetchone()
     return None if row is None else int(row["last_read_seq"])
-
-
-def member_ids(conn: Conn, room_id: UUID) -> list[str]:
-    return [
-        r["user_id"]
-        for r in conn.execute(
-            "SELECT user_id FROM room_members WHERE room_id = %s", (room_id,)
-        ).fetchall()
-    ]
-
-
-def members_among(conn: Conn, room_id: UUID, user_ids: list[str]) -> list[str]:
-    rows = conn.execute(
-        "SELECT user_id FROM room_members WHERE room_id = %s AND user_id = ANY(%s)",
-        (room_id, user_ids),
-    ).fetchall()
-    return [r["user_id"] for r in rows]

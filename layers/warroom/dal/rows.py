@@ -1,20 +1,26 @@
-"""Row → model mapping shared by the data access modules."""
+"""Row → model mapping shared by the data access modules: `Message` is built here and
+nowhere else."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from warroom.models import FileInfo, Message, MessageType, Reaction
 
-MESSAGE_SELECT = """
-SELECT m.message_id, m.room_id, m.sender_id,
-       coalesce(u.display_name, m.sender_id) AS sender_display_name,
-       m.content, m.content_json, m.message_type, m.mentions, m.file_id,
-       m.created_at, m.edited_at, m.deleted_at, m.sequence_number, m.client_msg_id,
-       m.reactions_version,
-       f.filename AS file_name, f.content_type AS file_content_type, f.size_bytes AS file_size
+# The columns every message read returns, under these names; write statements that
+# return a message use the same names so that one function builds it.
+MESSAGE_COLUMNS = """
+m.message_id, m.room_id, m.sender_id,
+coalesce(u.display_name, m.sender_id) AS sender_display_name,
+m.content, m.content_json, m.message_type, m.mentions, m.file_id,
+m.created_at, m.edited_at, m.deleted_at, m.sequence_number, m.change_seq, m.client_msg_id,
+m.reactions_version, m.reactions,
+f.filename AS file_name, f.content_type AS file_content_type, f.size_bytes AS file_size
+"""
+
+MESSAGE_SELECT = f"""
+SELECT {MESSAGE_COLUMNS}
 FROM messages m
 LEFT JOIN tr_users u ON u.user_id = m.sender_id
 LEFT JOIN files f ON f.file_id = m.file_id
@@ -26,7 +32,15 @@ def file_url(room_id: UUID, file_id: UUID) -> str:
     return f"/api/rooms/{room_id}/files/{file_id}"
 
 
-def message_from_row(row: dict[str, Any], reactions: Sequence[Reaction] = ()) -> Message:
+def reactions_from(value: Any) -> list[Reaction]:
+    """The row's reactions ([{emoji, user_ids}] in first-reaction order) as totals."""
+    return [
+        Reaction(emoji=r["emoji"], count=len(r["user_ids"]), user_ids=list(r["user_ids"]))
+        for r in value or []
+    ]
+
+
+def message_from_row(row: dict[str, Any]) -> Message:
     """Readers never see what a deleted message said: its content, mentions, file and
     reactions are withheld (they stay in the table and the audit trail)."""
     deleted = row["deleted_at"] is not None
@@ -56,16 +70,8 @@ def message_from_row(row: dict[str, Any], reactions: Sequence[Reaction] = ()) ->
         edited_at=row["edited_at"],
         deleted_at=row["deleted_at"],
         sequence_number=row["sequence_number"],
-        reactions=[] if deleted else list(reactions),
+        change_seq=row.get("change_seq") or 0,
+        reactions=[] if deleted else reactions_from(row.get("reactions")),
         reactions_version=row.get("reactions_version") or 0,
         client_msg_id=row.get("client_msg_id"),
     )
-
-
-def group_reactions(rows: Iterable[dict[str, Any]]) -> dict[UUID, list[Reaction]]:
-    grouped: dict[UUID, list[Reaction]] = {}
-    for row in rows:
-        grouped.setdefault(row["message_id"], []).append(
-            Reaction(emoji=row["emoji"], count=row["count"], user_ids=list(row["user_ids"]))
-        )
-    return grouped

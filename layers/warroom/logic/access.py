@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from warroom.dal import rooms as rooms_dal
@@ -19,8 +19,10 @@ from warroom.dal.messages import Conn
 from warroom.errors import ConflictError, ForbiddenError, NotFoundError
 from warroom.models import Role, RoomStatus
 
+T = TypeVar("T")
 
-def require_room(row: dict[str, Any] | None, room_id: UUID) -> dict[str, Any]:
+
+def require_room(row: T | None, room_id: UUID) -> T:
     if row is None:
         raise NotFoundError(f"incident room {room_id} does not exist")
     return row

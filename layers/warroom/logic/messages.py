@@ -6,19 +6,23 @@ Every operation is one short transaction on a connection taken and given back fo
 
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import ValidationError
 
+from warroom.bounds import MAX_HTTP_BYTES, fit_messages
 from warroom.dal import messages as dal
-from warroom.dal import rooms as rooms_dal
-from warroom.dal.messages import Conn, DuplicateClientMessage
-from warroom.dal.rooms import access as room_access
-from warroom.dal.rows import file_url
+from warroom.dal.messages import (
+    MAX_DISTINCT_REACTIONS,
+    MAX_REACTIONS_PER_USER,
+    ChangeOutcome,
+    Conn,
+    DuplicateClientMessage,
+    Recipients,
+)
 from warroom.db import Database, get_database
 from warroom.errors import (
     ConflictError,
@@ -29,33 +33,28 @@ from warroom.errors import (
     ValidationFailed,
 )
 from warroom.logic import search_text
-from warroom.logic.access import (
-    require_member,
-    require_message_writer,
-    require_room,
-    require_writer,
-)
+from warroom.logic.access import require_member, require_room, require_writer
+from warroom.logic.emoji_check import check_emoji
+from warroom.logic.readings import check_incident_data, check_reading_name
 from warroom.models import (
     CLIENT_MESSAGE_TYPES,
     HISTORY_DEFAULT_LIMIT,
     HISTORY_MAX_LIMIT,
     MAX_CONTENT_BYTES,
     MAX_MENTIONS,
-    FileInfo,
+    ChangesPage,
     HistoryPage,
-    IncidentData,
     Message,
     MessageDraft,
     MessageType,
     ReactionChange,
     Role,
+    RoomStatus,
     SearchHit,
-    SendResult,
     content_bytes,
+    iso_z,
     normalize_user_id,
 )
-
-MAX_EMOJI_CHARS = 32
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,32 @@ class _Checked:
     content_json: dict[str, Any] | None
     mentions: list[str]
     file_id: UUID | None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A send: the message, whether this call stored it (False for an idempotent
+    resend), the mentions that named no member, and who hears of it."""
+
+    message: Message
+    created: bool
+    unresolved_mentions: list[str] = field(default_factory=list)
+    recipients: Recipients = field(default_factory=Recipients)
+    presence_pending: bool = False
+
+
+@dataclass(frozen=True)
+class Changed:
+    """An edit or a delete, and the room's connections that hear of it."""
+
+    message: Message
+    recipients: Recipients = field(default_factory=Recipients)
+
+
+@dataclass(frozen=True)
+class Reacted:
+    change: ReactionChange
+    recipients: Recipients = field(default_factory=Recipients)
 
 
 def _db(db: Database | None) -> Database:
@@ -131,16 +156,11 @@ def check_draft(draft: MessageDraft) -> _Checked:
     content: str | None = None
     content_json: dict[str, Any] | None = None
     if message_type is MessageType.INCIDENT_DATA:
-        if not isinstance(draft.content, dict):
-            raise ValidationFailed("incident_data content must be a JSON object with readings")
-        if content_bytes(draft.content) > MAX_CONTENT_BYTES:
+        if isinstance(draft.content, dict) and content_bytes(draft.content) > MAX_CONTENT_BYTES:
             raise PayloadTooLarge(
                 f"incident data is larger than the {MAX_CONTENT_BYTES // 1024} KB limit"
             )
-        try:
-            content_json = IncidentData.model_validate(draft.content).model_dump(exclude_none=True)
-        except ValidationError as exc:
-            raise ValidationFailed("malformed incident data: " + _first_error(exc)) from exc
+        content_json = check_incident_data(draft.content)
     elif message_type in (MessageType.IMAGE_REF, MessageType.FILE_REF):
         if draft.file_id is None:
             raise ValidationFailed(f"{message_type.value} needs a file_id of an uploaded file")
@@ -154,48 +174,19 @@ def check_draft(draft: MessageDraft) -> _Checked:
 
 def send_message(
     *, room_id: UUID, sender_id: str, draft: MessageDraft, db: Database | None = None
-) -> SendResult:
+) -> Sent:
+    """One statement on the usual path: checks, numbers, insert and recipients. Without a
+    client_msg_id the server makes one, and a repeat of the same frame is a new message."""
     checked = check_draft(draft)
-    return _db(db).run(lambda conn: _send(conn, room_id, sender_id, draft.client_msg_id, checked))
+    client_msg_id = draft.client_msg_id or uuid4()
+    return _db(db).run(lambda conn: _send(conn, room_id, sender_id, client_msg_id, checked))
 
 
 def _send(
     conn: Conn, room_id: UUID, sender_id: str, client_msg_id: UUID, checked: _Checked
-) -> SendResult:
-    ctx = dal.send_context(
-        conn,
-        room_id=room_id,
-        sender_id=sender_id,
-        client_msg_id=client_msg_id,
-        mentions=checked.mentions,
-        file_id=checked.file_id,
-    )
-    require_writer(ctx, room_id)
-    assert ctx is not None
-    if ctx["existing_message_id"] is not None:
-        return _resend(conn, room_id, sender_id, client_msg_id)
-    strangers = sorted(set(checked.mentions) - set(ctx["member_mentions"]))
-    if strangers:
-        raise ValidationFailed(
-            "only members of this room can be mentioned: " + ", ".join(strangers),
-            non_members=strangers,
-        )
-    file = None
-    if checked.file_id is not None:
-        if ctx["file_id"] is None:
-            raise NotFoundError("the attached file does not exist in this room")
-        if checked.message_type is MessageType.IMAGE_REF and not str(
-            ctx["file_content_type"]
-        ).startswith("image/"):
-            raise ValidationFailed("image_ref needs an image file")
-        file = FileInfo(
-            file_id=ctx["file_id"],
-            filename=ctx["file_name"],
-            content_type=ctx["file_content_type"],
-            size_bytes=ctx["file_size"],
-        )
+) -> Sent:
     try:
-        row = dal.insert_message(
+        outcome = dal.send(
             conn,
             room_id=room_id,
             sender_id=sender_id,
@@ -207,43 +198,41 @@ def _send(
             file_id=checked.file_id,
         )
     except DuplicateClientMessage:
+        # Two copies of one send raced; the other stored it first.
         return _resend(conn, room_id, sender_id, client_msg_id)
-    if row is None:
-        # Membership changed between the check and the insert: diagnose again.
-        require_writer(room_access(conn, room_id=room_id, user_id=sender_id), room_id)
-        raise ConflictError("the room changed while sending; try again")
-    message = Message(
-        message_id=row["message_id"],
-        room_id=row["room_id"],
-        sender_id=row["sender_id"],
-        sender_display_name=ctx["sender_display_name"],
-        content=row["content_json"] if row["content_json"] is not None else row["content"],
-        message_type=row["message_type"],
-        mentions=list(row["mentions"]),
-        file_id=row["file_id"],
-        file_url=file_url(room_id, row["file_id"]) if row["file_id"] else None,
-        file=file,
-        created_at=row["created_at"],
-        sequence_number=row["sequence_number"],
-        client_msg_id=row["client_msg_id"],
-    )
-    return SendResult(message=message, created=True)
+    unresolved = [m for m in checked.mentions if m not in outcome.member_mentions]
+    if outcome.message is not None:
+        return Sent(outcome.message, True, unresolved, outcome.recipients, outcome.presence_pending)
+    # Nothing stored: say why, most basic reason first.
+    if not outcome.room_exists:
+        raise NotFoundError(f"incident room {room_id} does not exist")
+    require_writer({"role": outcome.role, "status": outcome.status}, room_id)
+    if outcome.existing_message_id is not None:
+        return _resend(conn, room_id, sender_id, client_msg_id)
+    if checked.file_id is not None:
+        if not outcome.file_found:
+            raise NotFoundError("the attached file does not exist in this room")
+        if not str(outcome.file_content_type).startswith("image/"):
+            raise ValidationFailed("image_ref needs an image file")
+    if outcome.status == RoomStatus.ARCHIVED:
+        raise ConflictError("this incident room is archived and read-only")
+    raise ConflictError("the room changed while sending; try again")
 
 
-def _resend(conn: Conn, room_id: UUID, sender_id: str, client_msg_id: UUID) -> SendResult:
+def _resend(conn: Conn, room_id: UUID, sender_id: str, client_msg_id: UUID) -> Sent:
     original = dal.find_by_client_msg_id(
         conn, room_id=room_id, sender_id=sender_id, client_msg_id=client_msg_id
     )
     assert original is not None, "a duplicate client_msg_id must have an original"
-    return SendResult(message=original, created=False)
+    return Sent(original, False)
 
 
 def post_system_message(
     conn: Conn, *, room_id: UUID, actor_id: str, event: str, text: str, **data: Any
-) -> Message:
+) -> tuple[Message, Recipients]:
     """A room event kept in the history (status changes, membership), numbered like any
-    message. Runs inside the caller's transaction."""
-    row = dal.insert_message(
+    message, with who hears of it. Runs inside the caller's transaction."""
+    outcome = dal.send(
         conn,
         room_id=room_id,
         sender_id=actor_id,
@@ -255,10 +244,19 @@ def post_system_message(
         file_id=None,
         system=True,
     )
-    assert row is not None
-    message = dal.get_message(conn, row["message_id"])
-    assert message is not None
-    return message
+    assert outcome.message is not None
+    return outcome.message, outcome.recipients
+
+
+def _explain_refused_change(outcome: ChangeOutcome, user_id: str, action: str) -> None:
+    if not outcome.found or outcome.deleted:
+        raise NotFoundError("this message does not exist or was deleted")
+    if outcome.role is None and not outcome.is_admin:
+        raise ForbiddenError("you are not a member of this incident room")
+    if outcome.status == RoomStatus.ARCHIVED:
+        raise ConflictError("this incident room is archived and read-only")
+    if outcome.role == Role.VIEWER and not outcome.is_admin:
+        raise ForbiddenError(f"viewers cannot {action}")
 
 
 def edit_message(
@@ -268,126 +266,104 @@ def edit_message(
     content: Any,
     mentions: list[str] | None = None,
     db: Database | None = None,
-) -> Message:
+) -> Changed:
+    """One statement: checks, audit copy, change, change number and recipients."""
     new_content = _text_content(content, required=True)
     assert new_content is not None
     new_mentions = _normalize_mentions(mentions) if mentions is not None else None
 
-    def operation(conn: Conn) -> Message:
-        with conn.transaction():
-            row = dal.lock_for_change(conn, message_id=message_id, user_id=user_id)
-            require_message_writer(row, "edit messages")
-            assert row is not None
-            if row["sender_id"] != user_id:
-                raise ForbiddenError("you can only edit your own messages")
-            if row["message_type"] not in (
-                MessageType.TEXT,
-                MessageType.IMAGE_REF,
-                MessageType.FILE_REF,
-            ):
-                raise ValidationFailed(f"{row['message_type']} messages cannot be edited")
-            if not row["within_window"]:
-                raise EditWindowExpired("messages can only be edited within 15 minutes")
-            final_mentions = new_mentions if new_mentions is not None else list(row["mentions"])
-            if new_mentions:
-                members = set(rooms_dal.members_among(conn, row["room_id"], new_mentions))
-                strangers = sorted(set(new_mentions) - members)
-                if strangers:
-                    raise ValidationFailed(
-                        "only members of this room can be mentioned: " + ", ".join(strangers)
-                    )
-            dal.append_audit(conn, prior=row, action="edit", actor_id=user_id)
-            dal.update_content(
-                conn, message_id=message_id, content=new_content, mentions=final_mentions
-            )
-        message = dal.get_message(conn, message_id)
-        assert message is not None
-        return message
+    def operation(conn: Conn) -> Changed:
+        outcome = dal.edit(
+            conn, message_id=message_id, user_id=user_id, content=new_content, mentions=new_mentions
+        )
+        if outcome.message is not None:
+            return Changed(outcome.message, outcome.recipients)
+        _explain_refused_change(outcome, user_id, "edit messages")
+        if outcome.sender_id != user_id:
+            raise ForbiddenError("you can only edit your own messages")
+        if outcome.message_type not in (
+            MessageType.TEXT,
+            MessageType.IMAGE_REF,
+            MessageType.FILE_REF,
+        ):
+            raise ValidationFailed(f"{outcome.message_type} messages cannot be edited")
+        if not outcome.within_window:
+            raise EditWindowExpired("messages can only be edited within 15 minutes")
+        raise ConflictError("the message changed while editing; try again")
 
     return _db(db).run(operation)
 
 
-def delete_message(*, message_id: UUID, user_id: str, db: Database | None = None) -> Message:
+def delete_message(*, message_id: UUID, user_id: str, db: Database | None = None) -> Changed:
     """Soft delete: deleted_at is set, the content stays for the audit, readers see a
-    placeholder. Deleting twice is harmless and returns the first deletion."""
+    placeholder. Deleting twice is harmless and returns the first deletion (to the
+    caller only: nothing changed, so nobody else hears of it)."""
 
-    def operation(conn: Conn) -> Message:
-        with conn.transaction():
-            row = dal.lock_for_change(conn, message_id=message_id, user_id=user_id)
-            if row is None:
-                raise NotFoundError("this message does not exist")
-            is_admin = bool(row["is_admin"])
-            if row["role"] is None and not is_admin:
-                raise ForbiddenError("you are not a member of this incident room")
-            own = row["sender_id"] == user_id
-            role = Role(row["role"]) if row["role"] else None
-            allowed = (
-                is_admin or role is Role.OWNER or (own and role is not None and role.can_write)
-            )
-            if not allowed:
-                raise ForbiddenError(
-                    "you can delete your own messages; only owners and admins delete others'"
-                )
-            if row["deleted_at"] is None:
-                dal.append_audit(conn, prior=row, action="delete", actor_id=user_id)
-                dal.mark_deleted(conn, message_id=message_id)
-        message = dal.get_message(conn, message_id)
-        assert message is not None
-        return message
+    def operation(conn: Conn) -> Changed:
+        outcome = dal.delete(conn, message_id=message_id, user_id=user_id)
+        if outcome.message is not None:
+            return Changed(outcome.message, outcome.recipients)
+        if outcome.found and outcome.deleted and (outcome.role or outcome.is_admin):
+            message = dal.get_message(conn, message_id)
+            assert message is not None
+            return Changed(message)
+        _explain_refused_change(outcome, user_id, "delete messages")
+        raise ForbiddenError(
+            "you can delete your own messages; only owners and admins delete others'"
+        )
 
     return _db(db).run(operation)
 
 
-def _check_emoji(emoji: Any) -> str:
-    if not isinstance(emoji, str) or not emoji.strip():
-        raise ValidationFailed("emoji must be a non-empty string")
-    emoji = unicodedata.normalize("NFC", emoji.strip())
-    if len(emoji) > MAX_EMOJI_CHARS:
-        raise ValidationFailed("emoji is too long")
-    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in emoji):
-        raise ValidationFailed("emoji must not contain spaces or control characters")
-    if emoji.isascii():
-        raise ValidationFailed("reactions are emoji, not words")
-    return emoji
+def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database | None) -> Reacted:
+    emoji = check_emoji(emoji)
 
-
-def _react(
-    message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database | None
-) -> ReactionChange:
-    emoji = _check_emoji(emoji)
-
-    def operation(conn: Conn) -> ReactionChange:
-        with conn.transaction():
-            target = dal.reaction_target(conn, message_id=message_id, user_id=user_id)
-            require_message_writer(target, "react to messages")
-            assert target is not None
-            if add:
-                dal.add_reaction(conn, message_id=message_id, user_id=user_id, emoji=emoji)
-            else:
-                dal.remove_reaction(conn, message_id=message_id, user_id=user_id, emoji=emoji)
-            version = dal.bump_reactions_version(conn, message_id)
-            reactions = dal.reactions_for(conn, [message_id]).get(message_id, [])
-            return ReactionChange(
-                room_id=target["room_id"],
+    def operation(conn: Conn) -> Reacted:
+        outcome = dal.react(conn, message_id=message_id, user_id=user_id, emoji=emoji, add=add)
+        if not outcome.found or outcome.deleted:
+            raise NotFoundError("this message does not exist or was deleted")
+        if not outcome.changed:
+            if outcome.role is None:
+                raise ForbiddenError("you are not a member of this incident room")
+            if outcome.role == Role.VIEWER:
+                raise ForbiddenError("viewers cannot react to messages")
+            if outcome.status == RoomStatus.ARCHIVED:
+                raise ConflictError("this incident room is archived and read-only")
+            if outcome.distinct_after > MAX_DISTINCT_REACTIONS:
+                raise ValidationFailed(
+                    f"a message can have at most {MAX_DISTINCT_REACTIONS} different reactions"
+                )
+            if outcome.mine_after > MAX_REACTIONS_PER_USER:
+                raise ValidationFailed(
+                    f"you can add at most {MAX_REACTIONS_PER_USER} reactions to one message"
+                )
+            raise ConflictError("the message changed while reacting; try again")
+        assert outcome.room_id is not None
+        return Reacted(
+            ReactionChange(
+                room_id=outcome.room_id,
                 message_id=message_id,
-                reactions=reactions,
-                version=version,
-            )
+                reactions=outcome.reactions,
+                version=outcome.version,
+                change_seq=outcome.change_seq,
+            ),
+            outcome.recipients,
+        )
 
     return _db(db).run(operation)
 
 
 def add_reaction(
     *, message_id: UUID, user_id: str, emoji: Any, db: Database | None = None
-) -> ReactionChange:
+) -> Reacted:
     """The message's reactions after the change, aggregated per emoji, with a version
-    that orders concurrent changes."""
+    that orders concurrent changes. One emoji; caps per message and per user."""
     return _react(message_id, user_id, emoji, True, db)
 
 
 def remove_reaction(
     *, message_id: UUID, user_id: str, emoji: Any, db: Database | None = None
-) -> ReactionChange:
+) -> Reacted:
     return _react(message_id, user_id, emoji, False, db)
 
 
@@ -445,6 +421,61 @@ def history(
     return _db(db).run(operation)
 
 
+def changed_since(
+    *,
+    room_id: UUID,
+    user_id: str,
+    after_change: int,
+    limit: int | None = None,
+    db: Database | None = None,
+) -> ChangesPage:
+    """The current state of every message changed after `after_change`, in change order,
+    each once; `change_seq` is where to resume (the room's current number when nothing
+    is left)."""
+    size = _check_limit(limit)
+    if after_change < 0:
+        raise ValidationFailed("after_change must not be negative")
+
+    def operation(conn: Conn) -> ChangesPage:
+        require_member(conn, room_id, user_id)
+        rows, current = dal.changed_after(
+            conn, room_id=room_id, after_change=after_change, limit=size + 1
+        )
+        page = rows[:size]
+        has_more = len(rows) > size
+        resume = page[-1].change_seq if has_more else max(current, after_change)
+        return ChangesPage(messages=page, has_more=has_more, change_seq=resume)
+
+    return _db(db).run(operation)
+
+
+def bounded_history(page: HistoryPage, budget: int = MAX_HTTP_BYTES) -> dict[str, Any]:
+    """A history page as the HTTP API answers it, cut by bytes; the cursors follow the
+    last message kept."""
+    kept = fit_messages(page.messages, budget)
+    answer = page.model_dump(mode="json", exclude={"messages", "next_changed_after"})
+    answer["messages"] = kept
+    if len(kept) < len(page.messages):
+        last = page.messages[len(kept) - 1]
+        answer["has_more"] = True
+        if page.next_after_seq is not None:
+            answer["next_after_seq"] = last.sequence_number
+        else:
+            answer["next_before"] = iso_z(last.created_at)
+            answer["next_before_seq"] = last.sequence_number
+    return answer
+
+
+def bounded_changes(
+    page: ChangesPage, budget: int = MAX_HTTP_BYTES
+) -> tuple[list[dict[str, Any]], bool, int]:
+    """Changed messages cut by bytes: (messages, has_more, where to resume)."""
+    kept = fit_messages(page.messages, budget)
+    if len(kept) < len(page.messages):
+        return kept, True, page.messages[len(kept) - 1].change_seq
+    return kept, page.has_more, page.change_seq
+
+
 def search(
     *,
     user_id: str,
@@ -487,10 +518,7 @@ def incident_readings(
     limit: int | None = None,
     db: Database | None = None,
 ) -> list[Message]:
-    try:
-        IncidentData.model_validate({"readings": {field: 0}})
-    except ValidationError as exc:
-        raise ValidationFailed(f"'{field}' is not a valid reading field name") from exc
+    check_reading_name(field)
     if minimum is not None and maximum is not None and minimum > maximum:
         raise ValidationFailed("min must not be greater than max")
     size = _check_limit(limit)

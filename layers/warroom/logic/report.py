@@ -8,6 +8,7 @@ otherwise reinterpret it (table cells, headings); the client sanitizes the rende
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
@@ -18,10 +19,17 @@ from warroom.dal import rooms as rooms_dal
 from warroom.dal.messages import Conn
 from warroom.db import Database, get_database
 from warroom.logic.access import require_member, require_room
-from warroom.models import Message, MessageType
+from warroom.logic.readings import readings_of
+from warroom.models import Member, Message, MessageType, Room
 
 GMT8 = timezone(timedelta(hours=8), "GMT+8")
 _PAGE = 500
+# One timeline entry shows at most this much of a message: the report is a summary that
+# must fit a response whatever the room holds (the history has every word).
+MAX_ENTRY_CHARS = 2000
+# Over this the report is written to S3 and handed out by a short-lived link (Lambda
+# answers at most 6 MB).
+MAX_INLINE_BYTES = 5 * 1024 * 1024
 
 
 def _time(value: datetime) -> str:
@@ -35,6 +43,8 @@ def _cell(value: Any) -> str:
 
 def _inline(text: str) -> str:
     """One line of user text inside a list item: no headings, no raw HTML blocks."""
+    if len(text) > MAX_ENTRY_CHARS:
+        text = text[:MAX_ENTRY_CHARS] + "… (cut; the full text is in the history)"
     text = re.sub(r"\s*\n\s*", " ", text.strip())
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
@@ -48,7 +58,7 @@ def _describe(message: Message) -> str:
     if message.deleted_at is not None:
         return "_(message deleted)_"
     if message.message_type is MessageType.INCIDENT_DATA and isinstance(message.content, dict):
-        readings = message.content.get("readings", {})
+        readings = readings_of(message.content)
         units = message.content.get("units", {})
         shown = ", ".join(f"{k} {_number(v, units.get(k, ''))}" for k, v in readings.items())
         machine = message.content.get("machine_id")
@@ -67,81 +77,102 @@ def _describe(message: Message) -> str:
     return text + (" _(edited)_" if message.edited_at else "")
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """A readings-table row: kept instead of the message, so memory follows the report's
+    size, not the room's."""
+
+    at: datetime
+    machine: Any
+    values: dict[str, Any]
+    units: dict[str, Any]
+    by: str
+
+
 def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> str:
+    """The room read 500 messages at a time; each message is rendered to its (bounded)
+    timeline line as it is read and not kept."""
+
     def operation(conn: Conn) -> str:
         require_member(conn, room_id, user_id)
         room = require_room(rooms_dal.room(conn, room_id), room_id)
         members = rooms_dal.members(conn, room_id)
-        timeline: list[Message] = []
+        timeline: list[str] = []
+        readings: list[_Reading] = []
         after = 0
         while True:
             page = messages_dal.page_after(conn, room_id=room_id, after_seq=after, limit=_PAGE)
-            timeline.extend(page)
+            for message in page:
+                timeline.append(
+                    f"- **{_time(message.created_at)}** #{message.sequence_number} "
+                    f"{_inline(message.sender_display_name)}: {_describe(message)}"
+                )
+                if (
+                    message.message_type is MessageType.INCIDENT_DATA
+                    and message.deleted_at is None
+                    and isinstance(message.content, dict)
+                ):
+                    readings.append(
+                        _Reading(
+                            message.created_at,
+                            message.content.get("machine_id", ""),
+                            readings_of(message.content),
+                            dict(message.content.get("units") or {}),
+                            message.sender_display_name,
+                        )
+                    )
             if len(page) < _PAGE:
                 break
             after = page[-1].sequence_number
         files = files_dal.of_room(conn, room_id)
-        return _render(room, members, timeline, files)
+        return _render(room, members, timeline, readings, files)
 
     return (db or get_database()).run(operation)
 
 
 def _render(
-    room: dict[str, Any],
-    members: list[dict[str, Any]],
-    timeline: list[Message],
+    room: Room,
+    members: list[Member],
+    timeline: list[str],
+    readings: list[_Reading],
     files: list[dict[str, Any]],
 ) -> str:
     lines = [
-        f"# Incident report: {_inline(room['title'])}",
+        f"# Incident report: {_inline(room.title)}",
         "",
         "| | |",
         "|---|---|",
-        f"| Status | {_cell(room['status'])} |",
-        f"| Severity | {_cell(room['severity'])} |",
-        f"| Location | {_cell(room['location'])} |",
-        f"| Lots | {_cell(', '.join(room['lots']) or '—')} |",
-        f"| Opened | {_time(room['created_at'])} GMT+8 by {_cell(room['created_by'])} |",
-        f"| Last activity | {_time(room['last_activity_at'])} GMT+8 |",
-        f"| Messages | {room['last_seq']} |",
+        f"| Status | {_cell(room.status.value)} |",
+        f"| Severity | {_cell(room.severity.value)} |",
+        f"| Location | {_cell(room.location)} |",
+        f"| Lots | {_cell(', '.join(room.lots) or '—')} |",
+        f"| Opened | {_time(room.created_at)} GMT+8 by {_cell(room.created_by)} |",
+        f"| Last activity | {_time(room.last_activity_at)} GMT+8 |",
+        f"| Messages | {room.last_seq} |",
         "",
         "## Participants",
         "",
     ]
     lines += [
-        f"- {_inline(m['display_name'])} ({_inline(m['user_id'])}) — {m['role']}" for m in members
+        f"- {_inline(m.display_name)} ({_inline(m.user_id)}) — {m.role.value}" for m in members
     ]
-    lines += ["", "## Timeline (GMT+8)", ""]
-    for message in timeline:
-        lines.append(
-            f"- **{_time(message.created_at)}** #{message.sequence_number} "
-            f"{_inline(message.sender_display_name)}: {_describe(message)}"
-        )
-    readings = [
-        m
-        for m in timeline
-        if m.message_type is MessageType.INCIDENT_DATA
-        and m.deleted_at is None
-        and isinstance(m.content, dict)
-    ]
+    lines += ["", "## Timeline (GMT+8)", "", *timeline]
     lines += ["", "## Machine readings", ""]
     if readings:
-        fields = sorted({f for m in readings for f in m.content.get("readings", {})})  # type: ignore[union-attr]
+        fields = list(dict.fromkeys(f for r in readings for f in r.values))
         lines.append(
             "| Time (GMT+8) | Machine | " + " | ".join(_cell(f) for f in fields) + " | By |"
         )
         lines.append("|---" * (len(fields) + 3) + "|")
-        for m in readings:
-            content: dict[str, Any] = m.content  # type: ignore[assignment]
-            values = content.get("readings", {})
-            units = content.get("units", {})
+        for r in readings:
             cells = [
-                _cell(_number(values[f], units.get(f, ""))) if f in values else "" for f in fields
+                _cell(_number(r.values[f], r.units.get(f, ""))) if f in r.values else ""
+                for f in fields
             ]
             lines.append(
-                f"| {_time(m.created_at)} | {_cell(content.get('machine_id', ''))} | "
+                f"| {_time(r.at)} | {_cell(r.machine)} | "
                 + " | ".join(cells)
-                + f" | {_cell(m.sender_display_name)} |"
+                + f" | {_cell(r.by)} |"
             )
     else:
         lines.append("_No readings were posted._")
@@ -155,3 +186,24 @@ def _render(
     else:
         lines.append("_No attachments._")
     return "\n".join(lines) + "\n"
+
+
+def publish_large_report(room_id: UUID, body: str) -> str:
+    """A report too large for a response: written to the attachments bucket under
+    `reports/` and handed out as a 5-minute presigned link."""
+    from uuid import uuid4
+
+    from warroom.files import _bucket, s3_client
+
+    key = f"reports/{room_id}/{uuid4()}.md"
+    client = s3_client()
+    client.put_object(
+        Bucket=_bucket(), Key=key, Body=body.encode(), ContentType="text/markdown; charset=utf-8"
+    )
+    return str(
+        client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": _bucket(), "Key": key, "ResponseContentType": "text/markdown"},
+            ExpiresIn=300,
+        )
+    )

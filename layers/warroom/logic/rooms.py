@@ -4,12 +4,12 @@ history as `system` messages, numbered in the same transaction as the change."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
+from warroom.dal import connections as connections_dal
 from warroom.dal import rooms as dal
 from warroom.dal import users as users_dal
-from warroom.dal.messages import Conn
+from warroom.dal.messages import Conn, Recipients
 from warroom.db import Database, get_database
 from warroom.errors import ConflictError, NotFoundError, ValidationFailed
 from warroom.logic.access import require_member, require_owner, require_reader, require_room
@@ -28,28 +28,23 @@ from warroom.models import (
 
 @dataclass
 class RoomChange:
-    """What changed, and the system messages to broadcast to the room."""
+    """What changed, the system messages to broadcast (with their recipients), and the
+    connections to close (a removed member's)."""
 
     room: Room | None = None
     member: Member | None = None
-    events: list[Message] = field(default_factory=list)
+    events: list[tuple[Message, Recipients]] = field(default_factory=list)
+    closed_connections: list[str] = field(default_factory=list)
 
 
 def _db(db: Database | None) -> Database:
     return db if db is not None else get_database()
 
 
-def _room(row: dict[str, Any], my_role: str | None = None) -> Room:
-    data = dict(row)
-    if my_role is not None:
-        data["my_role"] = my_role
-    return Room.model_validate(data)
-
-
 def create_room(*, user_id: str, draft: RoomDraft, db: Database | None = None) -> Room:
     def operation(conn: Conn) -> Room:
         with conn.transaction():
-            row = dal.insert_room(
+            room = dal.insert_room(
                 conn,
                 title=draft.title,
                 severity=draft.severity.value,
@@ -57,8 +52,8 @@ def create_room(*, user_id: str, draft: RoomDraft, db: Database | None = None) -
                 lots=list(dict.fromkeys(draft.lots)),
                 created_by=user_id,
             )
-            dal.insert_member(conn, room_id=row["room_id"], user_id=user_id, role=Role.OWNER)
-        return _room(row, Role.OWNER)
+            dal.insert_member(conn, room_id=room.room_id, user_id=user_id, role=Role.OWNER)
+        return room.model_copy(update={"my_role": Role.OWNER})
 
     return _db(db).run(operation)
 
@@ -66,19 +61,18 @@ def create_room(*, user_id: str, draft: RoomDraft, db: Database | None = None) -
 def list_rooms(
     *, user_id: str, status: RoomStatus | None = None, db: Database | None = None
 ) -> list[Room]:
-    rows = _db(db).run(
+    return _db(db).run(
         lambda conn: dal.rooms_of(conn, user_id=user_id, status=status.value if status else None)
     )
-    return [_room(r) for r in rows]
 
 
 def get_room(*, room_id: UUID, user_id: str, db: Database | None = None) -> Room:
     def operation(conn: Conn) -> Room:
-        row = dal.room_for_member(conn, room_id=room_id, user_id=user_id)
-        if row is None:
+        room = dal.room_for_member(conn, room_id=room_id, user_id=user_id)
+        if room is None:
             require_member(conn, room_id, user_id)
-        assert row is not None
-        return _room(row)
+        assert room is not None
+        return room
 
     return _db(db).run(operation)
 
@@ -101,21 +95,21 @@ def update_room(
             before = require_room(dal.room(conn, room_id, lock=True), room_id)
             after = dal.update_room(conn, room_id=room_id, changes=changes)
             events = []
-            if after["status"] != before["status"]:
+            if after.status != before.status:
                 events.append(
                     post_system_message(
                         conn,
                         room_id=room_id,
                         actor_id=user_id,
                         event="room_status_changed",
-                        text=f"{user_id} changed the status from {before['status']} to {after['status']}",
+                        text=f"{user_id} changed the status from {before.status.value} to {after.status.value}",
                         user_id=user_id,
-                        old_status=before["status"],
-                        status=after["status"],
+                        old_status=before.status.value,
+                        status=after.status.value,
                     )
                 )
-            row = dal.room_for_member(conn, room_id=room_id, user_id=user_id) or after
-        return RoomChange(room=_room(row), events=events)
+            room = dal.room_for_member(conn, room_id=room_id, user_id=user_id) or after
+        return RoomChange(room=room, events=events)
 
     return _db(db).run(operation)
 
@@ -129,7 +123,7 @@ def member_role(*, room_id: UUID, user_id: str, db: Database | None = None) -> R
 def list_members(*, room_id: UUID, user_id: str, db: Database | None = None) -> list[Member]:
     def operation(conn: Conn) -> list[Member]:
         require_member(conn, room_id, user_id)
-        return [Member.model_validate(r) for r in dal.members(conn, room_id)]
+        return dal.members(conn, room_id)
 
     return _db(db).run(operation)
 
@@ -156,7 +150,7 @@ def add_member(
                 role=role.value,
             )
             member = dal.member(conn, room_id=room_id, user_id=member_id)
-        return RoomChange(member=Member.model_validate(member), events=[event])
+        return RoomChange(member=member, events=[event])
 
     return _db(db).run(operation)
 
@@ -174,14 +168,14 @@ def change_member_role(
             if current is None:
                 raise NotFoundError(f"{member_id} is not a member of this room")
             if (
-                current["role"] == Role.OWNER
+                current.role == Role.OWNER
                 and role != Role.OWNER
                 and dal.owner_count(conn, room_id) == 1
             ):
                 raise ConflictError("a room needs at least one owner")
             dal.set_role(conn, room_id=room_id, user_id=member_id, role=role.value)
             member = dal.member(conn, room_id=room_id, user_id=member_id)
-        return RoomChange(member=Member.model_validate(member))
+        return RoomChange(member=member)
 
     return _db(db).run(operation)
 
@@ -203,9 +197,14 @@ def remove_member(
             current = dal.member(conn, room_id=room_id, user_id=member_id)
             if current is None:
                 raise NotFoundError(f"{member_id} is not a member of this room")
-            if current["role"] == Role.OWNER and dal.owner_count(conn, room_id) == 1:
+            if current.role == Role.OWNER and dal.owner_count(conn, room_id) == 1:
                 raise ConflictError("a room needs at least one owner")
             dal.delete_member(conn, room_id=room_id, user_id=member_id)
+            # Their connections to the room go in the same transaction: no frame of the
+            # room reaches them after the removal commits.
+            closed = connections_dal.delete_member_connections(
+                conn, room_id=room_id, user_id=member_id
+            )
             event = post_system_message(
                 conn,
                 room_id=room_id,
@@ -216,7 +215,7 @@ def remove_member(
                 else f"{member_id} left",
                 user_id=member_id,
             )
-        return RoomChange(events=[event])
+        return RoomChange(events=[event], closed_connections=closed)
 
     return _db(db).run(operation)
 
@@ -235,7 +234,3 @@ def mark_read(
         return result
 
     return _db(db).run(operation)
-
-
-def room_member_ids(*, room_id: UUID, db: Database | None = None) -> list[str]:
-    return _db(db).run(lambda conn: dal.member_ids(conn, room_id))

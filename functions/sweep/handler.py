@@ -1,0 +1,36 @@
+"""Scheduled housekeeping (EventBridge, every minute → `functions/sweep/handler.handler`).
+
+1. Sweep the connection table: rows normally go on `$disconnect` or on a 410 from
+   `@connections`; this removes the ones whose socket ended without either (API Gateway
+   closes every socket within 2 hours).
+2. For the rest of the minute, announce joins and departures left pending in quiet rooms
+   every half second (EventBridge cannot fire more often than once a minute, and no
+   `$connect` may wait for a window to close). Needs `WS_MANAGEMENT_ENDPOINT`,
+   `execute-api:ManageConnections` and a timeout a little over a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from warroom.logic.maintenance import announce_pending_presence, sweep
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = sweep()
+    budget = float(os.environ.get("PRESENCE_FLUSH_SECONDS", "55"))
+    # Stop well before the function's own timeout.
+    budget = min(budget, context.get_remaining_time_in_millis() / 1000 - 5)
+    posts = announce_pending_presence(seconds=budget, interval=0.5, sleep=time.sleep)
+    logger.info(
+        "swept", extra={"expired_connections": report.expired_connections, "presence_posts": posts}
+    )
+    return {"expired_connections": report.expired_connections, "presence_posts": posts}

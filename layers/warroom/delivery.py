@@ -1,0 +1,187 @@
+"""Room delivery: who hears of a change, and in what order. Used by the WebSocket router
+and by the HTTP routes alike.
+
+- A new message: the sender's ack first (its outbox is settled before the room is told),
+  then the room, then room-list badges on members' user connections. The recipients
+  come back from the write statement itself; nothing here reads the connection table.
+- Edits, deletes, reactions: the room.
+- HTTP-made room events (status, membership): the numbered system message, the system
+  event, and badges.
+- Joins and departures: coalesced per room (at most one announcement per window; see
+  docs/design.md "Joins and departures"), without waiting in any invocation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from uuid import UUID
+
+from warroom import frames
+from warroom.connections import ConnectionStore
+from warroom.dal import presence as presence_dal
+from warroom.dal.messages import Recipients
+from warroom.db import Database, get_database
+from warroom.fanout import Broadcaster, FanoutReport
+from warroom.lazy import Lazy
+from warroom.logic.messages import Changed, Reacted, Sent
+from warroom.models import Message
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_JOIN_WINDOW_SECONDS = 1.0
+
+
+def join_window_seconds() -> float:
+    return float(os.environ.get("JOIN_ANNOUNCE_WINDOW_MS", "1000")) / 1000.0
+
+
+class RoomDelivery:
+    def __init__(
+        self,
+        broadcaster: Broadcaster,
+        *,
+        db: Database | None = None,
+        join_window: float | None = None,
+    ) -> None:
+        self.broadcaster = broadcaster
+        self._db = db
+        self.join_window = join_window if join_window is not None else join_window_seconds()
+
+    @property
+    def db(self) -> Database:
+        return self._db if self._db is not None else get_database()
+
+    @property
+    def store(self) -> ConnectionStore:
+        return self.broadcaster.store
+
+    # --- messages ----------------------------------------------------------------
+    def sent(self, sent: Sent, *, sender_connection: str | None = None) -> FanoutReport:
+        """Ack (WebSocket senders; the HTTP send answers with it), room, badges."""
+        message = sent.message
+        report = FanoutReport()
+        if sender_connection is not None:
+            report.merge(
+                self.broadcaster.post(
+                    sender_connection, frames.ack_frame(message, sent.unresolved_mentions)
+                )
+            )
+        report.merge(
+            self.broadcaster.to_connections(sent.recipients.room, frames.message_frame(message))
+        )
+        report.merge(self.badges(message, sent.recipients))
+        if sent.presence_pending:  # joins or departures waiting for the room's window
+            report.merge(self.flush_presence(message.room_id))
+        return report
+
+    def badges(self, message: Message, recipients: Recipients) -> FanoutReport:
+        report = self.broadcaster.to_connections(
+            recipients.mentioned, frames.notification_frame("mention", message)
+        )
+        return report.merge(
+            self.broadcaster.to_connections(
+                recipients.badges, frames.notification_frame("message", message)
+            )
+        )
+
+    def edited(self, changed: Changed) -> FanoutReport:
+        return self.broadcaster.to_connections(
+            changed.recipients.room, frames.edited_frame(changed.message)
+        )
+
+    def deleted(self, changed: Changed) -> FanoutReport:
+        return self.broadcaster.to_connections(
+            changed.recipients.room, frames.deleted_frame(changed.message)
+        )
+
+    def reacted(self, reacted: Reacted) -> FanoutReport:
+        return self.broadcaster.to_connections(
+            reacted.recipients.room, frames.reactions_frame(reacted.change)
+        )
+
+    def room_events(self, events: list[tuple[Message, Recipients]]) -> FanoutReport:
+        """HTTP-made changes reach live clients too: the numbered system message (so no
+        client sees a gap), the system event, and room-list badges (a member just added
+        is a member by then, so their room list hears of the room too)."""
+        report = FanoutReport()
+        for event, recipients in events:
+            content = event.content if isinstance(event.content, dict) else {}
+            room = str(event.room_id)
+            report.merge(
+                self.broadcaster.to_connections(recipients.room, frames.message_frame(event))
+            )
+            report.merge(
+                self.broadcaster.to_connections(
+                    recipients.room,
+                    frames.system_frame(
+                        str(content.get("event")),
+                        str(content.get("user_id")),
+                        room_id=room,
+                        change_seq=event.change_seq,
+                    ),
+                )
+            )
+            report.merge(self.badges(event, recipients))
+        return report
+
+    # --- joins and departures ------------------------------------------------------
+    def presence_changed(
+        self, room_id: UUID, *, user_id: str, display_name: str, event: str
+    ) -> FanoutReport:
+        """Record a join or a departure and announce what is pending if the room has not
+        announced within the window. Nothing here waits: changes left pending are
+        announced by the room's next claim — the next join or departure, the next message
+        sent in the room, or the periodic flush (`flush_due_presence`)."""
+        self.db.run(
+            lambda conn: presence_dal.record(
+                conn, room_id=room_id, user_id=user_id, display_name=display_name, event=event
+            )
+        )
+        return self.flush_presence(room_id)
+
+    def flush_presence(self, room_id: UUID) -> FanoutReport:
+        changes = self.db.run(
+            lambda conn: presence_dal.claim(conn, room_id=room_id, window_seconds=self.join_window)
+        )
+        return FanoutReport() if changes is None else self._announce(room_id, changes)
+
+    def flush_due_presence(self) -> FanoutReport:
+        """Announce every room's pending joins and departures whose window has passed."""
+        report = FanoutReport()
+        due = self.db.run(
+            lambda conn: presence_dal.rooms_due(conn, window_seconds=self.join_window)
+        )
+        for room_id in due:
+            report.merge(self.flush_presence(room_id))
+        return report
+
+    def _announce(self, room_id: UUID, changes: list[presence_dal.PresenceChange]) -> FanoutReport:
+        if not changes:
+            return FanoutReport()
+        last: dict[str, presence_dal.PresenceChange] = {}
+        for change in changes:  # a person's last change in the window wins
+            last.pop(change.user_id, None)
+            last[change.user_id] = change
+        report = FanoutReport()
+        connections = [c.connection_id for c in self.store.in_room(room_id)]
+        for event in ("user_joined", "user_left"):
+            users = [(c.user_id, c.display_name) for c in last.values() if c.event == event]
+            if users:
+                report.merge(
+                    self.broadcaster.to_connections(
+                        connections, frames.presence_frame(event, users)
+                    )
+                )
+        return report
+
+
+def _delivery_from_settings() -> RoomDelivery:
+    from warroom.fanout import broadcaster
+
+    return RoomDelivery(broadcaster())
+
+
+_delivery = Lazy(_delivery_from_settings)
+room_delivery = _delivery.get
+set_room_delivery = _delivery.set
