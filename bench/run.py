@@ -1,9 +1,10 @@
 """`make bench`: every benchmark, figures and ratios measured side by side in one run.
 
 1. the message service against the same SQL issued raw;
-2. CPU per fan-out recipient of both Lambda transports;
-3. the cold import of each handler;
-4. the local stack against the reference monolith (compare.sh, when present).
+2. PostgreSQL round trips per write;
+3. CPU per fan-out recipient of both Lambda transports;
+4. the cold import of each handler;
+5. the local stack against the reference monolith (compare.sh, when present).
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import cold_start, local_stack, message_service, transports
+from bench import cold_start, local_stack, message_service, round_trips, transports
 
 
 def main() -> None:
     argv = sys.argv
     sys.argv = argv[:1]  # each benchmark takes its defaults
     started = time.monotonic()
-    for bench in (message_service, transports, cold_start, local_stack):
+    for bench in (message_service, round_trips, transports, cold_start, local_stack):
         bench.main()
         print()
     print(f"make bench took {time.monotonic() - started:.0f} s")
