@@ -20,7 +20,8 @@ HANDLERS = [
     "functions.history.handler",
 ]
 # Loaded on first use only: the X-Ray SDK when tracing, boto3 for S3 or the boto3
-# transport, PyJWT (and cryptography) when a token is verified.
+# transport, PyJWT (and cryptography) when a token is verified, psycopg_pool where a
+# pool is built (never in Lambda, which keeps one connection).
 NEVER_AT_IMPORT = [
     "aws_xray_sdk",
     "aws_lambda_powertools.utilities.parser",
@@ -28,6 +29,7 @@ NEVER_AT_IMPORT = [
     "s3transfer",
     "jwt",
     "cryptography",
+    "psycopg_pool",
 ]
 
 
