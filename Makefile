@@ -16,12 +16,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 HAS_WEB := $(wildcard web/package.json)
 HAS_INFRA := $(wildcard infra/package.json)
 
-.PHONY: help install dev migrate test test-python test-web lint bench synth deploy destroy layer web chromium clean
+.PHONY: help install dev migrate test test-python test-web lint bench synth deploy destroy smoke layer web chromium clean
 
 help:
 	@echo "make dev      run the whole system locally on http://127.0.0.1:$(PORT)"
 	@echo "make test     install everything and run every test"
-	@echo "make lint | migrate | bench | synth | deploy STAGE=dev | clean"
+	@echo "make lint | migrate | bench | synth | deploy STAGE=dev | smoke STAGE=dev | clean"
 
 # --- installation -----------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
@@ -81,12 +81,21 @@ bench: install web
 layer: install
 	$(PY) -m infra.build_layer
 
+# cfn-lint with the serverless rules fails on errors only (warnings are printed).
 synth: install layer web
 	infra/node_modules/.bin/cdk synth --quiet -c stage=$(STAGE)
+	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules --non-zero-exit-code error \
+		-- cdk.out/WarRoom-$(STAGE).template.json
 
 # A fresh deploy_id makes the migration custom resource run on every deploy.
 deploy: install layer web
 	infra/node_modules/.bin/cdk deploy -c stage=$(STAGE) -c deploy_id=$$(date +%s) $(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) WarRoom-$(STAGE)
+
+# The end-to-end suite against the deployed stage (AWS credentials in the shell): reads the
+# stack's outputs and creates (then deletes) throw-away Cognito users. `make test` runs the
+# same suite against the local stack.
+smoke: install
+	WARROOM_SMOKE_STACK=WarRoom-$(STAGE) $(PY) -m pytest tests/smoke/test_smoke.py -q -p no:cacheprovider
 
 destroy: install layer
 	infra/node_modules/.bin/cdk destroy -c stage=$(STAGE) WarRoom-$(STAGE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 from warroom.frames import ROUTES
 
@@ -52,31 +52,42 @@ def stack_name(stage: str) -> str:
 
 METRICS_NAMESPACE: Final = "WarRoom"
 FANOUT_FAILED_METRIC: Final = "FanoutFailed"
+# Counted by warroom.answer_metrics whenever a client is answered INTERNAL or UNAVAILABLE:
+# handlers turn exceptions into error frames and 500s, so Lambda's Errors never see them.
+SERVER_ERROR_ANSWERS_METRIC: Final = "ServerErrorAnswers"
+USER_SYNC_FAILED_METRIC: Final = "UserSyncFailed"
 # Powertools adds the `service` dimension (POWERTOOLS_SERVICE_NAME) to every metric.
 METRICS_SERVICE_DIMENSION: Final = "service"
 
 AURORA_POSTGRES_VERSION: Final = ("16.9", "16")  # (full, major)
 DB_NAME: Final = "warroom"
 DB_PORT: Final = 5432
-DB_APP_USER: Final = "warroom_app"  # IAM-authenticated through the proxy
+DB_APP_USER: Final = "warroom_app"  # IAM-authenticated (through the proxy where there is one)
 DB_MASTER_USER: Final = "warroom_admin"  # only the migration custom resource uses it
 
-CONNECTIONS_TTL_ATTRIBUTE: Final = "expires_at"
-CONNECTIONS_PARTITION_KEY: Final = "connection_id"
-CONNECTIONS_INDEX_BY_ROOM: Final = "by_room"
-CONNECTIONS_INDEX_BY_USER: Final = "by_user"
-# Sparse: only user connections carry `audience`, so one query finds every open room list.
-CONNECTIONS_INDEX_USER_CONNECTIONS: Final = "user_connections"
+# The Cognito trigger must answer within Cognito's 5 s: a connect attempt may take 2 s
+# (libpq's smallest useful connect_timeout), leaving time for the statement and the reply.
+USER_SYNC_DB_CONNECT_TIMEOUT_S: Final = 2
 
 # WebSocket: `$request.body.type` picks the route; each type the message function handles.
 WS_ROUTE_SELECTION: Final = "$request.body.type"
+# `ping` is answered by API Gateway itself (a MOCK integration with a route response):
+# the heartbeat costs no Lambda call, no database read and no NAT round trip.
+WS_PING_ROUTE: Final = "ping"
+WS_PONG_FRAME: Final = '{"type":"pong"}'
 # The wire contract owns the list, so a new frame type cannot miss its route.
-WS_MESSAGE_ROUTES: Final = ROUTES
+WS_MESSAGE_ROUTES: Final = tuple(route for route in ROUTES if route != WS_PING_ROUTE)
 WS_AUTH_QUERY_PARAMETER: Final = "token"
 WS_AUTH_IDENTITY_SOURCE: Final = f"route.request.querystring.{WS_AUTH_QUERY_PARAMETER}"
 
 HTTP_API_PROXY_ROUTE: Final = "/api/{proxy+}"
 HTTP_API_PUBLIC_ROUTES: Final = ("/api/health", "/api/openapi.json")  # GET, no authorizer
+
+# The housekeeping function (functions/sweep) runs on an EventBridge Scheduler schedule:
+# it deletes expired connection rows, then announces joins and departures left pending in
+# quiet rooms for the rest of the minute (core's design: no $connect waits for a window),
+# so it runs every minute with a timeout a little over one.
+SWEEP_INTERVAL_MINUTES: Final = 1
 
 JWT_TOKEN_USE: Final = "id"
 OAUTH_SCOPES: Final = ("openid", "email", "profile")
@@ -93,6 +104,9 @@ LAYER_PIP_PLATFORMS: Final = (
     *(f"manylinux_2_{minor}_aarch64" for minor in range(17, 35)),
 )
 MIGRATIONS_LAYER_SUBDIR: Final = "migrations"  # /opt/migrations in the function
+VPC_CIDR: Final = "10.0.0.0/16"  # CDK's default, written out: the NAT instance admits it
+# The dev stage's way out of the VPC (2 vCPU burstable Graviton, 0.5 GiB): ≈ $3 a month.
+NAT_INSTANCE_TYPE: Final = "t4g.nano"
 
 
 @dataclass(frozen=True)
@@ -154,8 +168,18 @@ FN_MIGRATE: Final = FunctionSpec(
     memory_mb=1024,
     timeout_s=300,
 )
+FN_SWEEP: Final = FunctionSpec(
+    id="SweepFn",
+    folder="sweep",
+    handler="handler.handler",
+    service="warroom-sweep",
+    description="Every minute: deletes expired connection rows, announces pending joins",
+    timeout_s=75,
+)
 # The functions whose handlers post to rooms (and so may count FanoutFailed).
 FANOUT_FUNCTIONS: Final = (FN_CONNECT, FN_MESSAGE, FN_HISTORY)
+# The functions that answer clients (and so may count ServerErrorAnswers).
+ANSWERING_FUNCTIONS: Final = (FN_CONNECT, FN_MESSAGE, FN_HISTORY)
 
 
 # --- per-stage numbers --------------------------------------------------------------------
@@ -176,6 +200,16 @@ class StageConfig:
     db_pool_timeout_s: int = 10
     db_pool_recycle_s: int = 1800
     db_statement_timeout_ms: int = 5000
+    # libpq's connect_timeout for the API functions. Without a proxy, the first connection
+    # to a paused Aurora instance waits while it resumes (about 15 s).
+    db_connect_timeout_s: int = 5
+    # RDS Proxy between the functions and Aurora (its pool, failover in seconds). Without
+    # it the functions log in to Aurora directly, with the same IAM tokens.
+    db_proxy: bool = True
+    # Aurora Serverless v2 pauses after this long without connections (db_min_acu = 0).
+    db_auto_pause_minutes: int | None = None
+    # The way out of the private subnets: managed NAT gateways, or one NAT instance.
+    nat: Literal["gateway", "instance"] = "gateway"
     nat_gateways: int = 1
     ws_rate_limit: int = 200  # requests per second, per stage
     ws_burst_limit: int = 400
@@ -213,15 +247,21 @@ class StageConfig:
 
 
 STAGES: Final[dict[str, StageConfig]] = {
+    # At rest dev costs a few dollars (docs/deploy.md): no proxy, a database that pauses,
+    # a NAT instance instead of a NAT gateway.
     "dev": StageConfig(
         name="dev",
         is_production=False,
-        db_min_acu=0.5,
+        db_min_acu=0,
         db_max_acu=4,
         db_readers=0,
         db_backup_days=1,
         db_pool_size=20,
         db_max_overflow=30,
+        db_connect_timeout_s=20,
+        db_proxy=False,
+        db_auto_pause_minutes=10,
+        nat="instance",
         nat_gateways=1,
         log_retention="TWO_WEEKS",
         log_level="DEBUG",

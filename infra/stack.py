@@ -15,6 +15,7 @@ from infra.constants import (
     FN_CONNECT,
     FN_HISTORY,
     FN_MESSAGE,
+    FN_SWEEP,
     FN_USER_SYNC,
     JWT_TOKEN_USE,
     LOCAL_WEB_ORIGIN,
@@ -22,19 +23,25 @@ from infra.constants import (
     SERVICE_NAME,
     TAG_SERVICE,
     TAG_STAGE,
+    USER_SYNC_DB_CONNECT_TIMEOUT_S,
     WEB_CALLBACK_PATH,
     StageConfig,
 )
 from infra.constructs.access_logs import AccessLogs
-from infra.constructs.attachments import Attachments
-from infra.constructs.connections import ConnectionTable
+from infra.constructs.attachments import (
+    Attachments,
+    attachments_bucket_name,
+    attachments_origins,
+)
 from infra.constructs.database import Database
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.http_api import HttpApi
 from infra.constructs.identity import Identity
+from infra.constructs.log_retention import LogRetentionForEveryFunction
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.network import Network
 from infra.constructs.schema_migrations import SchemaMigrations
+from infra.constructs.sweep import ConnectionSweep
 from infra.constructs.web_hosting import WebHosting
 from infra.constructs.websocket_api import WebSocketApi
 
@@ -75,14 +82,17 @@ class WarRoomStack(Stack):
 
         network = Network(self, "Network", config=config)
         database = Database(self, "Database", config=config, network=network)
-        connections = ConnectionTable(self, "Connections")
         access_logs = AccessLogs(self, "AccessLogs", config=config)
+        # The attachments bucket's name is fixed up front: the site's CSP names its origin
+        # and the bucket's CORS names the site's, which by reference would be a cycle.
+        attachments_bucket = attachments_bucket_name(config)
         web = WebHosting(
             self,
             "Web",
             web_dir=inputs.web_dir,
             access_logs=access_logs.bucket,
             is_production=config.is_production,
+            image_origins=attachments_origins(attachments_bucket),
         )
         # The dev stage also admits Vite's dev server, so the client can run locally
         # against the deployed back end.
@@ -91,6 +101,7 @@ class WarRoomStack(Stack):
             self,
             "Attachments",
             config=config,
+            bucket_name=attachments_bucket,
             web_origins=web_origins,
             access_logs=access_logs.bucket,
         )
@@ -102,14 +113,17 @@ class WarRoomStack(Stack):
 
         base_env = {
             **database.app_environment(),
-            "CONNECTIONS_TABLE": connections.table.table_name,
             "ATTACHMENTS_BUCKET": attachments.bucket.bucket_name,
             "WS_MANAGEMENT_ENDPOINT": websocket.management_endpoint,
             "WEB_ORIGIN": web.url,
         }
         # The user pool invokes this one, so it cannot name the pool (a cycle): it gets
-        # everything but the JWT settings, which it has no use for.
-        user_sync = functions.create(FN_USER_SYNC, environment=base_env)
+        # everything but the JWT settings, which it has no use for. Cognito gives a trigger
+        # 5 s: a short connect timeout leaves the rest for the statement and the reply.
+        user_sync = functions.create(
+            FN_USER_SYNC,
+            environment={**base_env, "DB_CONNECT_TIMEOUT": str(USER_SYNC_DB_CONNECT_TIMEOUT_S)},
+        )
         identity = Identity(
             self,
             "Identity",
@@ -129,15 +143,29 @@ class WarRoomStack(Stack):
         message = functions.create(FN_MESSAGE, environment=app_env)
         history = functions.create(FN_HISTORY, environment=app_env)
 
+        sweep_env = dict(base_env)
+        if config.db_auto_pause_minutes:
+            # The sweep asks CloudWatch whether any socket opened lately before it connects,
+            # so a paused database stays asleep (warroom/sweep_gate.py).
+            sweep_env.update(
+                SWEEP_GATE_API_ID=websocket.api.api_id, SWEEP_GATE_STAGE=websocket.stage.stage_name
+            )
+        sweep = functions.create(FN_SWEEP, environment=sweep_env)
+        ConnectionSweep(
+            self,
+            "Sweep",
+            config=config,
+            function=sweep,
+            reads_connect_counts=bool(config.db_auto_pause_minutes),
+        )
+
         # Grants. The authorizer only verifies a JWT (keys fetched over HTTPS): it gets
-        # no data access at all.
-        for fn in (user_sync, connect, message, history):
+        # no data access at all. The connection table lives in PostgreSQL beside the
+        # messages, so the database login is all the fan-out needs besides the API.
+        for fn in (user_sync, connect, message, history, sweep):
             database.allow_app_client(fn, sg)
-        # history too: removing a member closes their connections, and a post that
-        # meets a gone connection deletes its row.
-        for fn in (connect, message, history):
-            connections.grant_read_write(fn)
-        for fn in (connect, message, history):
+        # The sweep too: it announces joins and departures left pending in quiet rooms.
+        for fn in (connect, message, history, sweep):
             websocket.grant_fanout(fn)
         attachments.grant_presign(history)  # only the HTTP API signs attachment URLs
 
@@ -189,6 +217,9 @@ class WarRoomStack(Stack):
             http=http,
             alarm_email=inputs.alarm_email,
         )
+
+        # Last: it also covers the functions aws-cdk-lib adds for its own custom resources.
+        LogRetentionForEveryFunction.apply(self, config)
 
         for name, value in {
             "WebUrl": web.url,

@@ -16,6 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from warroom.answer_metrics import count_error_answer
 from warroom.apigw import WebSocketEvent
 from warroom.auth import Identity, token_verifier
 from warroom.errors import DomainError
@@ -81,4 +82,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"statusCode": 400}
     except DomainError as exc:
         logger.info("connection refused", extra={"code": exc.code, "reason": exc.message})
+        count_error_answer(exc.code)  # infra hook: UNAVAILABLE raises the outage alarm
         return {"statusCode": exc.http_status, "body": exc.message}

@@ -25,6 +25,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from psycopg import sql
 
+from warroom.db.connections import tls_parameters
 from warroom.db.migrate import upgrade
 
 logger = Logger()
@@ -59,11 +60,12 @@ class MigrateSettings:
 
 
 def database_url(secret: dict[str, Any], db_name: str) -> str:
-    """A libpq URL for the master user, over TLS, from the cluster's generated secret."""
+    """A libpq URL for the master user, over verified TLS, from the cluster's generated
+    secret."""
     user = quote(str(secret["username"]), safe="")
     password = quote(str(secret["password"]), safe="")
     query = urlencode(
-        {"sslmode": "require", "connect_timeout": "10", "options": SESSION_OPTIONS},
+        {**tls_parameters(), "connect_timeout": "10", "options": SESSION_OPTIONS},
         quote_via=quote,
     )
     return (

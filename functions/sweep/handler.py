@@ -19,12 +19,19 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from warroom.logic.maintenance import announce_pending_presence, sweep
+from warroom.sweep_gate import may_have_work
 
 logger = Logger()
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # infra hook: with no socket opened within a row's lifetime there is nothing to sweep
+    # or announce, and not connecting lets the dev stage's paused database sleep
+    # (warroom/sweep_gate.py).
+    if not may_have_work():
+        logger.info("no WebSocket connects within the connection lifetime; nothing to do")
+        return {"expired_connections": 0, "presence_posts": 0, "skipped": True}
     report = sweep()
     budget = float(os.environ.get("PRESENCE_FLUSH_SECONDS", "55"))
     # Stop well before the function's own timeout.

@@ -1,8 +1,13 @@
-"""Aurora PostgreSQL Serverless v2 behind an RDS Proxy that only speaks IAM.
+"""Aurora PostgreSQL Serverless v2, behind an RDS Proxy that only speaks IAM on prod.
 
-- Functions log in to the proxy as `warroom_app` with a 15-minute IAM token: no password
-  exists for that user anywhere. The proxy logs in to Aurora the same way (end-to-end IAM,
-  `DefaultAuthScheme.IAM_AUTH`), so its role needs `rds-db:connect` on the cluster.
+- Functions log in as `warroom_app` with a 15-minute IAM token: no password exists for
+  that user anywhere. On prod they log in to the proxy, which logs in to Aurora the same
+  way (end-to-end IAM, `DefaultAuthScheme.IAM_AUTH`), so its role needs `rds-db:connect`
+  on the cluster. On dev (`StageConfig.db_proxy` off) they log in to the cluster directly
+  with the same tokens, and the cluster pauses at 0 ACU when nobody is connected (a proxy
+  would hold connections open and keep it awake).
+- TLS is verified (`sslmode=verify-full`) against the CAs shipped in the layer:
+  `warroom/db/aws-ca-bundle.pem` (infra/ca_bundle.py).
 - The master user's password lives only in Secrets Manager (rotated monthly); the
   deploy-time migration function reads it at run time and connects to the cluster
   directly, never through the proxy.
@@ -12,7 +17,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, Names, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -45,9 +50,6 @@ class Database(Construct):
         self.cluster_security_group = ec2.SecurityGroup(
             self, "ClusterSg", vpc=vpc, description="Aurora cluster", allow_all_outbound=False
         )
-        self.proxy_security_group = ec2.SecurityGroup(
-            self, "ProxySg", vpc=vpc, description="RDS Proxy", allow_all_outbound=False
-        )
         # A fixed identifier so the PostgreSQL log group can exist (with a retention)
         # before the cluster writes to it, without a log-retention custom resource.
         cluster_identifier = f"{SERVICE_NAME}-{config.name}"
@@ -76,6 +78,11 @@ class Database(Construct):
             ],
             serverless_v2_min_capacity=config.db_min_acu,
             serverless_v2_max_capacity=config.db_max_acu,
+            serverless_v2_auto_pause_duration=(
+                Duration.minutes(config.db_auto_pause_minutes)
+                if config.db_auto_pause_minutes
+                else None
+            ),
             vpc=vpc,
             vpc_subnets=network.private_subnets,
             security_groups=[self.cluster_security_group],
@@ -106,37 +113,48 @@ class Database(Construct):
                 " production has deletion protection on.",
             )
         # Not at creation: the first deploy's migrations read the secret meanwhile.
-        self.cluster.add_rotation_single_user(
+        rotation = self.cluster.add_rotation_single_user(
             automatically_after=Duration.days(30), rotate_immediately_on_update=False
         )
+        # The rotation function comes from a Serverless Application Repository app, named
+        # after the construct (as aws-cdk-lib names it): its log group exists first, with a
+        # retention, instead of an implicit one that keeps logs forever.
+        rotation_function_name = Names.unique_id(rotation)[-64:]
+        rotation_logs = log_group(
+            self, "RotationLogs", config, log_group_name=f"/aws/lambda/{rotation_function_name}"
+        )
+        rotation.node.add_dependency(rotation_logs)
 
+        self.proxy: rds.DatabaseProxy | None = None
+        if config.db_proxy:
+            self.proxy = self._add_proxy(config, network)
+
+    def _add_proxy(self, config: StageConfig, network: Network) -> rds.DatabaseProxy:
         # The proxy's own identity towards Aurora (end-to-end IAM): it may log in as the
         # application user and nobody else.
-        self.proxy_role = iam.Role(
+        proxy_role = iam.Role(
             self, "ProxyRole", assumed_by=iam.ServicePrincipal("rds.amazonaws.com")
         )
-        self.cluster.grant_connect(self.proxy_role, DB_APP_USER)
-
-        self.proxy = rds.DatabaseProxy(
+        self.cluster.grant_connect(proxy_role, DB_APP_USER)
+        proxy_security_group = ec2.SecurityGroup(
+            self, "ProxySg", vpc=network.vpc, description="RDS Proxy", allow_all_outbound=False
+        )
+        # The proxy target admits the proxy's group on the cluster's port (and the matching
+        # egress) by itself: no rule of our own, or each would be there twice.
+        return rds.DatabaseProxy(
             self,
             "Proxy",
             proxy_target=rds.ProxyTarget.from_cluster(self.cluster),
-            vpc=vpc,
+            vpc=network.vpc,
             vpc_subnets=network.private_subnets,
-            security_groups=[self.proxy_security_group],
-            role=self.proxy_role,
+            security_groups=[proxy_security_group],
+            role=proxy_role,
             default_auth_scheme=rds.DefaultAuthScheme.IAM_AUTH,
             require_tls=True,
             borrow_timeout=Duration.seconds(config.db_pool_timeout_s),
             max_connections_percent=config.proxy_max_connections_percent,
             max_idle_connections_percent=config.proxy_max_idle_connections_percent,
             idle_client_timeout=Duration.minutes(30),
-        )
-        self.cluster_security_group.add_ingress_rule(
-            self.proxy_security_group, ec2.Port.tcp(DB_PORT), "RDS Proxy to Aurora"
-        )
-        self.proxy_security_group.add_egress_rule(
-            self.cluster_security_group, ec2.Port.tcp(DB_PORT), "RDS Proxy to Aurora"
         )
 
     def app_environment(self) -> dict[str, str]:
@@ -145,7 +163,9 @@ class Database(Construct):
         return {
             "DB_CONNECTION_MODE": "single",
             "DB_IAM_AUTH": "true",
-            "DB_HOST": self.proxy.endpoint,
+            "DB_HOST": self.proxy.endpoint
+            if self.proxy
+            else self.cluster.cluster_endpoint.hostname,
             "DB_PORT": str(DB_PORT),
             "DB_NAME": DB_NAME,
             "DB_USER": DB_APP_USER,
@@ -154,14 +174,22 @@ class Database(Construct):
             "DB_POOL_TIMEOUT": str(c.db_pool_timeout_s),
             "DB_POOL_RECYCLE": str(c.db_pool_recycle_s),
             "DB_STATEMENT_TIMEOUT_MS": str(c.db_statement_timeout_ms),
+            "DB_CONNECT_TIMEOUT": str(c.db_connect_timeout_s),
         }
 
     def allow_app_client(self, fn: lambda_.Function, security_group: ec2.ISecurityGroup) -> None:
-        """Let a function reach the proxy and log in as the application user."""
-        self.proxy.connections.allow_from(
-            security_group, ec2.Port.tcp(DB_PORT), "Lambda functions to RDS Proxy"
+        """Let a function reach the proxy (or, without one, the cluster) and log in as the
+        application user."""
+        if self.proxy is not None:
+            self.proxy.connections.allow_from(
+                security_group, ec2.Port.tcp(DB_PORT), "Lambda functions to RDS Proxy"
+            )
+            self.proxy.grant_connect(fn, DB_APP_USER)
+            return
+        self.cluster.connections.allow_from(
+            security_group, ec2.Port.tcp(DB_PORT), "Lambda functions to Aurora"
         )
-        self.proxy.grant_connect(fn, DB_APP_USER)
+        self.cluster.grant_connect(fn, DB_APP_USER)
 
     def allow_admin_client(self, fn: lambda_.Function, security_group: ec2.ISecurityGroup) -> None:
         """Let the migration function read the master secret and reach the cluster."""

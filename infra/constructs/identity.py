@@ -40,6 +40,9 @@ class Identity(Construct):
             sign_in_aliases=cognito.SignInAliases(email=True),
             sign_in_case_sensitive=False,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            # The e-mail is the user's identity here: a change takes effect only once the
+            # new address is verified, so nobody can claim another person's address.
+            keep_original=cognito.KeepOriginalAttrs(email=True),
             standard_attributes=cognito.StandardAttributes(
                 email=cognito.StandardAttribute(required=True, mutable=True),
                 fullname=cognito.StandardAttribute(required=False, mutable=True),
@@ -72,7 +75,13 @@ class Identity(Construct):
             "WebClient",
             user_pool_client_name=f"{SERVICE_NAME}-web",
             generate_secret=False,  # a browser cannot keep a secret: PKCE instead
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            # The browser signs in through the hosted UI (code + PKCE), which needs no
+            # explicit flow: SRP is off. admin_user_password: `make smoke` signs its
+            # throw-away users in with AdminInitiateAuth, which needs IAM credentials of
+            # the account (a browser has none), so it opens nothing to the public.
+            auth_flows=cognito.AuthFlow(admin_user_password=True),
+            # Users may change their display name, never their e-mail (their identity).
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[cognito.OAuthScope.custom(scope) for scope in OAUTH_SCOPES],

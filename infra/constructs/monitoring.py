@@ -1,10 +1,18 @@
 """Alarms that say the war room is failing its users, and one dashboard.
 
 - Every function: errors and throttles.
-- Fan-out: `FanoutFailed` (namespace WarRoom, dimension `service`), which the code counts
-  when a post to a live connection fails for a reason other than 410 Gone.
-- RDS Proxy: borrow latency close to the borrow timeout (clients are about to get
-  "no connection free within DB_POOL_TIMEOUT"), and the pool nearly all borrowed.
+- Answers that say "our fault": `ServerErrorAnswers` (namespace WarRoom, dimension
+  `service`), counted whenever a client is answered INTERNAL or UNAVAILABLE. The handlers
+  turn exceptions into error frames and 500s, so a database outage never shows in Lambda's
+  Errors: this is the alarm that sees it. Beside it, what API Gateway sees: HTTP 5xx, and
+  WebSocket integration errors (a function that failed or timed out).
+- Sign-in: `UserSyncFailed`, counted by the Cognito trigger when it could not write the
+  user (the sign-in goes on, so nothing else would tell).
+- Fan-out: `FanoutFailed`, which the code counts when a post to a live connection fails
+  for a reason other than 410 Gone.
+- RDS Proxy (where there is one): borrow latency close to the borrow timeout (clients are
+  about to get "no connection free within DB_POOL_TIMEOUT"), and the pool nearly all
+  borrowed.
 - Aurora: capacity pinned near the stage's maximum ACUs.
 
 Alarms go to an SNS topic (`-c alarm_email=…` subscribes an address).
@@ -25,11 +33,15 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.constants import (
+    ANSWERING_FUNCTIONS,
     FANOUT_FAILED_METRIC,
     FANOUT_FUNCTIONS,
+    FN_USER_SYNC,
     METRICS_NAMESPACE,
     METRICS_SERVICE_DIMENSION,
+    SERVER_ERROR_ANSWERS_METRIC,
     SERVICE_NAME,
+    USER_SYNC_FAILED_METRIC,
     FunctionSpec,
     StageConfig,
 )
@@ -74,15 +86,68 @@ class Monitoring(Construct):
                 description=f"{spec.service}: invocations throttled (concurrency limit)",
             )
 
-        fanout_failed = self._fanout_failed()
+        fanout_failed = self._summed(FANOUT_FAILED_METRIC, FANOUT_FUNCTIONS)
         self._alarm(
             "FanoutFailed",
             fanout_failed,
             threshold=5,
             description="Messages could not be delivered to live connections",
         )
+        server_errors = self._summed(SERVER_ERROR_ANSWERS_METRIC, ANSWERING_FUNCTIONS)
+        self._alarm(
+            "ServerErrorAnswers",
+            server_errors,
+            threshold=config.function_error_threshold,
+            description="Clients were answered INTERNAL or UNAVAILABLE (e.g. the database is"
+            " down): the handlers caught it, so the Lambda Errors alarms do not fire",
+        )
+        self._alarm(
+            "HttpApi5xx",
+            http.api.metric_server_error(period=FIVE_MINUTES, statistic=cw.Stats.SUM),
+            threshold=config.function_error_threshold,
+            description="The HTTP API answered 5xx",
+        )
+        ws_integration_errors = self._websocket_metric(websocket, "IntegrationError")
+        self._alarm(
+            "WebSocketIntegrationErrors",
+            ws_integration_errors,
+            threshold=config.function_error_threshold,
+            description="WebSocket routes whose function failed, timed out or was throttled",
+        )
+        self._alarm(
+            "UserSyncFailed",
+            cw.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=USER_SYNC_FAILED_METRIC,
+                dimensions_map={METRICS_SERVICE_DIMENSION: FN_USER_SYNC.service},
+                statistic=cw.Stats.SUM,
+                period=FIVE_MINUTES,
+            ),
+            threshold=1,
+            description="The Cognito trigger could not write signed-in users to tr_users"
+            " (sign-ins went on; new users are missing from the directory)",
+        )
 
-        proxy_name = database.proxy.db_proxy_name
+        proxy_metrics: tuple[cw.IMetric, cw.IMetric] | None = None
+        if database.proxy is not None:
+            proxy_metrics = self._proxy_alarms(database.proxy.db_proxy_name)
+        acu_utilization = database.cluster.metric_acu_utilization(
+            period=FIVE_MINUTES, statistic=cw.Stats.AVERAGE
+        )
+        self._alarm(
+            "DatabaseCapacity",
+            acu_utilization,
+            threshold=90,
+            evaluation_periods=3,
+            description=f"Aurora runs near its maximum of {config.db_max_acu} ACUs",
+        )
+
+        self.dashboard = self._dashboard(
+            functions, [fanout_failed, server_errors], proxy_metrics, database, websocket, http
+        )
+
+    def _proxy_alarms(self, proxy_name: str) -> tuple[cw.IMetric, cw.IMetric]:
+        config = self._config
         borrow_latency = cw.Metric(
             namespace="AWS/RDS",
             metric_name="DatabaseConnectionsBorrowLatency",  # microseconds
@@ -116,19 +181,16 @@ class Monitoring(Construct):
             description=f"Over 90% of the proxy's pool ({pool_limit} = DB_POOL_SIZE + "
             "DB_MAX_OVERFLOW) is borrowed",
         )
-        acu_utilization = database.cluster.metric_acu_utilization(
-            period=FIVE_MINUTES, statistic=cw.Stats.AVERAGE
-        )
-        self._alarm(
-            "DatabaseCapacity",
-            acu_utilization,
-            threshold=90,
-            evaluation_periods=3,
-            description=f"Aurora runs near its maximum of {config.db_max_acu} ACUs",
-        )
+        return borrow_latency, borrowed
 
-        self.dashboard = self._dashboard(
-            functions, fanout_failed, borrow_latency, borrowed, database, websocket, http
+    @staticmethod
+    def _websocket_metric(websocket: WebSocketApi, name: str) -> cw.Metric:
+        return cw.Metric(
+            namespace="AWS/ApiGateway",
+            metric_name=name,
+            dimensions_map={"ApiId": websocket.api.api_id, "Stage": websocket.stage.stage_name},
+            statistic=cw.Stats.SUM,
+            period=FIVE_MINUTES,
         )
 
     def _alarm_topic(self, alarm_email: str | None) -> sns.Topic:
@@ -186,31 +248,31 @@ class Monitoring(Construct):
         self.alarms.append(alarm)
         return alarm
 
-    def _fanout_failed(self) -> cw.MathExpression:
-        """FanoutFailed summed over every function that posts to rooms."""
+    @staticmethod
+    def _summed(metric_name: str, specs: tuple[FunctionSpec, ...]) -> cw.MathExpression:
+        """One of the code's own metrics (namespace WarRoom), summed over `specs`."""
         metrics = {
-            f"f{index}": cw.Metric(
+            f"{metric_name.lower()}{index}": cw.Metric(
                 namespace=METRICS_NAMESPACE,
-                metric_name=FANOUT_FAILED_METRIC,
+                metric_name=metric_name,
                 dimensions_map={METRICS_SERVICE_DIMENSION: spec.service},
                 statistic=cw.Stats.SUM,
                 period=FIVE_MINUTES,
             )
-            for index, spec in enumerate(FANOUT_FUNCTIONS)
+            for index, spec in enumerate(specs)
         }
         return cw.MathExpression(
             expression=" + ".join(f"FILL({name}, 0)" for name in metrics),
             using_metrics=metrics,
-            label=FANOUT_FAILED_METRIC,
+            label=metric_name,
             period=FIVE_MINUTES,
         )
 
     def _dashboard(
         self,
         functions: list[tuple[FunctionSpec, lambda_.Function]],
-        fanout_failed: cw.IMetric,
-        borrow_latency: cw.IMetric,
-        borrowed: cw.IMetric,
+        code_metrics: list[cw.IMetric],
+        proxy_metrics: tuple[cw.IMetric, cw.IMetric] | None,
         database: Database,
         websocket: WebSocketApi,
         http: HttpApi,
@@ -222,16 +284,8 @@ class Monitoring(Construct):
                 title=title, width=8, left=[metric(fn, spec.service) for spec, fn in functions]
             )
 
-        ws_dimensions = {"ApiId": websocket.api.api_id, "Stage": websocket.stage.stage_name}
-
         def ws_metric(name: str) -> cw.Metric:
-            return cw.Metric(
-                namespace="AWS/ApiGateway",
-                metric_name=name,
-                dimensions_map=ws_dimensions,
-                statistic=cw.Stats.SUM,
-                period=FIVE_MINUTES,
-            )
+            return self._websocket_metric(websocket, name)
 
         dashboard = cw.Dashboard(
             self, "Dashboard", dashboard_name=f"{SERVICE_NAME}-{self._config.name}"
@@ -268,7 +322,7 @@ class Monitoring(Construct):
                     ws_metric("IntegrationError"),
                     ws_metric("ExecutionError"),
                 ],
-                right=[fanout_failed],
+                right=code_metrics,
             ),
             cw.GraphWidget(
                 title="HTTP API",
@@ -281,13 +335,18 @@ class Monitoring(Construct):
                 right=[http.api.metric_latency(period=FIVE_MINUTES, statistic=cw.Stats.p(99))],
             ),
         )
+        database_widgets: list[cw.IWidget] = []
+        if proxy_metrics is not None:
+            database_widgets.append(
+                cw.GraphWidget(
+                    title="RDS Proxy: borrow latency (µs) and borrowed connections",
+                    width=12,
+                    left=[proxy_metrics[0]],
+                    right=[proxy_metrics[1]],
+                )
+            )
         dashboard.add_widgets(
-            cw.GraphWidget(
-                title="RDS Proxy: borrow latency (µs) and borrowed connections",
-                width=12,
-                left=[borrow_latency],
-                right=[borrowed],
-            ),
+            *database_widgets,
             cw.GraphWidget(
                 title="Aurora: capacity (ACU) and utilisation (%)",
                 width=12,

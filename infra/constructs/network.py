@@ -1,13 +1,16 @@
 """The VPC the functions and the database live in.
 
 How a function in a private subnet reaches each thing it calls:
-- DynamoDB and S3: gateway endpoints (free, and the traffic never leaves AWS).
+- S3: a gateway endpoint (free, and the traffic never leaves AWS).
 - Aurora and RDS Proxy: inside the VPC.
-- The API Gateway management API (`post_to_connection`), Cognito's JWKS and every other
-  public AWS endpoint: the NAT gateway. An `execute-api` *interface* endpoint with private
-  DNS is deliberately absent: it would resolve every `*.execute-api` name in the VPC to the
-  endpoint, which only serves *private* APIs, and so break calls to our own public
-  WebSocket API's management endpoint.
+- The API Gateway management API (`post_to_connection`), Cognito's JWKS, Secrets Manager
+  (migrations, rotation) and every other public AWS endpoint: the NAT — managed NAT
+  gateways on prod, one NAT instance on dev. An `execute-api` *interface* endpoint is
+  deliberately absent: it serves only *private* APIs, and with private DNS it would resolve
+  every `*.execute-api` name in the VPC to itself and so break calls to our own public
+  WebSocket API's `@connections` management endpoint. (A function outside the VPC would
+  need no NAT, but then it could not reach Aurora: every function but the authorizer uses
+  the database, and the fan-out functions need both.)
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from infra.constants import StageConfig
+from infra.constants import NAT_INSTANCE_TYPE, VPC_CIDR, StageConfig
 from infra.constructs.common import log_group
+from infra.constructs.nag import acknowledge
 
 
 class Network(Construct):
@@ -26,8 +30,10 @@ class Network(Construct):
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(VPC_CIDR),
             max_azs=2,
             nat_gateways=config.nat_gateways,
+            nat_gateway_provider=self._nat_provider(config),
             subnet_configuration=[
                 ec2.SubnetConfiguration(
                     name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
@@ -39,12 +45,11 @@ class Network(Construct):
                 ),
             ],
             gateway_endpoints={
-                "DynamoDb": ec2.GatewayVpcEndpointOptions(
-                    service=ec2.GatewayVpcEndpointAwsService.DYNAMODB
-                ),
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
             },
         )
+        if self._nat_instances is not None:
+            self._secure_nat_instances(self._nat_instances)
         flow_logs = log_group(self, "FlowLogs", config)
         self.vpc.add_flow_log(
             "FlowLog",
@@ -62,3 +67,45 @@ class Network(Construct):
             description="Lambda functions of the war room",
             allow_all_outbound=True,  # HTTPS to AWS APIs through the NAT and endpoints
         )
+
+    def _nat_provider(self, config: StageConfig) -> ec2.NatProvider:
+        if config.nat == "gateway":
+            self._nat_instances: ec2.NatInstanceProviderV2 | None = None
+            return ec2.NatProvider.gateway()
+        # Amazon Linux 2023 with iptables masquerading (CDK's user data). Outbound only:
+        # the default would admit the whole internet; the VPC is admitted below.
+        self._nat_instances = ec2.NatProvider.instance_v2(
+            instance_type=ec2.InstanceType(NAT_INSTANCE_TYPE),
+            default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+        )
+        return self._nat_instances
+
+    def _secure_nat_instances(self, nat: ec2.NatInstanceProviderV2) -> None:
+        nat.connections.allow_from(
+            ec2.Peer.ipv4(VPC_CIDR),
+            ec2.Port.all_traffic(),
+            "Traffic from the private subnets to forward",
+        )
+        for gateway in nat.gateway_instances:
+            cfn = gateway.node.default_child
+            assert isinstance(cfn, ec2.CfnInstance)
+            # The root volume holds only the operating system, but encrypt it anyway.
+            cfn.block_device_mappings = [
+                ec2.CfnInstance.BlockDeviceMappingProperty(
+                    device_name="/dev/xvda",
+                    ebs=ec2.CfnInstance.EbsProperty(encrypted=True, volume_type="gp3"),
+                )
+            ]
+            for rule, reason in (
+                (
+                    "AwsSolutions-EC28",
+                    "Development stage's NAT instance: basic (5-minute) monitoring is enough"
+                    " for a forwarder that keeps no state.",
+                ),
+                (
+                    "AwsSolutions-EC29",
+                    "The NAT instance is disposable: CloudFormation replaces it; termination"
+                    " protection would only block `make destroy`.",
+                ),
+            ):
+                acknowledge(gateway, rule, reason)

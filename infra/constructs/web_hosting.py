@@ -4,6 +4,11 @@ The built client comes from web/dist (or a placeholder page when it has not been
 so that synth never depends on the web build). `config.json`, the client's only runtime
 configuration, is written at deploy time from the stack's own outputs (API URLs, the
 Cognito domain and client id) with `Source.json_data`, so the same build runs on any stage.
+
+Every response carries the security headers and a Content-Security-Policy whose
+`img-src` admits only this site, `data:`/`blob:` (previews made in the browser) and the
+attachments bucket (presigned GETs): an image in a message or a report that points
+anywhere else does not load, so nobody can learn who opened it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,23 @@ HASHED_ASSETS_DIR = "assets"
 DEPLOYMENT_MEMORY_MB = 512
 
 
+def content_security_policy(image_origins: list[str]) -> str:
+    """The site's CSP. The client talks to the APIs, Cognito and S3 over https/wss."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            " ".join(["img-src 'self' data: blob:", *image_origins]),
+            "connect-src 'self' https: wss:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 def resolve_web_dir(configured: str | None) -> Path:
     """The client build to publish: the configured folder, web/dist, or the placeholder."""
     if configured:
@@ -46,6 +68,7 @@ class WebHosting(Construct):
         web_dir: Path,
         access_logs: s3.IBucket,
         is_production: bool,
+        image_origins: list[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self._web_dir = web_dir
@@ -69,6 +92,7 @@ class WebHosting(Construct):
             )
             for status in (403, 404)
         ]
+        headers = self._response_headers(image_origins)
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -78,7 +102,7 @@ class WebHosting(Construct):
                 origin=origin,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
-                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                response_headers_policy=headers,
                 compress=True,
             ),
             additional_behaviors={
@@ -86,7 +110,7 @@ class WebHosting(Construct):
                     origin=origin,
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
-                    response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                    response_headers_policy=headers,
                 )
             },
             error_responses=spa_fallback,
@@ -115,6 +139,36 @@ class WebHosting(Construct):
             ),
         ):
             acknowledge(self.distribution, rule, reason)
+
+    def _response_headers(self, image_origins: list[str]) -> cloudfront.ResponseHeadersPolicy:
+        """AWS's managed SECURITY_HEADERS, plus the CSP (and frames refused outright)."""
+        return cloudfront.ResponseHeadersPolicy(
+            self,
+            "Headers",
+            comment="War room: security headers and CSP",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=content_security_policy(image_origins),
+                    override=True,
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+                    override=True,
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(365),
+                    include_subdomains=True,
+                    override=True,
+                ),
+                xss_protection=cloudfront.ResponseHeadersXSSProtection(
+                    protection=True, mode_block=True, override=True
+                ),
+            ),
+        )
 
     def publish(self, site_config: dict[str, Any]) -> None:
         """Upload the client and write config.json; call once every URL it names exists."""

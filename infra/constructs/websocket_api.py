@@ -2,8 +2,10 @@
 
 `$request.body.type` selects the route, so a frame `{"type": "typing", ...}` goes to the
 `typing` route; an unknown type falls to `$default`, which the message function answers
-with an error frame. Routes are one-way: every reply, to the sender too, is posted through
-the management API.
+with an error frame. Routes to the functions are one-way: every reply, to the sender too,
+is posted through the management API. The one exception is `ping`: a MOCK integration
+with a route response, so API Gateway itself answers `{"type":"pong"}` (the 30 s
+heartbeat of every socket costs no Lambda call).
 
 The stage is created before the functions because they need its management endpoint
 (`WS_MANAGEMENT_ENDPOINT`); the routes are added once the functions exist.
@@ -26,6 +28,8 @@ from infra.constants import (
     SERVICE_NAME,
     WS_AUTH_IDENTITY_SOURCE,
     WS_MESSAGE_ROUTES,
+    WS_PING_ROUTE,
+    WS_PONG_FRAME,
     WS_ROUTE_SELECTION,
     StageConfig,
 )
@@ -101,6 +105,7 @@ class WebSocketApi(Construct):
         after_connect = [self.api.add_route("$disconnect", integration=connect_integration)]
         for route_key in ("$default", *WS_MESSAGE_ROUTES):
             after_connect.append(self.api.add_route(route_key, integration=message_integration))
+        after_connect.append(self._add_ping_route())
         for route in after_connect:
             acknowledge(
                 route,
@@ -108,6 +113,47 @@ class WebSocketApi(Construct):
                 "A WebSocket API authorizes once, on $connect (the Lambda authorizer checks the"
                 " Cognito token); the other routes ride on that authorized connection.",
             )
+
+    def _add_ping_route(self) -> apigwv2.CfnRoute:
+        """`ping` → `{"type":"pong"}` to the asker, answered by API Gateway alone.
+
+        A MOCK integration turns the request into status 200; its integration response
+        writes the pong, and the route response (`$default`) sends it back on the socket.
+        """
+        api_id = self.api.api_id
+        mock = apigwv2.CfnIntegration(
+            self,
+            "PingIntegration",
+            api_id=api_id,
+            integration_type="MOCK",
+            request_templates={"$default": '{"statusCode": 200}'},
+            template_selection_expression="\\$default",
+        )
+        apigwv2.CfnIntegrationResponse(
+            self,
+            "PingIntegrationResponse",
+            api_id=api_id,
+            integration_id=mock.ref,
+            integration_response_key="$default",
+            response_templates={"$default": WS_PONG_FRAME},
+            template_selection_expression="\\$default",
+        )
+        route = apigwv2.CfnRoute(
+            self,
+            "PingRoute",
+            api_id=api_id,
+            route_key=WS_PING_ROUTE,
+            target=f"integrations/{mock.ref}",
+            route_response_selection_expression="$default",
+        )
+        apigwv2.CfnRouteResponse(
+            self,
+            "PingRouteResponse",
+            api_id=api_id,
+            route_id=route.ref,
+            route_response_key="$default",
+        )
+        return route
 
     def grant_fanout(self, grantee: lambda_.IFunction) -> None:
         """Post to, inspect and close any connection of this API (the fan-out)."""

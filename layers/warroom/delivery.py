@@ -18,7 +18,6 @@ import os
 from uuid import UUID
 
 from warroom import frames
-from warroom.connections import ConnectionStore
 from warroom.dal import presence as presence_dal
 from warroom.dal.messages import Recipients
 from warroom.db import Database, get_database
@@ -51,10 +50,6 @@ class RoomDelivery:
     @property
     def db(self) -> Database:
         return self._db if self._db is not None else get_database()
-
-    @property
-    def store(self) -> ConnectionStore:
-        return self.broadcaster.store
 
     # --- messages ----------------------------------------------------------------
     def sent(self, sent: Sent, *, sender_connection: str | None = None) -> FanoutReport:
@@ -129,22 +124,26 @@ class RoomDelivery:
     def presence_changed(
         self, room_id: UUID, *, user_id: str, display_name: str, event: str
     ) -> FanoutReport:
-        """Record a join or a departure and announce what is pending if the room has not
-        announced within the window. Nothing here waits: changes left pending are
-        announced by the room's next claim — the next join or departure, the next message
-        sent in the room, or the periodic flush (`flush_due_presence`)."""
-        self.db.run(
-            lambda conn: presence_dal.record(
-                conn, room_id=room_id, user_id=user_id, display_name=display_name, event=event
-            )
-        )
-        return self.flush_presence(room_id)
+        """A join or a departure, announced now with whatever is pending if the room has
+        not announced within the window, else left pending (one statement either way).
+        Nothing here waits: pending changes are announced by the room's next claim — the
+        next join or departure, the next message sent in the room, or the periodic flush
+        (`flush_due_presence`)."""
+        change = presence_dal.PresenceChange(user_id, display_name, event)
+        return self._claim(room_id, change)
 
     def flush_presence(self, room_id: UUID) -> FanoutReport:
-        changes = self.db.run(
-            lambda conn: presence_dal.claim(conn, room_id=room_id, window_seconds=self.join_window)
+        return self._claim(room_id, None)
+
+    def _claim(self, room_id: UUID, change: presence_dal.PresenceChange | None) -> FanoutReport:
+        claim = self.db.run(
+            lambda conn: presence_dal.claim(
+                conn, room_id=room_id, window_seconds=self.join_window, change=change
+            )
         )
-        return FanoutReport() if changes is None else self._announce(room_id, changes)
+        if claim.changes is None:
+            return FanoutReport()
+        return self._announce(claim.changes, claim.connections)
 
     def flush_due_presence(self) -> FanoutReport:
         """Announce every room's pending joins and departures whose window has passed."""
@@ -156,15 +155,14 @@ class RoomDelivery:
             report.merge(self.flush_presence(room_id))
         return report
 
-    def _announce(self, room_id: UUID, changes: list[presence_dal.PresenceChange]) -> FanoutReport:
-        if not changes:
-            return FanoutReport()
+    def _announce(
+        self, changes: list[presence_dal.PresenceChange], connections: list[str]
+    ) -> FanoutReport:
         last: dict[str, presence_dal.PresenceChange] = {}
         for change in changes:  # a person's last change in the window wins
             last.pop(change.user_id, None)
             last[change.user_id] = change
         report = FanoutReport()
-        connections = [c.connection_id for c in self.store.in_room(room_id)]
         for event in ("user_joined", "user_left"):
             users = [(c.user_id, c.display_name) for c in last.values() if c.event == event]
             if users:

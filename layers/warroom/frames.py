@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from warroom.answer_metrics import count_error_answer
 from warroom.models import Message, MessageDraft, ReactionChange, iso_z
 
 
@@ -166,4 +167,5 @@ def notification_frame(event: str, message: Message) -> dict[str, Any]:
 
 
 def error_frame(code: str, message: str, client_msg_id: Any = None) -> dict[str, Any]:
+    count_error_answer(code)  # infra hook: INTERNAL/UNAVAILABLE raise the outage alarm
     return {"type": "error", "code": code, "message": message, "client_msg_id": client_msg_id}

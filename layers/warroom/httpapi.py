@@ -24,6 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from warroom import files
+from warroom.answer_metrics import count_error_answer
 from warroom.auth import Identity, bearer_token, token_verifier
 from warroom.bounds import MAX_HTTP_BYTES, fit_messages
 from warroom.dal.messages import Recipients
@@ -68,6 +69,7 @@ class ReadMark(BaseModel):
 
 
 def _json_error(status: int, code: str, message: str) -> Response[str]:
+    count_error_answer(code)  # infra hook: INTERNAL/UNAVAILABLE raise the outage alarm
     return Response(
         status_code=status,
         content_type="application/json",
@@ -231,7 +233,11 @@ def build_app() -> APIGatewayHttpResolver:
             if before is not None or before_seq is not None or after_seq is not None:
                 raise ValidationFailed("changed_after goes alone, without other cursors")
             changes = messages.changed_since(
-                room_id=room_id, user_id=user_id, after_change=changed_after, limit=limit
+                room_id=room_id,
+                user_id=user_id,
+                after_change=changed_after,
+                limit=limit,
+                max_bytes=MAX_HTTP_BYTES,
             )
             kept, has_more, resume = messages.bounded_changes(changes)
             return {"messages": kept, "has_more": has_more, "next_changed_after": resume}
@@ -242,6 +248,7 @@ def build_app() -> APIGatewayHttpResolver:
             before=before,
             before_seq=before_seq,
             after_seq=after_seq,
+            max_bytes=MAX_HTTP_BYTES,
         )
         return messages.bounded_history(page)
 

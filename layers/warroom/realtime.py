@@ -39,6 +39,7 @@ from warroom.models import Message
 logger = logging.getLogger(__name__)
 
 NOT_REGISTERED = "this connection is not registered; reconnect"
+SYNC_BUDGET = MAX_FRAME_BYTES
 
 
 @dataclass
@@ -284,6 +285,7 @@ class Realtime:
                 user_id=record.user_id,
                 after_change=frame.after_change,
                 limit=frame.limit or 200,
+                max_bytes=SYNC_BUDGET,
             )
             return Outcome(
                 replies=[
@@ -298,6 +300,7 @@ class Realtime:
             user_id=record.user_id,
             after_seq=frame.after_seq,
             limit=frame.limit or 200,
+            max_bytes=SYNC_BUDGET,
         )
         return Outcome(replies=[sync_frame(history.messages, history.has_more)])
 
@@ -337,8 +340,6 @@ def _realtime_from_settings() -> Realtime:
 _realtime = Lazy(_realtime_from_settings)
 realtime = _realtime.get
 set_realtime = _realtime.set
-
-SYNC_BUDGET = MAX_FRAME_BYTES
 
 
 def sync_frame(found: list[Message], has_more: bool) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from infra.constants import (
     FN_HISTORY,
     FN_MESSAGE,
     FN_MIGRATE,
+    FN_SWEEP,
     FN_USER_SYNC,
     REPO_ROOT,
     StageConfig,
@@ -31,7 +32,15 @@ from infra.constants import (
 )
 
 # Every Lambda function of the stack, the deploy-time migration function last.
-ALL_FUNCTIONS = (FN_CONNECT, FN_AUTHORIZER, FN_MESSAGE, FN_HISTORY, FN_USER_SYNC, FN_MIGRATE)
+ALL_FUNCTIONS = (
+    FN_CONNECT,
+    FN_AUTHORIZER,
+    FN_MESSAGE,
+    FN_HISTORY,
+    FN_USER_SYNC,
+    FN_SWEEP,
+    FN_MIGRATE,
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class Synthesized:
     stack: Any  # infra.stack.WarRoomStack
     template: Any  # aws_cdk.assertions.Template
     outdir: Path
+    template_file: Path  # the synthesized JSON, as `cdk synth` writes it
 
     @cached_property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -119,8 +129,15 @@ def _synthesize(stage: str, layers: tuple[Path, Path], outdir: Path) -> Synthesi
         report = outdir / "validation-report.json"
         details = report.read_text() if report.exists() else ""
         pytest.fail(f"synth of {stage} failed: {exc}\n{details}")
-    template = Template.from_json(assembly.get_stack_by_name(stack.stack_name).template)
-    return Synthesized(config=stage_config(stage), stack=stack, template=template, outdir=outdir)
+    artifact = assembly.get_stack_by_name(stack.stack_name)
+    template = Template.from_json(artifact.template)
+    return Synthesized(
+        config=stage_config(stage),
+        stack=stack,
+        template=template,
+        outdir=outdir,
+        template_file=Path(artifact.template_full_path),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -138,6 +155,12 @@ def synth(
         return cache[stage]
 
     return get
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def stage(request: pytest.FixtureRequest, synth: Callable[[str], Synthesized]) -> Synthesized:
+    """Each stage in turn, for what must hold on both."""
+    return synth(str(request.param))
 
 
 @pytest.fixture(scope="session")

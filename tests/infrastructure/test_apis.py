@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk.assertions import Match
 
@@ -12,6 +14,7 @@ from infra.constants import (
     FN_MESSAGE,
     WS_AUTH_IDENTITY_SOURCE,
     WS_MESSAGE_ROUTES,
+    WS_PING_ROUTE,
 )
 from tests.infrastructure.conftest import Synthesized
 
@@ -50,9 +53,11 @@ def test_websocket_routes_select_on_the_frame_type(dev: Synthesized) -> None:
         "AWS::ApiGatewayV2::Api",
         {"ProtocolType": "WEBSOCKET", "RouteSelectionExpression": "$request.body.type"},
     )
-    # And there is exactly one route per message type, plus the three special ones
+    # And there is exactly one route per message type (ping included), plus the three
+    # special ones
     routes = _routes(dev, "WEBSOCKET")
-    assert set(routes) == {"$connect", "$disconnect", "$default", *WS_MESSAGE_ROUTES}
+    assert set(routes) == {"$connect", "$disconnect", "$default", "ping", *WS_MESSAGE_ROUTES}
+    assert WS_PING_ROUTE not in WS_MESSAGE_ROUTES
 
 
 def test_websocket_routes_reach_the_right_functions(dev: Synthesized) -> None:
@@ -60,12 +65,44 @@ def test_websocket_routes_reach_the_right_functions(dev: Synthesized) -> None:
     routes = _routes(dev, "WEBSOCKET")
     connect = dev.function_id(FN_CONNECT.service)
     message = dev.function_id(FN_MESSAGE.service)
-    # When following each route to its integration
-    targets = {key: _integration_function(dev, route) for key, route in routes.items()}
+    # When following each route but ping to its integration
+    targets = {
+        key: _integration_function(dev, route) for key, route in routes.items() if key != "ping"
+    }
     # Then $connect/$disconnect go to the connect function and every other to message
     assert targets.pop("$connect") == connect
     assert targets.pop("$disconnect") == connect
     assert set(targets.values()) == {message}
+
+
+def test_ping_is_answered_by_api_gateway_without_a_lambda(dev: Synthesized) -> None:
+    # Given the ping route
+    ping = _routes(dev, "WEBSOCKET")["ping"]
+    integration_id = ping["Target"]["Fn::Join"][1][1]["Ref"]
+    integration = dev.resources[integration_id]["Properties"]
+    # Then its integration is a MOCK (no function, no database, no NAT round trip)
+    assert integration["IntegrationType"] == "MOCK"
+    assert "IntegrationUri" not in integration
+    assert integration["RequestTemplates"] == {"$default": '{"statusCode": 200}'}
+    # And the mock's response is the pong frame of the wire contract
+    (response,) = [
+        r["Properties"] for r in dev.of_type("AWS::ApiGatewayV2::IntegrationResponse").values()
+        if r["Properties"]["IntegrationId"] == {"Ref": integration_id}
+    ]  # fmt: skip
+    assert response["IntegrationResponseKey"] == "$default"
+    assert json.loads(response["ResponseTemplates"]["$default"]) == {"type": "pong"}
+    # And the route sends it back to the asker (a two-way route with a $default response)
+    assert ping["RouteResponseSelectionExpression"] == "$default"
+    (route_id,) = [
+        k for k, v in dev.of_type("AWS::ApiGatewayV2::Route").items() if v["Properties"] is ping
+    ]
+    (route_response,) = [
+        r["Properties"] for r in dev.of_type("AWS::ApiGatewayV2::RouteResponse").values()
+        if r["Properties"]["RouteId"] == {"Ref": route_id}
+    ]  # fmt: skip
+    assert route_response["RouteResponseKey"] == "$default"
+    # And it needs no authorizer of its own (the connection was authorized at $connect)
+    assert ping.get("AuthorizationType", "NONE") == "NONE"
 
 
 def test_connect_route_has_the_token_authorizer(dev: Synthesized) -> None:
@@ -130,10 +167,15 @@ def test_http_api_routes_and_jwt_authorizer(dev: Synthesized) -> None:
     audience = authorizer["JwtConfiguration"]["Audience"]
     assert len(audience) == 1
     assert dev.resources[audience[0]["Ref"]]["Type"] == "AWS::Cognito::UserPoolClient"
-    # And only the health check and the API description are public
+    # And only the health check, the API description and CORS preflights are public
     assert routes["GET /api/health"].get("AuthorizationType", "NONE") == "NONE"
     assert routes["GET /api/openapi.json"].get("AuthorizationType", "NONE") == "NONE"
-    assert set(routes) == {"ANY /api/{proxy+}", "GET /api/health", "GET /api/openapi.json"}
+    assert set(routes) == {
+        "ANY /api/{proxy+}",
+        "OPTIONS /api/{proxy+}",
+        "GET /api/health",
+        "GET /api/openapi.json",
+    }
     # And all of them reach the history function with payload format 2.0
     history = dev.function_id(FN_HISTORY.service)
     for route in routes.values():
@@ -142,6 +184,24 @@ def test_http_api_routes_and_jwt_authorizer(dev: Synthesized) -> None:
         "AWS::ApiGatewayV2::Integration",
         {"IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0"},
     )
+
+
+def test_cors_preflight_never_meets_the_jwt_authorizer(dev: Synthesized) -> None:
+    # Given the HTTP API's routes and its CORS configuration
+    routes = _routes(dev, "HTTP")
+    (api,) = [
+        v for v in dev.of_type("AWS::ApiGatewayV2::Api").values()
+        if v["Properties"]["ProtocolType"] == "HTTP"
+    ]  # fmt: skip
+    # When a browser sends a preflight (OPTIONS, no Authorization header) to /api/...
+    preflight = routes["OPTIONS /api/{proxy+}"]
+    # Then it matches a route with no authorizer, more specific than ANY's JWT route
+    assert preflight.get("AuthorizationType", "NONE") == "NONE"
+    assert "AuthorizerId" not in preflight
+    # And the API's CORS configuration answers it for the web origin's methods and headers
+    cors = api["Properties"]["CorsConfiguration"]
+    assert {"GET", "POST", "PATCH", "DELETE"} <= set(cors["AllowMethods"])
+    assert {"authorization", "content-type"} <= {h.lower() for h in cors["AllowHeaders"]}
 
 
 def test_http_api_cors_admits_the_web_origin(dev: Synthesized) -> None:

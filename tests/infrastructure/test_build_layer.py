@@ -76,3 +76,11 @@ def test_sdk_pulled_in_by_a_dependency_is_removed_from_the_layer(tmp_path: Path)
     build_layer.remove_distribution(target, "botocore")
     # Then its files, folders and metadata are gone and the rest stays
     assert sorted(p.name for p in target.iterdir()) == ["pydantic"]
+
+
+def test_the_layer_copy_of_warroom_carries_the_database_ca_bundle(tmp_path: Path) -> None:
+    # Given the shared package as build_layer copies it into the layer
+    build_layer.copy_tree(REPO_ROOT / "layers" / "warroom", tmp_path / "warroom")
+    # Then the CA bundle the connections verify TLS with is there, where the code looks
+    bundle = tmp_path / "warroom" / "db" / "aws-ca-bundle.pem"
+    assert bundle.read_bytes() == (REPO_ROOT / "layers/warroom/db/aws-ca-bundle.pem").read_bytes()

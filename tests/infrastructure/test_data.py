@@ -1,17 +1,11 @@
-"""Aurora, RDS Proxy, the connection table and the attachments bucket."""
+"""Aurora, RDS Proxy (prod) and the attachments bucket."""
 
 from __future__ import annotations
 
 import pytest
 from aws_cdk.assertions import Match
 
-from infra.constants import (
-    CONNECTIONS_INDEX_BY_ROOM,
-    CONNECTIONS_INDEX_BY_USER,
-    CONNECTIONS_INDEX_USER_CONNECTIONS,
-    CONNECTIONS_TTL_ATTRIBUTE,
-    DB_APP_USER,
-)
+from infra.constants import DB_APP_USER, DB_PORT
 from tests.infrastructure.conftest import Synthesized
 
 pytestmark = pytest.mark.infrastructure
@@ -21,16 +15,19 @@ def test_aurora_serverless_v2_postgres_16_encrypted_with_backups(dev: Synthesize
     # Given the dev stage's capacity
     config = dev.config
     # When reading the cluster
-    # Then it is Aurora PostgreSQL 16.x on Serverless v2 with that capacity, encrypted,
-    # backed up, IAM-authenticating, and without deletion protection on dev
+    # Then it is Aurora PostgreSQL 16.x on Serverless v2 that pauses at 0 ACU when idle,
+    # encrypted, backed up, IAM-authenticating, and without deletion protection on dev
+    assert config.db_min_acu == 0
+    assert config.db_auto_pause_minutes
     dev.template.has_resource_properties(
         "AWS::RDS::DBCluster",
         {
             "Engine": "aurora-postgresql",
             "EngineVersion": Match.string_like_regexp(r"^16\."),
             "ServerlessV2ScalingConfiguration": {
-                "MinCapacity": config.db_min_acu,
+                "MinCapacity": 0,
                 "MaxCapacity": config.db_max_acu,
+                "SecondsUntilAutoPause": config.db_auto_pause_minutes * 60,
             },
             "StorageEncrypted": True,
             "EnableIAMDatabaseAuthentication": True,
@@ -64,10 +61,18 @@ def test_production_keeps_its_database(prod: Synthesized) -> None:
     prod.template.has_resource("AWS::RDS::DBCluster", {"DeletionPolicy": "Snapshot"})
 
 
-def test_proxy_speaks_only_iam(dev: Synthesized) -> None:
+def test_dev_has_no_proxy_and_prod_keeps_it(dev: Synthesized, prod: Synthesized) -> None:
+    # Given both stages
+    # Then dev's functions go straight to Aurora (a proxy costs ≥ 8 ACUs and would keep the
+    # cluster from pausing), while prod keeps RDS Proxy's pooling and fast failover
+    dev.template.resource_count_is("AWS::RDS::DBProxy", 0)
+    prod.template.resource_count_is("AWS::RDS::DBProxy", 1)
+
+
+def test_proxy_speaks_only_iam(prod: Synthesized) -> None:
     # Given the RDS Proxy
     # Then clients and the proxy itself authenticate with IAM, over TLS, with no secret
-    dev.template.has_resource_properties(
+    prod.template.has_resource_properties(
         "AWS::RDS::DBProxy",
         {
             "EngineFamily": "POSTGRESQL",
@@ -77,23 +82,23 @@ def test_proxy_speaks_only_iam(dev: Synthesized) -> None:
         },
     )
     # And the proxy's own role may log in to the cluster as the application user only
-    (proxy,) = dev.of_type("AWS::RDS::DBProxy").values()
+    (proxy,) = prod.of_type("AWS::RDS::DBProxy").values()
     proxy_role = proxy["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    (statement,) = dev.role_statements(proxy_role)
+    (statement,) = prod.role_statements(proxy_role)
     assert statement["Action"] == "rds-db:connect"
     resource = statement["Resource"]["Fn::Join"][1]
     assert resource[-2:] == [
-        {"Fn::GetAtt": [dev.logical_id("AWS::RDS::DBCluster"), "DBClusterResourceId"]},
+        {"Fn::GetAtt": [prod.logical_id("AWS::RDS::DBCluster"), "DBClusterResourceId"]},
         f"/{DB_APP_USER}",
     ]
 
 
-def test_proxy_pool_follows_the_db_pool_knobs(dev: Synthesized) -> None:
-    # Given DB_POOL_SIZE, DB_MAX_OVERFLOW and DB_POOL_TIMEOUT of the dev stage
-    config = dev.config
+def test_proxy_pool_follows_the_db_pool_knobs(prod: Synthesized) -> None:
+    # Given DB_POOL_SIZE, DB_MAX_OVERFLOW and DB_POOL_TIMEOUT of the prod stage
+    config = prod.config
     # When reading the proxy's target group
     # Then the borrow timeout is DB_POOL_TIMEOUT and the percentages come from the pool
-    dev.template.has_resource_properties(
+    prod.template.has_resource_properties(
         "AWS::RDS::DBProxyTargetGroup",
         {
             "ConnectionPoolConfigurationInfo": {
@@ -106,7 +111,7 @@ def test_proxy_pool_follows_the_db_pool_knobs(dev: Synthesized) -> None:
     )
     assert config.db_pool_timeout_s == 10
     # And the functions read the same numbers
-    variables = dev.resources[dev.function_id("warroom-message")]["Properties"]["Environment"][
+    variables = prod.resources[prod.function_id("warroom-message")]["Properties"]["Environment"][
         "Variables"
     ]
     assert variables["DB_POOL_SIZE"] == str(config.db_pool_size)
@@ -114,67 +119,66 @@ def test_proxy_pool_follows_the_db_pool_knobs(dev: Synthesized) -> None:
     assert variables["DB_POOL_TIMEOUT"] == str(config.db_pool_timeout_s)
 
 
-def test_database_is_reachable_only_from_the_proxy_and_the_migrator(dev: Synthesized) -> None:
-    # Given the cluster's security group
-    (cluster,) = dev.of_type("AWS::RDS::DBCluster").values()
+def _cluster_security_group(synth: Synthesized) -> str:
+    (cluster,) = synth.of_type("AWS::RDS::DBCluster").values()
     (cluster_sg,) = cluster["Properties"]["VpcSecurityGroupIds"]
-    cluster_sg_id = cluster_sg["Fn::GetAtt"][0]
+    return str(cluster_sg["Fn::GetAtt"][0])
+
+
+def _rules(synth: Synthesized, kind: str, group: str) -> list[dict]:
+    """The ingress or egress rules (`kind`) of one security group."""
+    return [
+        rule["Properties"]
+        for rule in synth.of_type(kind).values()
+        if rule["Properties"]["GroupId"] == {"Fn::GetAtt": [group, "GroupId"]}
+    ]
+
+
+def test_database_is_reachable_only_from_its_clients(stage: Synthesized) -> None:
+    # Given the cluster's security group
+    cluster_sg = _cluster_security_group(stage)
     # When collecting who may reach it
     sources = {
-        rule["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0]
-        for rule in dev.of_type("AWS::EC2::SecurityGroupIngress").values()
-        if rule["Properties"]["GroupId"] == {"Fn::GetAtt": [cluster_sg_id, "GroupId"]}
+        rule["SourceSecurityGroupId"]["Fn::GetAtt"][0]
+        for rule in _rules(stage, "AWS::EC2::SecurityGroupIngress", cluster_sg)
     }
-    descriptions = {dev.resources[s]["Properties"]["GroupDescription"] for s in sources}
-    # Then only the proxy, the migration function and the secret rotation may, on 5432
-    assert "RDS Proxy" in descriptions
+    descriptions = {stage.resources[s]["Properties"]["GroupDescription"] for s in sources}
+    # Then the migration function and the secret rotation may, and the application
+    # functions only through the proxy where there is one, directly where there is not
     assert "Deploy-time migrations" in descriptions
-    assert "Lambda functions of the war room" not in descriptions
+    if stage.config.db_proxy:
+        assert "RDS Proxy" in descriptions
+        assert "Lambda functions of the war room" not in descriptions
+    else:
+        assert "Lambda functions of the war room" in descriptions
     assert len(sources) == 3  # + the secret-rotation function
 
 
-def test_connection_table_on_demand_with_ttl_and_indexes(dev: Synthesized) -> None:
-    # Given the connection table
-    # Then it is billed on demand, expires rows on `expires_at`, and has both indexes
-    dev.template.has_resource_properties(
-        "AWS::DynamoDB::Table",
-        {
-            "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": "connection_id", "KeyType": "HASH"}],
-            "TimeToLiveSpecification": {
-                "AttributeName": CONNECTIONS_TTL_ATTRIBUTE,
-                "Enabled": True,
-            },
-            "GlobalSecondaryIndexes": Match.array_with(
-                [
-                    {
-                        "IndexName": CONNECTIONS_INDEX_BY_ROOM,
-                        "KeySchema": [
-                            {"AttributeName": "room_id", "KeyType": "HASH"},
-                            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "ALL"},
-                    },
-                    {
-                        "IndexName": CONNECTIONS_INDEX_BY_USER,
-                        "KeySchema": [
-                            {"AttributeName": "user_id", "KeyType": "HASH"},
-                            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "ALL"},
-                    },
-                    {
-                        "IndexName": CONNECTIONS_INDEX_USER_CONNECTIONS,
-                        "KeySchema": [
-                            {"AttributeName": "audience", "KeyType": "HASH"},
-                            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "ALL"},
-                    },
-                ]
-            ),
-        },
-    )
+def test_proxy_to_cluster_rules_exist_once(prod: Synthesized) -> None:
+    # Given the proxy's and the cluster's security groups
+    cluster_sg = _cluster_security_group(prod)
+    (proxy,) = prod.of_type("AWS::RDS::DBProxy").values()
+    (proxy_sg,) = proxy["Properties"]["VpcSecurityGroupIds"]
+    proxy_sg_id = proxy_sg["Fn::GetAtt"][0]
+    # When counting the rules between them
+    ingress = [
+        rule
+        for rule in _rules(prod, "AWS::EC2::SecurityGroupIngress", cluster_sg)
+        if rule["SourceSecurityGroupId"] == {"Fn::GetAtt": [proxy_sg_id, "GroupId"]}
+    ]
+    egress = [
+        rule
+        for rule in _rules(prod, "AWS::EC2::SecurityGroupEgress", proxy_sg_id)
+        if rule["DestinationSecurityGroupId"] == {"Fn::GetAtt": [cluster_sg, "GroupId"]}
+    ]
+    # Then the cluster admits the proxy once, and the proxy may reach it once
+    assert len(ingress) == 1
+    assert len(egress) == 1
+    # And that is the proxy's only way out, on the cluster's port
+    assert len(prod.of_type("AWS::EC2::SecurityGroupEgress")) == 1
+    cluster_port = {"Fn::GetAtt": [prod.logical_id("AWS::RDS::DBCluster"), "Endpoint.Port"]}
+    assert ingress[0]["FromPort"] in (DB_PORT, cluster_port)
+    assert egress[0]["ToPort"] in (DB_PORT, cluster_port)
 
 
 def test_every_bucket_blocks_public_access_and_is_encrypted(dev: Synthesized) -> None:
@@ -208,8 +212,10 @@ def test_attachments_bucket_cors_and_lifecycle(dev: Synthesized) -> None:
         if "CorsConfiguration" in b["Properties"]
     ]  # fmt: skip
     (rule,) = bucket["CorsConfiguration"]["CorsRules"]
-    # Then browsers on the web origin may PUT and GET through presigned URLs
-    assert {"PUT", "GET"} <= set(rule["AllowedMethods"])
+    # Then browsers on the web origin may upload with a presigned POST (the client's XHR
+    # with an upload-progress listener is preflighted) and read with presigned GETs
+    assert {"POST", "GET"} <= set(rule["AllowedMethods"])
+    assert rule["AllowedHeaders"] == ["*"]  # whatever headers the preflight announces
     assert "*" not in rule["AllowedOrigins"]
     assert any("WebDistribution" in str(origin) for origin in rule["AllowedOrigins"])
     # And lifecycle rules abort stale uploads, tier old files and (on dev) expire them

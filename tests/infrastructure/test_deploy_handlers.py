@@ -4,9 +4,11 @@ PostgreSQL of the test session."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -36,6 +38,10 @@ class FakeContext:
     memory_limit_in_mb: int = 128
     invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:warroom-test"
     aws_request_id: str = "request-1"
+    remaining_ms: int = 5000  # Cognito's trigger limit, as the function's timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
 
 
 @pytest.fixture(scope="module")
@@ -69,13 +75,15 @@ def test_database_url_keeps_the_password_intact_and_requires_tls(migrate: Module
     # When building the master user's URL from it
     url = migrate.database_url(SECRET, "warroom")
     params = conninfo.conninfo_to_dict(url)
-    # Then libpq reads back exactly the secret's values, over TLS, with no statement timeout
+    # Then libpq reads back exactly the secret's values, over verified TLS (chain and host
+    # name, against the CAs shipped in the layer), with no statement timeout
     assert params["user"] == SECRET["username"]
     assert params["password"] == SECRET["password"]
     assert params["host"] == SECRET["host"]
     assert params["port"] == "5432"
     assert params["dbname"] == "warroom"
-    assert params["sslmode"] == "require"
+    assert params["sslmode"] == "verify-full"
+    assert Path(str(params["sslrootcert"])).is_file()
     assert "statement_timeout=0" in str(params["options"])
 
 
@@ -276,3 +284,47 @@ def test_a_failed_sync_never_blocks_the_sign_in(
     result = user_sync.lambda_handler(event, FakeContext())
     # Then Cognito still gets its event back (the sign-in goes on; the next one retries)
     assert result is event
+
+
+def test_too_little_time_left_skips_the_sync_and_answers(
+    user_sync: ModuleType, synced: list[tuple[str, str]]
+) -> None:
+    # Given an invocation with almost nothing left of Cognito's 5 s (a slow cold start)
+    event = _cognito_event("TokenGeneration_Authentication", email="dan@example.com")
+    context = FakeContext(remaining_ms=600)
+    # When the trigger runs
+    result = user_sync.lambda_handler(event, context)
+    # Then it does not even try to reach the database, and Cognito gets its event back
+    assert synced == []
+    assert result is event
+
+
+@pytest.mark.parametrize(
+    "remaining_ms",
+    [1000, 60_000],  # little left; and more than Cognito allows (a cold start is not shown)
+    ids=["short", "capped"],
+)
+def test_a_database_that_hangs_never_holds_the_sign_in(
+    user_sync: ModuleType, monkeypatch: pytest.MonkeyPatch, remaining_ms: int
+) -> None:
+    # Given a database call that does not come back by itself
+    started, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def hangs(*, user_id: str, display_name: str) -> None:
+        started.set()
+        release.wait(timeout=30)
+        finished.append(user_id)
+
+    monkeypatch.setattr(user_sync, "sync_user", hangs)
+    event = _cognito_event("TokenGeneration_Authentication", email="erin@example.com")
+    # When the trigger runs
+    result = user_sync.lambda_handler(event, FakeContext(remaining_ms=remaining_ms))
+    # Then it answers while the sync is still running (and counts the failure)
+    assert result is event
+    assert started.is_set()
+    assert finished == []
+    # And the stuck sync finishes on its own later without harm
+    release.set()
+    user_sync._worker().submit(lambda: None).result(timeout=30)
+    assert finished == ["erin@example.com"]

@@ -13,8 +13,10 @@ from infra.constants import (
     FN_HISTORY,
     FN_MESSAGE,
     FN_MIGRATE,
+    FN_SWEEP,
     FN_USER_SYNC,
     METRICS_NAMESPACE,
+    USER_SYNC_DB_CONNECT_TIMEOUT_S,
     FunctionSpec,
 )
 from tests.infrastructure.conftest import ALL_FUNCTIONS, Synthesized
@@ -22,7 +24,6 @@ from tests.infrastructure.conftest import ALL_FUNCTIONS, Synthesized
 pytestmark = pytest.mark.infrastructure
 
 APP_SETTINGS = (
-    "CONNECTIONS_TABLE",
     "ATTACHMENTS_BUCKET",
     "WS_MANAGEMENT_ENDPOINT",
     "JWT_ISSUER",
@@ -78,19 +79,75 @@ def test_function_runs_python_on_arm64_in_private_subnets_with_the_layer(
     "spec", (FN_CONNECT, FN_AUTHORIZER, FN_MESSAGE, FN_HISTORY), ids=lambda spec: spec.service
 )
 def test_api_functions_get_every_setting_the_code_validates(
-    dev: Synthesized, spec: FunctionSpec
+    stage: Synthesized, spec: FunctionSpec
 ) -> None:
-    # Given a function behind one of the APIs
-    variables = _properties(dev, spec)["Environment"]["Variables"]
+    # Given a function behind one of the APIs, on either stage
+    variables = _properties(stage, spec)["Environment"]["Variables"]
     # Then it has every setting RuntimeSettings requires at cold start
     assert set(APP_SETTINGS) <= set(variables)
-    # And it reaches the database through the proxy with IAM tokens, no password
+    # And it reaches the database with IAM tokens, no password: through the proxy where
+    # there is one (prod), else straight to the cluster's writer endpoint (dev)
     assert variables["DB_IAM_AUTH"] == "true"
     assert variables["DB_CONNECTION_MODE"] == "single"
     assert variables["DB_USER"] == DB_APP_USER
-    assert variables["DB_HOST"] == {"Fn::GetAtt": [dev.logical_id("AWS::RDS::DBProxy"), "Endpoint"]}
+    if stage.config.db_proxy:
+        proxy = stage.logical_id("AWS::RDS::DBProxy")
+        assert variables["DB_HOST"] == {"Fn::GetAtt": [proxy, "Endpoint"]}
+    else:
+        cluster = stage.logical_id("AWS::RDS::DBCluster")
+        assert variables["DB_HOST"] == {"Fn::GetAtt": [cluster, "Endpoint.Address"]}
+    assert variables["DB_CONNECT_TIMEOUT"] == str(stage.config.db_connect_timeout_s)
     assert variables["JWT_TOKEN_USE"] == "id"
     assert variables["WS_MANAGEMENT_ENDPOINT"]["Fn::Join"][1][0] == "https://"
+
+
+def test_dev_sweep_asks_cloudwatch_before_waking_the_database(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    # Given the sweep function of each stage
+    dev_sweep = _properties(dev, FN_SWEEP)["Environment"]["Variables"]
+    prod_sweep = _properties(prod, FN_SWEEP)["Environment"]["Variables"]
+    # Then on dev (the database pauses) it knows which WebSocket stage's connects to read
+    (websocket_api,) = [
+        k for k, v in dev.of_type("AWS::ApiGatewayV2::Api").items()
+        if v["Properties"]["ProtocolType"] == "WEBSOCKET"
+    ]  # fmt: skip
+    assert dev_sweep["SWEEP_GATE_API_ID"] == {"Ref": websocket_api}
+    assert dev_sweep["SWEEP_GATE_STAGE"] == dev.config.name
+    assert "cloudwatch:GetMetricStatistics" in _granted(dev, FN_SWEEP)
+    # And on prod (the database never pauses) it just sweeps
+    assert "SWEEP_GATE_API_ID" not in prod_sweep
+    assert "cloudwatch:GetMetricStatistics" not in _granted(prod, FN_SWEEP)
+
+
+def test_no_function_has_a_dynamodb_setting_or_grant(stage: Synthesized) -> None:
+    # Given every function and policy of the stack (connections live in PostgreSQL now)
+    variables = {
+        name
+        for fn in stage.of_type("AWS::Lambda::Function").values()
+        for name in fn["Properties"].get("Environment", {}).get("Variables", {})
+    }
+    actions = {
+        action
+        for policy in stage.of_type("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in _actions(statement)
+    }
+    # Then no table, no table setting and no DynamoDB permission is left
+    assert not stage.of_type("AWS::DynamoDB::Table")
+    assert not [name for name in variables if name.startswith("CONNECTIONS_")]
+    assert not [action for action in actions if action.startswith("dynamodb:")]
+
+
+def test_user_sync_connects_with_a_short_timeout(stage: Synthesized) -> None:
+    # Given the Cognito trigger, which Cognito waits for at most 5 s
+    properties = _properties(stage, FN_USER_SYNC)
+    variables = properties["Environment"]["Variables"]
+    # Then a database connect attempt gives up after 1-2 s, well inside its own timeout
+    timeout = int(variables["DB_CONNECT_TIMEOUT"])
+    assert timeout == USER_SYNC_DB_CONNECT_TIMEOUT_S
+    assert 1 <= timeout <= 2
+    assert properties["Timeout"] == 5
 
 
 def test_no_function_holds_a_password_or_a_dev_switch(dev: Synthesized) -> None:
@@ -172,17 +229,20 @@ def test_each_function_gets_only_what_it_uses(dev: Synthesized) -> None:
     assert granted[FN_AUTHORIZER.service] == set()
     # And the Cognito trigger only logs in to the database
     assert granted[FN_USER_SYNC.service] == {"rds-db:connect"}
-    # And the WebSocket and HTTP functions fan out, use the database and the table
+    # And the sweep logs in and announces pending joins (on dev it also reads
+    # ConnectCount, to let a paused database sleep)
+    assert granted[FN_SWEEP.service] - {"cloudwatch:GetMetricStatistics"} == {
+        "rds-db:connect",
+        "execute-api:ManageConnections",
+    }
+    # And the WebSocket and HTTP functions fan out and use the database, nothing else
     for spec in (FN_CONNECT, FN_MESSAGE, FN_HISTORY):
         actions = granted[spec.service]
-        assert {"execute-api:ManageConnections", "rds-db:connect", "dynamodb:Query"} <= actions
+        assert {"execute-api:ManageConnections", "rds-db:connect"} <= actions
     # And only the history function (the HTTP API) signs attachment URLs
     assert {"s3:PutObject", "s3:GetObject"} <= granted[FN_HISTORY.service]
     for spec in (FN_CONNECT, FN_MESSAGE):
         assert not {a for a in granted[spec.service] if a.startswith("s3:")}
-    # And every fan-out function may delete rows of gone connections
-    for spec in (FN_CONNECT, FN_MESSAGE, FN_HISTORY):
-        assert "dynamodb:DeleteItem" in granted[spec.service]
     # And only the migration function reads the master secret
     assert "secretsmanager:GetSecretValue" in granted[FN_MIGRATE.service]
     assert not any(
@@ -190,16 +250,18 @@ def test_each_function_gets_only_what_it_uses(dev: Synthesized) -> None:
     )
 
 
-def test_database_logins_are_for_the_application_user_through_the_proxy(
-    dev: Synthesized,
-) -> None:
+def test_database_logins_are_for_the_application_user(stage: Synthesized) -> None:
     # Given the rds-db:connect grants of the application functions
-    proxy = dev.logical_id("AWS::RDS::DBProxy")
-    for spec in (FN_CONNECT, FN_MESSAGE, FN_HISTORY, FN_USER_SYNC):
+    target = (
+        stage.logical_id("AWS::RDS::DBProxy")
+        if stage.config.db_proxy
+        else stage.logical_id("AWS::RDS::DBCluster")
+    )
+    for spec in (FN_CONNECT, FN_MESSAGE, FN_HISTORY, FN_USER_SYNC, FN_SWEEP):
         (statement,) = [
-            s for s in dev.function_statements(spec.service) if s["Action"] == "rds-db:connect"
+            s for s in stage.function_statements(spec.service) if s["Action"] == "rds-db:connect"
         ]
         resource = statement["Resource"]["Fn::Join"][1]
-        # Then each names the proxy's resource id and the user warroom_app
+        # Then each names the user warroom_app on the proxy (prod) or the cluster (dev)
         assert resource[-1] == f"/{DB_APP_USER}"
-        assert proxy in str(resource[-2])
+        assert target in str(resource[-2])

@@ -136,3 +136,69 @@ def test_production_requires_mfa_and_protects_the_pool(prod: Synthesized) -> Non
     # And its client admits the CloudFront URL only
     (client,) = prod.of_type("AWS::Cognito::UserPoolClient").values()
     assert not [u for u in client["Properties"]["CallbackURLs"] if "localhost" in str(u)]
+
+
+def test_site_csp_loads_images_only_from_itself_and_the_attachments_bucket(
+    stage: Synthesized,
+) -> None:
+    # Given the distribution's behaviours and their response headers policy
+    (distribution,) = stage.of_type("AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]
+    policies = {json.dumps(b["ResponseHeadersPolicyId"]) for b in behaviours}
+    # Then every behaviour (index.html and config.json alike) uses the one custom policy
+    (policy_ref,) = policies
+    policy = stage.resources[json.loads(policy_ref)["Ref"]]["Properties"]
+    headers = policy["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    # And its CSP's img-src admits this site, data:/blob: previews and the attachments
+    # bucket's own origins (what presigned GETs point at), and nothing else: an image
+    # that points anywhere else in a message or a report does not load
+    csp = headers["ContentSecurityPolicy"]
+    assert csp["Override"] is True
+    parts = csp["ContentSecurityPolicy"]["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else f"<{next(iter(p.values()))}>" for p in parts)
+    directives = {d.split()[0]: d.split()[1:] for d in text.split("; ")}
+    bucket = f"warroom-{stage.config.name}-attachments-<AWS::AccountId>-<AWS::Region>"
+    assert directives["img-src"] == [
+        "'self'",
+        "data:",
+        "blob:",
+        f"https://{bucket}.s3.<AWS::Region>.<AWS::URLSuffix>",
+        f"https://{bucket}.s3.<AWS::URLSuffix>",
+    ]
+    assert directives["default-src"] == ["'self'"]
+    assert directives["script-src"] == ["'self'"]
+    assert directives["object-src"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    # And that bucket is the attachments bucket (the one with CORS), by name
+    (attachments,) = [
+        b["Properties"] for b in stage.of_type("AWS::S3::Bucket").values()
+        if "CorsConfiguration" in b["Properties"]
+    ]  # fmt: skip
+    name = attachments["BucketName"]["Fn::Join"][1]
+    assert "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in name) == bucket
+    # And the usual security headers stay on
+    assert headers["ContentTypeOptions"]["Override"] is True
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+
+
+def test_web_client_allows_only_the_flows_in_use(dev: Synthesized) -> None:
+    # Given the web client of the user pool
+    (client,) = dev.of_type("AWS::Cognito::UserPoolClient").values()
+    flows = set(client["Properties"]["ExplicitAuthFlows"])
+    # Then the browser's hosted-UI sign-in needs no explicit flow: SRP and plain passwords
+    # are off; `make smoke` signs in with AdminInitiateAuth (IAM-signed, not for browsers)
+    assert flows == {"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+
+
+def test_nobody_can_take_another_users_email(stage: Synthesized) -> None:
+    # Given the user pool and its web client
+    (pool,) = stage.of_type("AWS::Cognito::UserPool").values()
+    (client,) = stage.of_type("AWS::Cognito::UserPoolClient").values()
+    # Then a new e-mail takes effect only once verified (the old one stays till then)
+    update = pool["Properties"]["UserAttributeUpdateSettings"]
+    assert update["AttributesRequireVerificationBeforeUpdate"] == ["email"]
+    # And through the web client a user may write their name, not their e-mail
+    assert client["Properties"]["WriteAttributes"] == ["name"]

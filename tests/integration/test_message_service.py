@@ -521,3 +521,25 @@ def test_old_messages_survive_clock_skew_in_pagination(db, cast, sql):
     )
     second = send(db, room, cast["owner"], "b")
     assert second.created_at > first.created_at + timedelta(minutes=59)
+
+
+def test_a_resend_after_the_room_was_archived_still_gets_the_original(db, cast):
+    # Given a message stored just before the room was archived
+    draft = MessageDraft(client_msg_id=uuid.uuid4(), content="last words")
+    first = messages.send_message(
+        room_id=cast["room"].room_id, sender_id=cast["editor"], draft=draft, db=db
+    )
+    rooms.update_room(
+        room_id=cast["room"].room_id,
+        user_id=cast["owner"],
+        patch=RoomPatch(status=RoomStatus.ARCHIVED),
+        db=db,
+    )
+    # When the outbox resends it (its ack was lost)
+    again = messages.send_message(
+        room_id=cast["room"].room_id, sender_id=cast["editor"], draft=draft, db=db
+    )
+    # Then it learns the original, and a new message is refused
+    assert not again.created and again.message.message_id == first.message.message_id
+    with pytest.raises(ConflictError):
+        send(db, cast["room"], cast["editor"], "new words")

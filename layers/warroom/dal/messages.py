@@ -458,56 +458,130 @@ def react(conn: Conn, *, message_id: UUID, user_id: str, emoji: str, add: bool) 
     )
 
 
+# A message's size as stored, read without detoasting its content: a coarse measure for
+# cutting a page in the database, so that a page of large messages never reads (or ships)
+# far more than the reply can hold. The exact cut is made on the encoded reply.
+APPROX_BYTES = (
+    "coalesce(octet_length(m.content), 0) + coalesce(pg_column_size(m.content_json), 0) "
+    "+ pg_column_size(m.reactions) + 400"
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Messages in order; `cut` when the page stopped at its byte budget with more rows
+    within its count limit."""
+
+    messages: list[Message]
+    cut: bool = False
+
+
+def _page(
+    conn: Conn,
+    *,
+    where: str,
+    key: str,
+    descending: bool,
+    params: dict[str, Any],
+    limit: int,
+    max_bytes: int | None,
+) -> Page:
+    """Up to `limit` messages in `key` order; with `max_bytes`, only as many as reach
+    that many bytes (always at least one)."""
+    direction = "DESC" if descending else "ASC"
+    if max_bytes is None:
+        rows = conn.execute(
+            f"{MESSAGE_SELECT} WHERE {where} ORDER BY m.{key} {direction} LIMIT %(limit)s",
+            {**params, "limit": limit},
+        ).fetchall()
+        return Page([message_from_row(r) for r in rows])
+    rows = conn.execute(
+        f"""
+        SELECT q.* FROM (
+            SELECT lim.*, sum(lim.approx_bytes) OVER w AS running,
+                   lead(lim.message_id) OVER w IS NOT NULL AS has_next
+            FROM (
+                SELECT {MESSAGE_COLUMNS}, {APPROX_BYTES} AS approx_bytes
+                FROM messages m
+                LEFT JOIN tr_users u ON u.user_id = m.sender_id
+                LEFT JOIN files f ON f.file_id = m.file_id
+                WHERE {where}
+                ORDER BY m.{key} {direction}
+                LIMIT %(limit)s
+            ) lim
+            WINDOW w AS (ORDER BY lim.{key} {direction})
+        ) q
+        WHERE q.running - q.approx_bytes < %(max_bytes)s
+        ORDER BY q.{key} {direction}
+        """,
+        {**params, "limit": limit, "max_bytes": max_bytes},
+    ).fetchall()
+    return Page([message_from_row(r) for r in rows], cut=bool(rows) and rows[-1]["has_next"])
+
+
 def page_before(
-    conn: Conn, *, room_id: UUID, limit: int, before: datetime | None, before_seq: int | None
-) -> list[Message]:
+    conn: Conn,
+    *,
+    room_id: UUID,
+    limit: int,
+    before: datetime | None,
+    before_seq: int | None,
+    max_bytes: int | None = None,
+) -> Page:
     """Newest first, `limit` rows (callers ask for one extra to learn has_more)."""
     clauses = ["m.room_id = %(room_id)s"]
     if before is not None:
         clauses.append("m.created_at < %(before)s")
     if before_seq is not None:
         clauses.append("m.sequence_number < %(before_seq)s")
-    rows = conn.execute(
-        MESSAGE_SELECT
-        + " WHERE "
-        + " AND ".join(clauses)
-        + " ORDER BY m.sequence_number DESC LIMIT %(limit)s",
-        {"room_id": room_id, "before": before, "before_seq": before_seq, "limit": limit},
-    ).fetchall()
-    return [message_from_row(r) for r in rows]
+    return _page(
+        conn,
+        where=" AND ".join(clauses),
+        key="sequence_number",
+        descending=True,
+        params={"room_id": room_id, "before": before, "before_seq": before_seq},
+        limit=limit,
+        max_bytes=max_bytes,
+    )
 
 
-def page_after(conn: Conn, *, room_id: UUID, after_seq: int, limit: int) -> list[Message]:
+def page_after(
+    conn: Conn, *, room_id: UUID, after_seq: int, limit: int, max_bytes: int | None = None
+) -> Page:
     """Oldest first, for catch-up after a reconnect."""
-    rows = conn.execute(
-        MESSAGE_SELECT
-        + " WHERE m.room_id = %s AND m.sequence_number > %s ORDER BY m.sequence_number LIMIT %s",
-        (room_id, after_seq, limit),
-    ).fetchall()
-    return [message_from_row(r) for r in rows]
+    return _page(
+        conn,
+        where="m.room_id = %(room_id)s AND m.sequence_number > %(after)s",
+        key="sequence_number",
+        descending=False,
+        params={"room_id": room_id, "after": after_seq},
+        limit=limit,
+        max_bytes=max_bytes,
+    )
 
 
 def changed_after(
-    conn: Conn, *, room_id: UUID, after_change: int, limit: int
-) -> tuple[list[Message], int]:
+    conn: Conn, *, room_id: UUID, after_change: int, limit: int, max_bytes: int | None = None
+) -> tuple[Page, int]:
     """The current state of every message whose last change is after `after_change`, in
-    change order (each message once: it carries only its latest change number), and the
-    room's current change number."""
-    rows = conn.execute(
-        f"""
-        SELECT q.*, r.last_change_seq AS room_change_seq
-        FROM incident_rooms r
-        LEFT JOIN LATERAL (
-            {MESSAGE_SELECT}
-            WHERE m.room_id = r.room_id AND m.change_seq > %(after)s
-            ORDER BY m.change_seq LIMIT %(limit)s
-        ) q ON true
-        WHERE r.room_id = %(room_id)s
-        """,
-        {"room_id": room_id, "after": after_change, "limit": limit},
-    ).fetchall()
-    current = int(rows[0]["room_change_seq"]) if rows else 0
-    return [message_from_row(r) for r in rows if r["message_id"] is not None], current
+    change order (each message once: it carries only its latest change number), up to
+    the room's current change number K, and K. Read first: every change up to K is
+    committed by then (numbers are taken under the room's lock, held to commit), and a
+    message changed again after K waits for the next page, in its newer state."""
+    row = conn.execute(
+        "SELECT last_change_seq FROM incident_rooms WHERE room_id = %s", (room_id,)
+    ).fetchone()
+    current = int(row["last_change_seq"]) if row else 0
+    found = _page(
+        conn,
+        where="m.room_id = %(room_id)s AND m.change_seq > %(after)s AND m.change_seq <= %(current)s",
+        key="change_seq",
+        descending=False,
+        params={"room_id": room_id, "after": after_change, "current": current},
+        limit=limit,
+        max_bytes=max_bytes,
+    )
+    return found, current
 
 
 def search(

@@ -6,6 +6,8 @@ from typing import Any
 
 import psycopg
 
+from warroom.models import User
+
 Conn = psycopg.Connection[dict[str, Any]]
 
 USER_COLUMNS = "user_id, display_name, department, job_title, is_admin"
@@ -19,7 +21,7 @@ def upsert(
     department: str | None = None,
     job_title: str | None = None,
     is_admin: bool | None = None,
-) -> dict[str, Any]:
+) -> User:
     row = conn.execute(
         f"""
         INSERT INTO tr_users (user_id, display_name, department, job_title, is_admin)
@@ -41,19 +43,20 @@ def upsert(
         },
     ).fetchone()
     assert row is not None
-    return row
+    return User.model_validate(row)
 
 
-def get(conn: Conn, user_id: str) -> dict[str, Any] | None:
-    return conn.execute(
+def get(conn: Conn, user_id: str) -> User | None:
+    row = conn.execute(
         f"SELECT {USER_COLUMNS} FROM tr_users WHERE user_id = %s", (user_id,)
     ).fetchone()
+    return None if row is None else User.model_validate(row)
 
 
-def search(conn: Conn, *, query: str, limit: int) -> list[dict[str, Any]]:
+def search(conn: Conn, *, query: str, limit: int) -> list[User]:
     """Prefix match on e-mail or display name (both indexed with text_pattern_ops)."""
     pattern = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return conn.execute(
+    rows = conn.execute(
         f"""
         SELECT {USER_COLUMNS} FROM tr_users
         WHERE is_active AND (user_id LIKE %(p)s OR lower(display_name) LIKE %(p)s)
@@ -61,3 +64,4 @@ def search(conn: Conn, *, query: str, limit: int) -> list[dict[str, Any]]:
         """,
         {"p": pattern, "limit": limit},
     ).fetchall()
+    return [User.model_validate(r) for r in rows]

@@ -9,6 +9,12 @@
 Both retry an operation once when the connection itself failed (a dropped connection, a
 proxy that restarted): every operation of the message service is idempotent, sends
 included, thanks to `client_msg_id`.
+
+In the cloud (IAM authentication) the server's certificate is verified, host name
+included (`sslmode=verify-full`), against `aws-ca-bundle.pem` beside this module: the
+Amazon root CAs that RDS Proxy's certificate chains to, and the RDS regional root CAs that
+Aurora presents when a function connects to it directly (infra/ca_bundle.py writes it).
+A connection attempt gives up after DB_CONNECT_TIMEOUT seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import psycopg
@@ -34,6 +41,14 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Conn = psycopg.Connection[dict[str, Any]]
+
+# Shipped in the layer with the package (build_layer copies layers/warroom whole).
+AWS_CA_BUNDLE = Path(__file__).with_name("aws-ca-bundle.pem")
+
+
+def tls_parameters() -> dict[str, str]:
+    """libpq's TLS settings for RDS Proxy and Aurora: verified chain and host name."""
+    return {"sslmode": "verify-full", "sslrootcert": str(AWS_CA_BUNDLE)}
 
 
 class Database(Protocol):
@@ -53,7 +68,7 @@ def _connection_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
     }
     if settings.iam_auth:
         kwargs["password"] = _iam_token(settings)
-        kwargs["sslmode"] = "require"
+        kwargs.update(tls_parameters())
     return kwargs
 
 
@@ -62,7 +77,7 @@ def _iam_token(settings: DatabaseSettings) -> str:
     import boto3  # only on the IAM path
 
     if not settings.host:
-        raise ServiceUnavailable("DB_IAM_AUTH needs DB_HOST (the RDS Proxy endpoint)")
+        raise ServiceUnavailable("DB_IAM_AUTH needs DB_HOST (the RDS Proxy or cluster endpoint)")
     client = boto3.client("rds", region_name=settings.region)
     return client.generate_db_auth_token(
         DBHostname=settings.host, Port=settings.port, DBUsername=settings.user

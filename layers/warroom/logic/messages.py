@@ -206,9 +206,11 @@ def _send(
     # Nothing stored: say why, most basic reason first.
     if not outcome.room_exists:
         raise NotFoundError(f"incident room {room_id} does not exist")
-    require_writer({"role": outcome.role, "status": outcome.status}, room_id)
-    if outcome.existing_message_id is not None:
+    if outcome.existing_message_id is not None and outcome.role is not None:
+        # A resend of a stored message answers with the original, even if the room was
+        # archived since: the outbox must learn it was delivered.
         return _resend(conn, room_id, sender_id, client_msg_id)
+    require_writer({"role": outcome.role, "status": outcome.status}, room_id)
     if checked.file_id is not None:
         if not outcome.file_found:
             raise NotFoundError("the attached file does not exist in this room")
@@ -383,10 +385,12 @@ def history(
     before: datetime | None = None,
     before_seq: int | None = None,
     after_seq: int | None = None,
+    max_bytes: int | None = None,
     db: Database | None = None,
 ) -> HistoryPage:
     """Newest first with `before`/`before_seq` (or no cursor); oldest first with
-    `after_seq`. Pages carry has_more and the cursor of the next page."""
+    `after_seq`. Pages carry has_more and the cursor of the next page. With `max_bytes`
+    the database stops reading at about that many bytes (the reply's budget)."""
     size = _check_limit(limit)
     if after_seq is not None and (before is not None or before_seq is not None):
         raise ValidationFailed("use either after_seq or before/before_seq, not both")
@@ -399,18 +403,25 @@ def history(
     def operation(conn: Conn) -> HistoryPage:
         require_member(conn, room_id, user_id)
         if after_seq is not None:
-            rows = dal.page_after(conn, room_id=room_id, after_seq=after_seq, limit=size + 1)
-            page = rows[:size]
+            found = dal.page_after(
+                conn, room_id=room_id, after_seq=after_seq, limit=size + 1, max_bytes=max_bytes
+            )
+            page = found.messages[:size]
             return HistoryPage(
                 messages=page,
-                has_more=len(rows) > size,
+                has_more=found.cut or len(found.messages) > size,
                 next_after_seq=page[-1].sequence_number if page else after_seq,
             )
-        rows = dal.page_before(
-            conn, room_id=room_id, limit=size + 1, before=before, before_seq=before_seq
+        found = dal.page_before(
+            conn,
+            room_id=room_id,
+            limit=size + 1,
+            before=before,
+            before_seq=before_seq,
+            max_bytes=max_bytes,
         )
-        page = rows[:size]
-        has_more = len(rows) > size
+        page = found.messages[:size]
+        has_more = found.cut or len(found.messages) > size
         return HistoryPage(
             messages=page,
             has_more=has_more,
@@ -427,6 +438,7 @@ def changed_since(
     user_id: str,
     after_change: int,
     limit: int | None = None,
+    max_bytes: int | None = None,
     db: Database | None = None,
 ) -> ChangesPage:
     """The current state of every message changed after `after_change`, in change order,
@@ -438,11 +450,11 @@ def changed_since(
 
     def operation(conn: Conn) -> ChangesPage:
         require_member(conn, room_id, user_id)
-        rows, current = dal.changed_after(
-            conn, room_id=room_id, after_change=after_change, limit=size + 1
+        found, current = dal.changed_after(
+            conn, room_id=room_id, after_change=after_change, limit=size + 1, max_bytes=max_bytes
         )
-        page = rows[:size]
-        has_more = len(rows) > size
+        page = found.messages[:size]
+        has_more = found.cut or len(found.messages) > size
         resume = page[-1].change_seq if has_more else max(current, after_change)
         return ChangesPage(messages=page, has_more=has_more, change_seq=resume)
 

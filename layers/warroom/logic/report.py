@@ -101,7 +101,9 @@ def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> 
         readings: list[_Reading] = []
         after = 0
         while True:
-            page = messages_dal.page_after(conn, room_id=room_id, after_seq=after, limit=_PAGE)
+            page = messages_dal.page_after(
+                conn, room_id=room_id, after_seq=after, limit=_PAGE
+            ).messages
             for message in page:
                 timeline.append(
                     f"- **{_time(message.created_at)}** #{message.sequence_number} "

@@ -28,7 +28,7 @@ def sync_user(
     """Create or refresh a directory entry (sign-in, the Cognito trigger, demo data)."""
     uid = parse_user_id(user_id)
     name = (display_name or "").strip()[:120] or uid
-    row = (db or get_database()).run(
+    return (db or get_database()).run(
         lambda conn: dal.upsert(
             conn,
             user_id=uid,
@@ -38,15 +38,14 @@ def sync_user(
             is_admin=is_admin,
         )
     )
-    return User.model_validate(row)
 
 
 def get_user(user_id: str, *, db: Database | None = None) -> User:
     uid = parse_user_id(user_id)
-    row = (db or get_database()).run(lambda conn: dal.get(conn, uid))
-    if row is None:
+    user = (db or get_database()).run(lambda conn: dal.get(conn, uid))
+    if user is None:
         raise NotFoundError(f"no user {uid} in the directory")
-    return User.model_validate(row)
+    return user
 
 
 def find_users(query: str, *, limit: int = 20, db: Database | None = None) -> list[User]:
@@ -54,5 +53,4 @@ def find_users(query: str, *, limit: int = 20, db: Database | None = None) -> li
     if len(query) > 100:
         raise ValidationFailed("the directory query is too long")
     limit = max(1, min(limit, 50))
-    rows = (db or get_database()).run(lambda conn: dal.search(conn, query=query, limit=limit))
-    return [User.model_validate(r) for r in rows]
+    return (db or get_database()).run(lambda conn: dal.search(conn, query=query, limit=limit))
