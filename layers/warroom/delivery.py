@@ -3,7 +3,7 @@ and by the HTTP routes alike.
 
 - A new message: the sender's ack first (its outbox is settled before the room is told),
   then the room, then room-list badges on members' user connections. The recipients
-  come back from the write statement itself; nothing here reads the connection table.
+  come back from the write statement itself: no separate read of the connection table.
 - Edits, deletes, reactions: the room.
 - HTTP-made room events (status, membership): the numbered system message, the system
   event, and badges.
@@ -13,7 +13,6 @@ and by the HTTP routes alike.
 
 from __future__ import annotations
 
-import logging
 import os
 from uuid import UUID
 
@@ -26,12 +25,9 @@ from warroom.lazy import Lazy
 from warroom.logic.messages import Changed, Reacted, Sent
 from warroom.models import Message
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_JOIN_WINDOW_SECONDS = 1.0
-
 
 def join_window_seconds() -> float:
+    """At most one join (and one departure) announcement per room per this many seconds."""
     return float(os.environ.get("JOIN_ANNOUNCE_WINDOW_MS", "1000")) / 1000.0
 
 

@@ -538,3 +538,27 @@ def test_resume_by_change_number_shows_edits_deletes_and_reactions(local_stack, 
     assert by_id[ids[1]]["deleted_at"] and by_id[ids[1]]["content"] is None
     assert [(r["emoji"], r["count"]) for r in by_id[ids[2]]["reactions"]] == [("👍", 1)]
     assert reply["has_more"] is False and reply["change_seq"] >= by_id[ids[2]]["change_seq"]
+
+
+def test_a_socket_whose_row_is_gone_is_told_and_closed_so_it_reconnects_at_once(
+    local_stack, incident, database_url
+):
+    # Given an open socket whose connection row has gone (swept, or lost)
+    ws = local_stack.connect(incident["editor"].token, incident["room_id"])
+    with psycopg.connect(database_url, autocommit=True) as sql:
+        sql.execute(
+            "DELETE FROM connections WHERE user_id = %s AND room_id = %s",
+            (incident["editor"].user_id, incident["room_id"]),
+        )
+    # When it sends a frame
+    send_text(ws, "is anyone listening?")
+    # Then it is told it is not registered, and the server closes the socket
+    error = frames_until(ws, of_type("error"))[-1]
+    assert error["code"] == "UNAUTHORIZED"
+    with pytest.raises(ConnectionClosed):
+        while True:
+            ws.recv(timeout=10)
+    # and a reconnect is registered and works
+    with local_stack.connect(incident["editor"].token, incident["room_id"]) as again:
+        send_text(again, "back")
+        frames_until(again, of_type("ack"))

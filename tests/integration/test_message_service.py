@@ -543,3 +543,54 @@ def test_a_resend_after_the_room_was_archived_still_gets_the_original(db, cast):
     assert not again.created and again.message.message_id == first.message.message_id
     with pytest.raises(ConflictError):
         send(db, cast["room"], cast["editor"], "new words")
+
+
+def test_readings_in_either_shape_and_any_language_are_found_by_field(db, cast):
+    # Given readings in the flat shape, the nested shape, and with Chinese names
+    room = cast["room"]
+    shapes = [
+        {
+            "temperature": 85,
+            "pressure": 120,
+            "production_rate": 450,
+            "timestamp": "2026-12-01T08:00:00Z",
+        },
+        {"machine_id": "CNC-07", "readings": {"temperature": 79.5, "pressure": 3.1}},
+        {"readings": {"溫度": 91, "壓力": 2.9}, "units": {"溫度": "°C"}},
+        {"temperature": 95, "note": "flat, with a note"},
+    ]
+    for content in shapes:
+        messages.send_message(
+            room_id=room.room_id,
+            sender_id=cast["editor"],
+            draft=MessageDraft(message_type="incident_data", content=content),
+            db=db,
+        )
+    # When they are queried by field and range
+    hot = messages.incident_readings(
+        room_id=room.room_id, user_id=cast["viewer"], field="temperature", minimum=80, db=db
+    )
+    chinese = messages.incident_readings(
+        room_id=room.room_id, user_id=cast["viewer"], field="溫度", minimum=90, db=db
+    )
+    # Then both shapes are found, and each comes back exactly as sent, in its order
+    assert [m.content for m in hot] == [shapes[0], shapes[3]]
+    assert [list(m.content) for m in hot] == [list(shapes[0]), list(shapes[3])]
+    assert [m.content for m in chinese] == [shapes[2]]
+    assert list(chinese[0].content["readings"]) == ["溫度", "壓力"]
+
+
+def test_an_edit_keeps_only_members_in_its_mentions(db, cast):
+    # Given an editor's message
+    message = send(db, cast["room"], cast["editor"], "check this")
+    # When they edit it to mention a member and someone outside the room
+    edited = messages.edit_message(
+        message_id=message.message_id,
+        user_id=cast["editor"],
+        content="@Owner @Outsider check this",
+        mentions=[cast["outsider"], cast["owner"]],
+        db=db,
+    ).message
+    # Then only the member is mentioned, and the outsider finds no mention of them
+    assert edited.mentions == [cast["owner"]]
+    assert messages.mentions_of(user_id=cast["outsider"], db=db) == []

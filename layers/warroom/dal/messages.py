@@ -79,11 +79,13 @@ JOIN connections c ON c.user_id = rm.user_id AND c.room_id IS NULL
 # The number is taken by the UPDATE of the room row (a row lock held until commit) and
 # used by the INSERT in the same statement. The statement runs on its own (autocommit),
 # so a failed insert — a duplicate client_msg_id included — rolls back the numbers too.
-# The room's status is checked in the UPDATE itself, so it is re-read under the lock.
+# The room's status and membership version are checked in the UPDATE itself, so they
+# are re-read under the lock (PostgreSQL re-reads the locked row, and only that row):
+# a member demoted while this send waited finds nothing stored, and the service retries.
 SEND_MESSAGE = f"""
 WITH
 sender AS (
-    SELECT r.room_id, r.status, rm.role
+    SELECT r.room_id, r.status, r.members_version, rm.role
     FROM incident_rooms r
     LEFT JOIN room_members rm ON rm.room_id = r.room_id AND rm.user_id = %(sender)s
     WHERE r.room_id = %(room_id)s
@@ -118,6 +120,8 @@ numbered AS (
            last_activity_at = greatest(clock_timestamp(), last_activity_at + interval '1 microsecond')
      WHERE room_id = %(room_id)s
        AND (%(system)s OR status <> 'archived')
+       -- re-read under the lock: no role change or removal since the checks were read
+       AND members_version = (SELECT members_version FROM sender)
        AND EXISTS (SELECT 1 FROM allowed)
     RETURNING last_seq, last_change_seq, last_activity_at
 ),
@@ -229,6 +233,7 @@ class ChangeOutcome:
     sender_id: str | None
     message_type: str | None
     within_window: bool
+    allowed: bool
 
 
 # The message row is locked first (FOR UPDATE returns its newest version), then the room
@@ -238,7 +243,7 @@ TARGET_SQL = """
 SELECT m.message_id, m.room_id, m.sender_id, m.message_type, m.content, m.content_json,
        m.mentions, m.edited_at, m.deleted_at, m.reactions,
        m.created_at > clock_timestamp() - make_interval(secs => %(window)s) AS within_window,
-       rm.role, r.status, coalesce(u.is_admin, false) AS is_admin
+       rm.role, r.status, r.members_version, coalesce(u.is_admin, false) AS is_admin
 FROM messages m
 JOIN incident_rooms r ON r.room_id = m.room_id
 LEFT JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = %(user)s
@@ -252,6 +257,7 @@ SELECT t.message_id IS NOT NULL AS found, t.deleted_at IS NOT NULL AS was_delete
        t.role, coalesce(t.is_admin, false) AS is_admin, t.status,
        t.sender_id AS target_sender_id, t.message_type AS target_type,
        coalesce(t.within_window, false) AS within_window,
+       EXISTS (SELECT 1 FROM allowed) AS allowed,
        {MESSAGE_COLUMNS},
        CASE WHEN m.message_id IS NOT NULL THEN ({room_connections_sql("m.room_id")}) END AS room_connections
 FROM (SELECT 1) AS one
@@ -278,7 +284,10 @@ member_mentions AS (
 ),
 numbered AS (
     UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
-    FROM allowed a WHERE r.room_id = a.room_id
+    FROM allowed a
+    WHERE r.room_id = a.room_id
+      -- re-read under the room's lock (see SEND_MESSAGE)
+      AND r.status <> 'archived' AND r.members_version = a.members_version
     RETURNING r.last_change_seq
 ),
 audit AS (
@@ -286,7 +295,7 @@ audit AS (
                                prior_content_json, prior_mentions, prior_edited_at)
     SELECT a.message_id, a.room_id, 'edit', %(user)s, a.content, a.content_json::jsonb,
            a.mentions, a.edited_at
-    FROM allowed a
+    FROM allowed a, numbered n
 ),
 changed_row AS (
     UPDATE messages m
@@ -311,7 +320,10 @@ allowed AS (
 ),
 numbered AS (
     UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
-    FROM allowed a WHERE r.room_id = a.room_id
+    FROM allowed a
+    WHERE r.room_id = a.room_id
+      -- re-read under the room's lock (see SEND_MESSAGE)
+      AND r.status <> 'archived' AND r.members_version = a.members_version
     RETURNING r.last_change_seq
 ),
 audit AS (
@@ -319,7 +331,7 @@ audit AS (
                                prior_content_json, prior_mentions, prior_edited_at)
     SELECT a.message_id, a.room_id, 'delete', %(user)s, a.content, a.content_json::jsonb,
            a.mentions, a.edited_at
-    FROM allowed a
+    FROM allowed a, numbered n
 ),
 changed_row AS (
     UPDATE messages m
@@ -347,6 +359,7 @@ def _change(conn: Conn, sql: str, params: dict[str, Any]) -> ChangeOutcome:
         sender_id=row["target_sender_id"],
         message_type=row["target_type"],
         within_window=row["within_window"],
+        allowed=row["allowed"],
     )
 
 
@@ -386,6 +399,7 @@ class ReactionOutcome:
     status: str | None
     distinct_after: int
     mine_after: int
+    allowed: bool
 
 
 # The new totals are computed from the locked row (its newest version), so the version
@@ -406,7 +420,10 @@ allowed AS (
 ),
 numbered AS (
     UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
-    FROM allowed a WHERE r.room_id = a.room_id
+    FROM allowed a
+    WHERE r.room_id = a.room_id
+      -- re-read under the room's lock (see SEND_MESSAGE)
+      AND r.status <> 'archived' AND r.members_version = a.members_version
     RETURNING r.last_change_seq
 ),
 changed_row AS (
@@ -421,6 +438,7 @@ SELECT p.message_id IS NOT NULL AS found, p.deleted_at IS NOT NULL AS was_delete
        p.role, p.status, p.room_id AS target_room_id,
        coalesce(jsonb_array_length(p.after), 0) AS distinct_after,
        coalesce(warroom_reactions_of(p.after, %(user)s), 0) AS mine_after,
+       EXISTS (SELECT 1 FROM allowed) AS allowed,
        c.room_id, c.reactions, c.reactions_version, c.change_seq,
        CASE WHEN c.room_id IS NOT NULL THEN ({room_connections_sql("c.room_id")}) END AS room_connections
 FROM (SELECT 1) AS one
@@ -455,6 +473,7 @@ def react(conn: Conn, *, message_id: UUID, user_id: str, emoji: str, add: bool) 
         status=row["status"],
         distinct_after=row["distinct_after"],
         mine_after=row["mine_after"],
+        allowed=row["allowed"],
     )
 
 

@@ -148,17 +148,35 @@ def owner_count(conn: Conn, room_id: UUID) -> int:
     return int(row["n"]) if row else 0
 
 
+# Role changes and removals bump the room's membership version (see migration 0005):
+# a write that read the old roles and then waited for the room's lock finds it changed.
+BUMP_MEMBERS_VERSION = """
+bumped AS (
+    UPDATE incident_rooms SET members_version = members_version + 1
+    WHERE room_id = %(room_id)s
+)
+"""
+
+
 def set_role(conn: Conn, *, room_id: UUID, user_id: str, role: str) -> None:
     conn.execute(
-        "UPDATE room_members SET role = %s WHERE room_id = %s AND user_id = %s",
-        (role, room_id, user_id),
+        f"""
+        WITH {BUMP_MEMBERS_VERSION}
+        UPDATE room_members SET role = %(role)s
+        WHERE room_id = %(room_id)s AND user_id = %(user)s
+        """,
+        {"role": role, "room_id": room_id, "user": user_id},
     )
 
 
 def delete_member(conn: Conn, *, room_id: UUID, user_id: str) -> bool:
     row = conn.execute(
-        "DELETE FROM room_members WHERE room_id = %s AND user_id = %s RETURNING user_id",
-        (room_id, user_id),
+        f"""
+        WITH {BUMP_MEMBERS_VERSION}
+        DELETE FROM room_members WHERE room_id = %(room_id)s AND user_id = %(user)s
+        RETURNING user_id
+        """,
+        {"room_id": room_id, "user": user_id},
     ).fetchone()
     return row is not None
 

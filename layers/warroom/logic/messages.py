@@ -6,9 +6,10 @@ Every operation is one short transaction on a connection taken and given back fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from pydantic import ValidationError
@@ -55,6 +56,22 @@ from warroom.models import (
     iso_z,
     normalize_user_id,
 )
+
+
+class _RoomChanged(ConflictError):
+    """Every check passed on the statement's snapshot, but the room's membership or status
+    changed while it waited for the room's lock: run it once more, on a fresh snapshot,
+    which then refuses (or stores) for the current reason."""
+
+
+def _once_more_if_changed(attempt: Callable[[], T]) -> T:
+    try:
+        return attempt()
+    except _RoomChanged:
+        return attempt()
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -179,7 +196,11 @@ def send_message(
     client_msg_id the server makes one, and a repeat of the same frame is a new message."""
     checked = check_draft(draft)
     client_msg_id = draft.client_msg_id or uuid4()
-    return _db(db).run(lambda conn: _send(conn, room_id, sender_id, client_msg_id, checked))
+    return _db(db).run(
+        lambda conn: _once_more_if_changed(
+            lambda: _send(conn, room_id, sender_id, client_msg_id, checked)
+        )
+    )
 
 
 def _send(
@@ -218,7 +239,7 @@ def _send(
             raise ValidationFailed("image_ref needs an image file")
     if outcome.status == RoomStatus.ARCHIVED:
         raise ConflictError("this incident room is archived and read-only")
-    raise ConflictError("the room changed while sending; try again")
+    raise _RoomChanged("the room changed while sending; try again")
 
 
 def _resend(conn: Conn, room_id: UUID, sender_id: str, client_msg_id: UUID) -> Sent:
@@ -274,7 +295,7 @@ def edit_message(
     assert new_content is not None
     new_mentions = _normalize_mentions(mentions) if mentions is not None else None
 
-    def operation(conn: Conn) -> Changed:
+    def attempt(conn: Conn) -> Changed:
         outcome = dal.edit(
             conn, message_id=message_id, user_id=user_id, content=new_content, mentions=new_mentions
         )
@@ -291,9 +312,9 @@ def edit_message(
             raise ValidationFailed(f"{outcome.message_type} messages cannot be edited")
         if not outcome.within_window:
             raise EditWindowExpired("messages can only be edited within 15 minutes")
-        raise ConflictError("the message changed while editing; try again")
+        raise _RoomChanged("the room changed while editing; try again")
 
-    return _db(db).run(operation)
+    return _db(db).run(lambda conn: _once_more_if_changed(lambda: attempt(conn)))
 
 
 def delete_message(*, message_id: UUID, user_id: str, db: Database | None = None) -> Changed:
@@ -301,7 +322,7 @@ def delete_message(*, message_id: UUID, user_id: str, db: Database | None = None
     placeholder. Deleting twice is harmless and returns the first deletion (to the
     caller only: nothing changed, so nobody else hears of it)."""
 
-    def operation(conn: Conn) -> Changed:
+    def attempt(conn: Conn) -> Changed:
         outcome = dal.delete(conn, message_id=message_id, user_id=user_id)
         if outcome.message is not None:
             return Changed(outcome.message, outcome.recipients)
@@ -309,18 +330,20 @@ def delete_message(*, message_id: UUID, user_id: str, db: Database | None = None
             message = dal.get_message(conn, message_id)
             assert message is not None
             return Changed(message)
+        if outcome.allowed:
+            raise _RoomChanged("the room changed while deleting; try again")
         _explain_refused_change(outcome, user_id, "delete messages")
         raise ForbiddenError(
             "you can delete your own messages; only owners and admins delete others'"
         )
 
-    return _db(db).run(operation)
+    return _db(db).run(lambda conn: _once_more_if_changed(lambda: attempt(conn)))
 
 
 def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database | None) -> Reacted:
     emoji = check_emoji(emoji)
 
-    def operation(conn: Conn) -> Reacted:
+    def attempt(conn: Conn) -> Reacted:
         outcome = dal.react(conn, message_id=message_id, user_id=user_id, emoji=emoji, add=add)
         if not outcome.found or outcome.deleted:
             raise NotFoundError("this message does not exist or was deleted")
@@ -339,7 +362,7 @@ def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database |
                 raise ValidationFailed(
                     f"you can add at most {MAX_REACTIONS_PER_USER} reactions to one message"
                 )
-            raise ConflictError("the message changed while reacting; try again")
+            raise _RoomChanged("the room changed while reacting; try again")
         assert outcome.room_id is not None
         return Reacted(
             ReactionChange(
@@ -352,7 +375,7 @@ def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database |
             outcome.recipients,
         )
 
-    return _db(db).run(operation)
+    return _db(db).run(lambda conn: _once_more_if_changed(lambda: attempt(conn)))
 
 
 def add_reaction(
