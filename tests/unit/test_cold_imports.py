@@ -18,6 +18,8 @@ HANDLERS = [
     "functions.connect.handler",
     "functions.connect.authorizer",
     "functions.history.handler",
+    "functions.user_sync.handler",
+    "functions.sweep.handler",
 ]
 # Loaded on first use only: the X-Ray SDK when tracing, boto3 for S3 or the boto3
 # transport, PyJWT (and cryptography) when a token is verified, psycopg_pool where a
