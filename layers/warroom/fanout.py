@@ -15,8 +15,8 @@ encode/broadcaster's `_base.py`: the backend behind a small interface).
 
 Transports, chosen by `WS_TRANSPORT` (read once, when the broadcaster is built):
 - `http` (the default): the Management API's POST signed with botocore's SigV4 signer
-  and sent on a urllib3 keep-alive pool. About a tenth of boto3's CPU per post
-  (`make bench` measures both); Lambda bills that CPU once per recipient.
+  and sent on a urllib3 keep-alive pool: under half of boto3's CPU per post (`make
+  bench` measures both); Lambda bills that CPU once per recipient.
 - `boto3`: `post_to_connection` through a boto3 client.
 - any name a long-running process registered with `register_transport` (the local
   stack's gateway registers `inprocess`, which hands frames to its sockets directly).
