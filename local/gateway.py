@@ -93,6 +93,11 @@ class LiveSocket:
                 await self.ws.send_frame(data, WSMsgType.TEXT)
             except (ConnectionResetError, RuntimeError):
                 return  # closed underneath us; $disconnect follows
+            except Exception:
+                # Not expected: say so, since every later frame to this socket is lost.
+                logger.exception("writing to %s failed", self.info.connection_id)
+                await self.ws.close(code=1011, message=b"internal error")
+                return
 
 
 class FrameSizeGuard:
