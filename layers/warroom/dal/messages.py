@@ -19,7 +19,13 @@ import psycopg
 from psycopg.types.json import Json
 
 from warroom.dal.connections import room_connections_sql
-from warroom.dal.rows import MESSAGE_COLUMNS, MESSAGE_SELECT, message_from_row, reactions_from
+from warroom.dal.rows import (
+    MESSAGE_COLUMNS,
+    MESSAGE_SELECT,
+    message_from_row,
+    message_select,
+    reactions_from,
+)
 from warroom.models import EDIT_WINDOW_SECONDS, Message, Reaction
 
 Conn = psycopg.Connection[dict[str, Any]]
@@ -504,13 +510,16 @@ def _page(
     params: dict[str, Any],
     limit: int,
     max_bytes: int | None,
+    content_chars: int | None = None,
 ) -> Page:
     """Up to `limit` messages in `key` order; with `max_bytes`, only as many as reach
-    that many bytes (always at least one)."""
+    that many bytes (always at least one); with `content_chars`, text content cut to
+    that many characters as it is read."""
     direction = "DESC" if descending else "ASC"
     if max_bytes is None:
         rows = conn.execute(
-            f"{MESSAGE_SELECT} WHERE {where} ORDER BY m.{key} {direction} LIMIT %(limit)s",
+            f"{message_select(content_chars)} WHERE {where} "
+            f"ORDER BY m.{key} {direction} LIMIT %(limit)s",
             {**params, "limit": limit},
         ).fetchall()
         return Page([message_from_row(r) for r in rows])
@@ -565,9 +574,15 @@ def page_before(
 
 
 def page_after(
-    conn: Conn, *, room_id: UUID, after_seq: int, limit: int, max_bytes: int | None = None
+    conn: Conn,
+    *,
+    room_id: UUID,
+    after_seq: int,
+    limit: int,
+    max_bytes: int | None = None,
+    content_chars: int | None = None,
 ) -> Page:
-    """Oldest first, for catch-up after a reconnect."""
+    """Oldest first, for catch-up after a reconnect (and the report)."""
     return _page(
         conn,
         where="m.room_id = %(room_id)s AND m.sequence_number > %(after)s",
@@ -576,6 +591,7 @@ def page_after(
         params={"room_id": room_id, "after": after_seq},
         limit=limit,
         max_bytes=max_bytes,
+        content_chars=content_chars,
     )
 
 

@@ -19,12 +19,26 @@ m.reactions_version, m.reactions,
 f.filename AS file_name, f.content_type AS file_content_type, f.size_bytes AS file_size
 """
 
-MESSAGE_SELECT = f"""
-SELECT {MESSAGE_COLUMNS}
+MESSAGE_FROM = """
 FROM messages m
 LEFT JOIN tr_users u ON u.user_id = m.sender_id
 LEFT JOIN files f ON f.file_id = m.file_id
 """
+
+MESSAGE_SELECT = f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
+
+
+def message_select(content_chars: int | None = None) -> str:
+    """MESSAGE_SELECT, optionally reading only the first `content_chars` characters of a
+    text message's content (the report shows no more, and so reads no more)."""
+    if content_chars is None:
+        return MESSAGE_SELECT
+    columns = MESSAGE_COLUMNS.replace(
+        "m.content, m.content_json",
+        f"left(m.content, {int(content_chars)}) AS content, m.content_json",
+    )
+    assert columns != MESSAGE_COLUMNS
+    return f"SELECT {columns} {MESSAGE_FROM}"
 
 
 def file_url(room_id: UUID, file_id: UUID) -> str:

@@ -102,7 +102,12 @@ def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> 
         after = 0
         while True:
             page = messages_dal.page_after(
-                conn, room_id=room_id, after_seq=after, limit=_PAGE
+                conn,
+                room_id=room_id,
+                after_seq=after,
+                limit=_PAGE,
+                # read no more of a message than an entry shows (+1 to know it was cut)
+                content_chars=MAX_ENTRY_CHARS + 1,
             ).messages
             for message in page:
                 timeline.append(
