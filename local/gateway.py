@@ -501,9 +501,13 @@ class Gateway:
             return web.Response(text=PLACEHOLDER, content_type="text/html")
         relative = request.match_info["tail"] or "index.html"
         candidate = (root / relative).resolve()
-        if root.resolve() in candidate.parents and candidate.is_file():
-            return web.FileResponse(candidate)
-        return web.FileResponse(root / "index.html")  # single-page app routes
+        if not (root.resolve() in candidate.parents and candidate.is_file()):
+            candidate = root / "index.html"  # single-page app routes
+        # Images only from this origin (attachments come through /s3/) and the
+        # client's own data:/blob: charts and thumbnails: a report cannot make the
+        # browser fetch an outside image (issue 10, item 5).
+        csp = WEB_CSP.format(ws=f"ws://{request.host}")
+        return web.FileResponse(candidate, headers={"Content-Security-Policy": csp})
 
     async def close(self) -> None:
         if self._session is not None:
@@ -571,6 +575,12 @@ def _iso(ms: int) -> str:
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
+
+WEB_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self' {ws}; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>War room</title></head>
 <body><h1>War room — local stack</h1><p>The web client is not built yet (<code>make web</code>).

@@ -1,7 +1,9 @@
 /** The HTTP API, typed. Every call carries the bearer token and retries once after a 401. */
 
 import type { Auth } from './auth/auth';
+import type { HttpOutcome } from './conn/machine';
 import type {
+  AckFrame,
   FileInfo,
   FileLink,
   HistoryPage,
@@ -11,6 +13,7 @@ import type {
   Message,
   Role,
   Room,
+  SendMessageFrame,
   RoomStatus,
   SearchHit,
   Severity,
@@ -23,6 +26,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** RATE_LIMITED: seconds to wait */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -63,14 +68,16 @@ export class Api {
     if (!res.ok) {
       let code = 'HTTP_' + res.status;
       let message = res.statusText || `HTTP ${res.status}`;
+      let retryAfter = Number(res.headers.get('Retry-After')) || undefined;
       try {
-        const body = (await res.json()) as { error?: { code?: string; message?: string } };
+        const body = (await res.json()) as { error?: { code?: string; message?: string; retry_after?: number } };
         code = body.error?.code ?? code;
         message = body.error?.message ?? message;
+        retryAfter = body.error?.retry_after ?? retryAfter;
       } catch {
         /* not JSON */
       }
-      throw new ApiError(res.status, code, message);
+      throw new ApiError(res.status, code, message, retryAfter);
     }
     return res;
   }
@@ -162,6 +169,41 @@ export class Api {
     return this.json(`/api/rooms/${encodeURIComponent(roomId)}/messages?${q.toString()}`);
   }
 
+  /** One message by number, in full (for a copy that arrived with `content_truncated`). */
+  async messageAt(roomId: string, seq: number): Promise<Message | null> {
+    const q = new URLSearchParams({ after_seq: String(seq - 1), limit: '1' });
+    const page = await this.json<HistoryPage>(`/api/rooms/${encodeURIComponent(roomId)}/messages?${q.toString()}`);
+    return page.messages.find((m) => m.sequence_number === seq) ?? null;
+  }
+
+  /**
+   * The HTTP send, for a message whose frame would pass 32 KB: the same checks,
+   * idempotency (client_msg_id) and broadcast as the WebSocket. A refusal comes
+   * back as an outcome (the outbox decides); only a network failure throws.
+   */
+  async sendMessage(roomId: string, frame: SendMessageFrame): Promise<HttpOutcome> {
+    try {
+      const ack = await this.json<Omit<AckFrame, 'type'>>(`/api/rooms/${encodeURIComponent(roomId)}/messages`, {
+        method: 'POST',
+        body: JSON.stringify(frame),
+      });
+      return { ok: true, ack: { ...ack, type: 'ack', client_msg_id: ack.client_msg_id ?? frame.client_msg_id } };
+    } catch (err) {
+      if (err instanceof ApiError) {
+        const code =
+          err.status === 413
+            ? 'PAYLOAD_TOO_LARGE'
+            : err.status === 429
+              ? 'RATE_LIMITED'
+              : err.status >= 500 && err.code.startsWith('HTTP_')
+                ? 'UNAVAILABLE'
+                : err.code;
+        return { ok: false, code, message: err.message, retry_after: err.retryAfter };
+      }
+      throw err;
+    }
+  }
+
   async markRead(roomId: string, lastReadSeq: number): Promise<void> {
     await this.request(`/api/rooms/${encodeURIComponent(roomId)}/read`, {
       method: 'POST',
@@ -177,6 +219,12 @@ export class Api {
 
   mentions(): Promise<{ messages: Message[] }> {
     return this.json('/api/mentions');
+  }
+
+  /** Every incident_data message that has a reading by this name (either shape). */
+  incidentData(roomId: string, field: string): Promise<{ messages: Message[]; has_more?: boolean }> {
+    const q = new URLSearchParams({ field });
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/incident-data?${q.toString()}`);
   }
 
   files(roomId: string): Promise<{ files: FileInfo[] }> {

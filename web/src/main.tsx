@@ -6,11 +6,13 @@ import { CognitoAuth, LocalAuth } from './auth/auth';
 import type { Auth } from './auth/auth';
 import { loadConfig } from './config';
 import { errorMessage } from './lib/format';
+import { setLocale, currentLocale, t } from './i18n';
 import { trackUserGesture } from './notify/notifier';
 import './styles.css';
 
 async function boot(root: HTMLElement): Promise<void> {
   trackUserGesture();
+  setLocale(currentLocale(), false); // <html lang> from the start
   const config = await loadConfig();
   let auth: Auth;
   let signedIn = false;
@@ -35,6 +37,6 @@ boot(root).catch((err: unknown) => {
   const p = document.createElement('p');
   p.className = 'fatal';
   p.setAttribute('role', 'alert');
-  p.textContent = `The war room could not start: ${errorMessage(err)}`;
+  p.textContent = t('app.fatal', { reason: errorMessage(err) });
   root.append(p);
 });

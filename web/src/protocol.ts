@@ -64,6 +64,8 @@ export interface Message {
   client_msg_id?: string | null;
   /** the frame would have passed 128 KB: content was left out, read the message over HTTP */
   content_truncated?: boolean;
+  /** the room's change number of the last change that touched this message */
+  change_seq?: number;
 }
 
 export interface Room {
@@ -137,9 +139,23 @@ export type ErrorCode =
   | 'VALIDATION'
   | 'EDIT_WINDOW_EXPIRED'
   | 'PAYLOAD_TOO_LARGE'
+  | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
   | 'INTERNAL';
+
+/** Refusals that will not change by sending the same thing again (docs/protocol.md). */
+export const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
+  'VALIDATION',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'PAYLOAD_TOO_LARGE',
+  'CONFLICT',
+  'EDIT_WINDOW_EXPIRED',
+]);
+
+/** API Gateway closes a socket on a client frame over this many bytes. */
+export const MAX_FRAME_BYTES = 32 * 1024;
 
 // ---------------------------------------------------------------- client → server
 
@@ -161,6 +177,7 @@ export type ClientFrame =
   | { type: 'typing'; is_typing: boolean }
   | { type: 'ping' }
   | { type: 'sync'; after_seq: number }
+  | { type: 'sync'; after_change: number }
   | { type: 'presence' };
 
 // ---------------------------------------------------------------- server → client
@@ -178,19 +195,26 @@ export interface AckFrame {
   message_id: string;
   sequence_number: number;
   created_at: string;
+  change_seq?: number;
+  /** mentioned people who are not members: stored, not notified */
+  unresolved_mentions?: string[];
 }
 export interface MessageFrame {
   type: 'message';
   message: Message;
+  change_seq?: number;
 }
 export interface MessageEditedFrame {
   type: 'message_edited';
   message: Message;
+  change_seq?: number;
 }
 export interface MessageDeletedFrame {
   type: 'message_deleted';
   message_id: string;
   deleted_at: string;
+  sequence_number?: number;
+  change_seq?: number;
 }
 export interface ReactionUpdatedFrame {
   type: 'reaction_updated';
@@ -198,12 +222,17 @@ export interface ReactionUpdatedFrame {
   room_id?: string;
   reactions: Reaction[];
   version?: number;
+  change_seq?: number;
 }
 export interface SystemFrame {
   type: 'system';
   event: SystemEvent | string;
   user_id?: string;
+  display_name?: string;
   timestamp?: string;
+  /** joins and departures are coalesced by the server: everyone in this frame */
+  users?: UserSummary[];
+  change_seq?: number;
   [key: string]: unknown;
 }
 export interface PresenceFrame {
@@ -223,6 +252,9 @@ export interface SyncFrame {
   type: 'sync';
   messages: Message[];
   has_more: boolean;
+  /** present on a reply to `after_change`: the change number to resume from next */
+  after_change?: number;
+  change_seq?: number;
 }
 export interface NotificationFrame {
   type: 'notification';
@@ -235,6 +267,8 @@ export interface ErrorFrame {
   code: ErrorCode | string;
   message: string;
   client_msg_id?: string | null;
+  /** RATE_LIMITED: seconds to wait before sending again */
+  retry_after?: number;
 }
 
 export type ServerFrame =
@@ -296,6 +330,36 @@ export const EDIT_WINDOW_MS = 15 * 60 * 1000;
 
 export function isIncidentData(content: Message['content']): content is IncidentData {
   return typeof content === 'object' && content !== null && 'readings' in content;
+}
+
+/**
+ * The readings of an incident_data message in either shape the server accepts:
+ * the nested `{readings, units, machine_id, line, note}` or the specification's
+ * flat `{"temperature": 85, "pressure": 120, "timestamp": "…"}` (every numeric
+ * top-level field is a reading). Null when the content holds none.
+ */
+export function incidentData(content: Message['content']): IncidentData | null {
+  if (typeof content !== 'object' || content === null) return null;
+  if ('readings' in content && typeof content.readings === 'object' && content.readings !== null) {
+    return content as IncidentData;
+  }
+  const readings: Record<string, number> = {};
+  for (const [k, v] of Object.entries(content)) {
+    if (typeof v === 'number' && Number.isFinite(v)) readings[k] = v;
+  }
+  if (!Object.keys(readings).length) return null;
+  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const c = content as Record<string, unknown>;
+  const units =
+    typeof c.units === 'object' && c.units !== null && !Array.isArray(c.units)
+      ? (Object.fromEntries(Object.entries(c.units).filter(([, v]) => typeof v === 'string')) as Record<string, string>)
+      : undefined;
+  return { readings, units, machine_id: str(c.machine_id), line: str(c.line), note: str(c.note) };
+}
+
+/** UTF-8 bytes of the JSON text a frame is sent as. */
+export function frameBytes(frame: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(frame)).length;
 }
 
 export function isSystemContent(content: Message['content']): content is SystemContent {

@@ -115,3 +115,14 @@ describe('segmentMentions', () => {
     expect(segs[0]).toEqual({ kind: 'text', text: '<img src=x onerror=alert(1)> ' });
   });
 });
+
+describe('extractMentions with a typed address', () => {
+  it('sends a full address as a mention even for someone outside the room', () => {
+    const members = [{ user_id: 'bob@f.example', display_name: 'Bob Lin' }];
+    expect(extractMentions('@Bob Lin and @Carol.Wu@f.example, please look.', members)).toEqual([
+      'bob@f.example',
+      'carol.wu@f.example',
+    ]);
+    expect(extractMentions('mail carol@f.example', members)).toEqual([]);
+  });
+});

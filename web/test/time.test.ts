@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatFullTime, formatMessageTime, taipeiDay } from '../src/lib/time';
+import { formatDayLabel, formatFullTime, formatMessageTime, taipeiDay } from '../src/lib/time';
 
 // Node's process.env, without pulling all of @types/node into a browser project.
 declare const process: { env: Record<string, string | undefined> };
@@ -64,5 +64,20 @@ describe('formatMessageTime (GMT+8)', () => {
 
   it('parses the server microsecond timestamps', () => {
     expect(formatMessageTime('2025-03-10T01:30:45.123456Z', new Date('2025-03-10T02:00:00Z'))).toBe('09:30');
+  });
+});
+
+
+describe('formatDayLabel', () => {
+  const words = { today: 'Today', yesterday: 'Yesterday' };
+  // 2026-12-02 00:30 in GMT+8 is still 2026-12-01 in UTC
+  const now = new Date('2026-12-01T16:30:00Z');
+  it('says Today and Yesterday by the GMT+8 calendar', () => {
+    expect(formatDayLabel('2026-12-02', words, 'en', now)).toBe('Today');
+    expect(formatDayLabel('2026-12-01', words, 'en', now)).toBe('Yesterday');
+  });
+  it('writes older days in the language', () => {
+    expect(formatDayLabel('2026-11-28', words, 'en', now)).toBe('Sat, Nov 28, 2026');
+    expect(formatDayLabel('2026-11-28', words, 'zh-TW', now)).toContain('2026年11月28日');
   });
 });

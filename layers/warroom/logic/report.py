@@ -54,7 +54,15 @@ def _number(value: Any, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
-def _describe(message: Message) -> str:
+_USER_ID = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@,;:]+")
+
+
+def _named(text: str, names: dict[str, str]) -> str:
+    """People by the names the app shows, not by their e-mail ids."""
+    return _USER_ID.sub(lambda m: names.get(m.group(0).lower(), m.group(0)), text)
+
+
+def _describe(message: Message, names: dict[str, str] | None = None) -> str:
     if message.deleted_at is not None:
         return "_(message deleted)_"
     if message.message_type is MessageType.INCIDENT_DATA and isinstance(message.content, dict):
@@ -72,7 +80,7 @@ def _describe(message: Message) -> str:
         )
         return f"📎 {_inline(name)}{caption}"
     if message.message_type is MessageType.SYSTEM and isinstance(message.content, dict):
-        return f"_{_inline(str(message.content.get('text', '')))}_"
+        return f"_{_inline(_named(str(message.content.get('text', '')), names or {}))}_"
     text = _inline(str(message.content or ""))
     return text + (" _(edited)_" if message.edited_at else "")
 
@@ -97,6 +105,7 @@ def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> 
         require_member(conn, room_id, user_id)
         room = require_room(rooms_dal.room(conn, room_id), room_id)
         members = rooms_dal.members(conn, room_id)
+        names = {m.user_id.lower(): m.display_name for m in members}
         timeline: list[str] = []
         readings: list[_Reading] = []
         after = 0
@@ -110,9 +119,10 @@ def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> 
                 content_chars=MAX_ENTRY_CHARS + 1,
             ).messages
             for message in page:
+                names.setdefault(message.sender_id.lower(), message.sender_display_name)
                 timeline.append(
                     f"- **{_time(message.created_at)}** #{message.sequence_number} "
-                    f"{_inline(message.sender_display_name)}: {_describe(message)}"
+                    f"{_inline(message.sender_display_name)}: {_describe(message, names)}"
                 )
                 if (
                     message.message_type is MessageType.INCIDENT_DATA
@@ -132,7 +142,7 @@ def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> 
                 break
             after = page[-1].sequence_number
         files = files_dal.of_room(conn, room_id)
-        return _render(room, members, timeline, readings, files)
+        return _render(room, members, timeline, readings, files, names)
 
     return (db or get_database()).run(operation)
 
@@ -143,7 +153,13 @@ def _render(
     timeline: list[str],
     readings: list[_Reading],
     files: list[dict[str, Any]],
+    names: dict[str, str] | None = None,
 ) -> str:
+    known = names or {}
+
+    def name(user_id: str) -> str:
+        return known.get(str(user_id).lower(), str(user_id))
+
     lines = [
         f"# Incident report: {_inline(room.title)}",
         "",
@@ -153,7 +169,7 @@ def _render(
         f"| Severity | {_cell(room.severity.value)} |",
         f"| Location | {_cell(room.location)} |",
         f"| Lots | {_cell(', '.join(room.lots) or '—')} |",
-        f"| Opened | {_time(room.created_at)} GMT+8 by {_cell(room.created_by)} |",
+        f"| Opened | {_time(room.created_at)} GMT+8 by {_cell(name(room.created_by))} |",
         f"| Last activity | {_time(room.last_activity_at)} GMT+8 |",
         f"| Messages | {room.last_seq} |",
         "",
@@ -187,7 +203,7 @@ def _render(
     if files:
         lines += [
             f"- {_inline(f['filename'])} ({f['content_type']}, {f['size_bytes']:,} bytes) — "
-            f"{_inline(f['uploaded_by'])}, {_time(f['created_at'])}"
+            f"{_inline(name(f['uploaded_by']))}, {_time(f['created_at'])}"
             for f in files
         ]
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -168,6 +169,49 @@ def send_as(local_stack: LocalStack) -> Callable[..., dict[str, Any]]:
     return send
 
 
+@pytest.fixture
+def act_as(local_stack: LocalStack) -> Callable[..., list[dict[str, Any]]]:
+    """Send any frames over a real WebSocket as someone not in a browser, waiting for
+    each to be answered (its ack, or the room's frame for an edit/delete/reaction)."""
+
+    answers = {
+        "message": "ack",
+        "edit_message": "message_edited",
+        "delete_message": "message_deleted",
+        "add_reaction": "reaction_updated",
+        "remove_reaction": "reaction_updated",
+    }
+
+    def act(person: Person, room: Room, *frames: dict[str, Any]) -> list[dict[str, Any]]:
+        replies: list[dict[str, Any]] = []
+        with local_stack.connect(person.token, room.room_id) as ws:
+            for frame in frames:
+                ws.send(json.dumps(frame))
+                want = answers[frame["type"]]
+                while True:
+                    reply = json.loads(ws.recv(timeout=10))
+                    if reply.get("type") == "error":
+                        raise AssertionError(reply)
+                    if reply.get("type") == want:
+                        replies.append(reply)
+                        break
+        return replies
+
+    return act
+
+
+def wait_until(check: Callable[[], Any], timeout_s: float = 10.0, what: str = "condition") -> Any:
+    """Poll a server-side fact until it holds (a wait, not a timing assertion)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
 class Session:
     """One person's browser context and page."""
 
@@ -212,8 +256,10 @@ def open_session(browser: Browser, local_stack: LocalStack) -> Iterator[Callable
         init_scripts: list[str] | None = None,
         sign_in: bool = True,
         bypass_csp: bool = False,
+        locale: str = "en-US",
     ) -> Session:
         context = browser.new_context(
+            locale=locale,
             # bypass_csp only for tests that poll with wait_for_function (it evals)
             bypass_csp=bypass_csp,
             viewport=viewport or DESKTOP,

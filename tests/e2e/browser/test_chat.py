@@ -24,7 +24,7 @@ def test_two_people_exchange_messages_live(open_session, people, make_room, loca
     a.page.get_by_label("User id (e-mail)").fill(alice.user_id)
     a.page.get_by_label("Display name").fill(alice.display_name)
     a.page.get_by_role("button", name="Sign in").click()
-    a.page.get_by_role("link", name=re.compile(re.escape(room.title))).click()
+    a.page.get_by_role("main").get_by_role("link", name=re.compile(re.escape(room.title))).click()
     a.wait_live()
     b = open_session(bob)
     b.open_room(room)

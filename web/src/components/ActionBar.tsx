@@ -1,16 +1,19 @@
 import { useRef, useState } from 'preact/hooks';
+import { useT } from '../i18n';
+import type { Key } from '../i18n';
 import { Icon } from './Icon';
 import type { IconName } from './Icon';
 import { useMediaQuery } from './useMediaQuery';
 
-export type Tool = 'members' | 'files' | 'report' | 'notifications' | 'status';
+export type Tool = 'members' | 'files' | 'readings' | 'report' | 'notifications' | 'status';
 
-const TOOLS: Array<{ id: Tool; label: string; icon: IconName }> = [
-  { id: 'members', label: 'Members', icon: 'members' },
-  { id: 'files', label: 'Files', icon: 'files' },
-  { id: 'report', label: 'Report', icon: 'report' },
-  { id: 'notifications', label: 'Notifications', icon: 'bell' },
-  { id: 'status', label: 'Room status', icon: 'status' },
+const TOOLS: Array<{ id: Tool; label: Key; icon: IconName }> = [
+  { id: 'members', label: 'tool.members', icon: 'members' },
+  { id: 'files', label: 'tool.files', icon: 'files' },
+  { id: 'readings', label: 'tool.readings', icon: 'chart' },
+  { id: 'report', label: 'tool.report', icon: 'report' },
+  { id: 'notifications', label: 'tool.notifications', icon: 'bell' },
+  { id: 'status', label: 'tool.status', icon: 'status' },
 ];
 
 /** Below this width the tools fold into an expandable bar. */
@@ -19,6 +22,7 @@ export const NARROW_QUERY = '(max-width: 767.98px)';
 interface Props {
   onOpen: (tool: Tool) => void;
   memberCount: number;
+  readingsOpen?: boolean;
 }
 
 /**
@@ -26,7 +30,8 @@ interface Props {
  * Tab stop); on narrow screens a "Room tools" button expands it with a height
  * animation that CSS switches off under prefers-reduced-motion.
  */
-export function ActionBar({ onOpen, memberCount }: Props) {
+export function ActionBar({ onOpen, memberCount, readingsOpen }: Props) {
+  const t = useT();
   const narrow = useMediaQuery(NARROW_QUERY);
   const [expanded, setExpanded] = useState(false);
   const [focusIndex, setFocusIndex] = useState(0);
@@ -56,7 +61,7 @@ export function ActionBar({ onOpen, memberCount }: Props) {
           aria-controls="room-tools"
           onClick={() => setExpanded((e) => !e)}
         >
-          <Icon name="menu" /> Room tools
+          <Icon name="menu" /> {t('tool.bar')}
           <span class="chevron">
             <Icon name="chevron" />
           </span>
@@ -67,29 +72,30 @@ export function ActionBar({ onOpen, memberCount }: Props) {
           id="room-tools"
           class="action-tools"
           role="toolbar"
-          aria-label="Room tools"
+          aria-label={t('tool.bar')}
           onKeyDown={onKeyDown}
           inert={collapsed}
           aria-hidden={collapsed ? 'true' : undefined}
         >
-          {TOOLS.map((t, i) => (
+          {TOOLS.map((tool, i) => (
             <button
-              key={t.id}
+              key={tool.id}
               ref={(el) => {
                 refs.current[i] = el;
               }}
               type="button"
               class="tool"
               tabIndex={i === focusIndex ? 0 : -1}
+              aria-pressed={tool.id === 'readings' ? Boolean(readingsOpen) : undefined}
               onFocus={() => setFocusIndex(i)}
               onClick={() => {
                 // Stays expanded on narrow screens so focus can return here
                 // when the tool's dialog closes.
-                onOpen(t.id);
+                onOpen(tool.id);
               }}
             >
-              <Icon name={t.icon} /> {t.label}
-              {t.id === 'members' && memberCount > 0 && <span class="tool-count">{memberCount}</span>}
+              <Icon name={tool.icon} /> {t(tool.label)}
+              {tool.id === 'members' && memberCount > 0 && <span class="tool-count">{memberCount}</span>}
             </button>
           ))}
         </div>

@@ -5,18 +5,27 @@ import type { AppConfig } from '../config';
 import { buildSocketUrl, Connection } from '../conn/socket';
 import { errorMessage } from '../lib/format';
 import type { ConnState } from '../conn/machine';
-import { alertForMessage } from '../notify/notifier';
+import { LocaleContext, currentLocale, setLocale, useT } from '../i18n';
+import type { Locale } from '../i18n';
+import { alertForMessage, pageIsUnattended, playChime, previewText } from '../notify/notifier';
+import { loadPrefs } from '../notify/prefs';
 import type { Me, NotificationFrame, Room } from '../protocol';
 import { navigate, roomHref, searchHref, useRoute } from '../router';
 import { SessionContext } from '../session';
 import type { Session } from '../session';
 import { ErrorAlert } from './Form';
+import { HelpDialog } from './HelpDialog';
 import { Login } from './Login';
-import { RoomList } from './RoomList';
+import { RoomList, sortRooms } from './RoomList';
 import { RoomPage } from './RoomPage';
+import { RoomSidebar } from './RoomSidebar';
 import { SearchPage } from './SearchPage';
 import { ConnectionBanner } from './ConnectionBanner';
 import { Icon } from './Icon';
+import { Toasts } from './Toasts';
+import type { Toast } from './Toasts';
+import { UserMenu } from './UserMenu';
+import { useMediaQuery } from './useMediaQuery';
 import { registerConnection } from '../debug';
 
 interface Props {
@@ -25,7 +34,27 @@ interface Props {
   initiallySignedIn: boolean;
 }
 
+/** Wide enough for the room list beside the open room. */
+export const WIDE_QUERY = '(min-width: 900px)';
+
 export function App({ config, auth, initiallySignedIn }: Props) {
+  const [locale, setLocaleState] = useState<Locale>(currentLocale);
+  const changeLocale = useCallback((l: Locale) => {
+    setLocale(l);
+    setLocaleState(l);
+  }, []);
+  useEffect(() => {
+    document.documentElement.lang = locale;
+  }, [locale]);
+  return (
+    <LocaleContext.Provider value={locale}>
+      <AppBody config={config} auth={auth} initiallySignedIn={initiallySignedIn} changeLocale={changeLocale} />
+    </LocaleContext.Provider>
+  );
+}
+
+function AppBody({ config, auth, initiallySignedIn, changeLocale }: Props & { changeLocale: (l: Locale) => void }) {
+  const t = useT();
   const [signedIn, setSignedIn] = useState(initiallySignedIn);
   const [me, setMe] = useState<Me | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -49,7 +78,7 @@ export function App({ config, auth, initiallySignedIn }: Props) {
   }, [auth]);
 
   if (!signedIn) {
-    if (auth.mode !== 'local') return <p class="loading">Signing in…</p>;
+    if (auth.mode !== 'local') return <Loading text={t('app.signingIn')} />;
     return (
       <>
         <Login auth={auth as LocalAuth} apiBase={config.apiBase} onSignedIn={() => setSignedIn(true)} />
@@ -57,8 +86,18 @@ export function App({ config, auth, initiallySignedIn }: Props) {
       </>
     );
   }
-  if (!me) return <p class="loading" role="status">Loading…</p>;
-  return <SignedIn config={config} auth={auth} api={api} me={me} signOut={signOut} />;
+  if (!me) return <Loading text={t('app.loading')} />;
+  return <SignedIn config={config} auth={auth} api={api} me={me} signOut={signOut} changeLocale={changeLocale} />;
+}
+
+/** A spinner with words, announced politely. */
+export function Loading({ text }: { text: string }) {
+  return (
+    <p class="loading" role="status">
+      <span class="spinner" aria-hidden="true" />
+      {text}
+    </p>
+  );
 }
 
 interface SignedInProps {
@@ -67,26 +106,42 @@ interface SignedInProps {
   api: Api;
   me: Me;
   signOut: () => void;
+  changeLocale: (l: Locale) => void;
 }
 
-function SignedIn({ config, auth, api, me, signOut }: SignedInProps) {
+const TOAST_MS = 10_000;
+
+function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProps) {
+  const t = useT();
   const route = useRoute();
+  const wide = useMediaQuery(WIDE_QUERY);
   const [rooms, setRooms] = useState<Room[]>([]);
   const [roomsLoaded, setRoomsLoaded] = useState(false);
   const [userConn, setUserConn] = useState<ConnState | null>(null);
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const [help, setHelp] = useState(false);
   const openRoomRef = useRef<string | null>(null);
   const roomsRef = useRef<Room[]>([]);
   roomsRef.current = rooms;
 
   const reloadRooms = useCallback(async () => {
     const body = await api.rooms();
-    setRooms(body.rooms);
+    // The open room's counts are what this page has not yet shown (the room
+    // page keeps them); the server's are only as fresh as the last read mark.
+    setRooms((old) =>
+      body.rooms.map((r) => {
+        const prev = r.room_id === openRoomRef.current ? old.find((o) => o.room_id === r.room_id) : undefined;
+        return prev ? { ...r, unread_count: prev.unread_count, mention_count: prev.mention_count } : r;
+      }),
+    );
     setRoomsLoaded(true);
   }, [api]);
 
   const updateRoom = useCallback((roomId: string, change: Partial<Room>) => {
     setRooms((list) => list.map((r) => (r.room_id === roomId ? { ...r, ...change } : r)));
   }, []);
+
+  const dismissToast = useCallback((id: string) => setToasts((list) => list.filter((x) => x.id !== id)), []);
 
   const onNotification = useCallback(
     (frame: NotificationFrame) => {
@@ -112,12 +167,34 @@ function SignedIn({ config, auth, api, me, signOut }: SignedInProps) {
           ),
         );
       }
-      alertForMessage(
-        { roomId: frame.room_id, roomTitle: known?.title ?? 'War room', message: m, isMention },
+      const roomTitle = known?.title ?? t('app.name');
+      const alerted = alertForMessage(
+        { roomId: frame.room_id, roomTitle, message: m, isMention },
         (roomId, messageId) => navigate(roomHref(roomId, messageId)),
       );
+      // A mention elsewhere while the person is here: say so in the page, and
+      // chime if they asked for sound (the system notification is for a hidden tab).
+      if (isMention && !viewing && !pageIsUnattended()) {
+        const id = m.message_id;
+        setToasts((list) =>
+          list.some((x) => x.id === id)
+            ? list
+            : [
+                ...list.slice(-2),
+                {
+                  id,
+                  roomId: frame.room_id,
+                  messageId: m.message_id,
+                  title: t('toast.mention', { name: m.sender_display_name, room: roomTitle }),
+                  body: previewText(m),
+                },
+              ],
+        );
+        setTimeout(() => dismissToast(id), TOAST_MS);
+        if (!alerted && loadPrefs().sound) playChime(true);
+      }
     },
-    [me.user_id, reloadRooms],
+    [me.user_id, reloadRooms, dismissToast],
   );
 
   // The user connection: notification frames for all my rooms keep the room
@@ -154,6 +231,42 @@ function SignedIn({ config, auth, api, me, signOut }: SignedInProps) {
     openRoomRef.current = roomId;
   }, []);
 
+  // The tab title carries what is waiting: "(3 · @1) War Room".
+  const unread = rooms.reduce((n, r) => n + r.unread_count, 0);
+  const mentions = rooms.reduce((n, r) => n + r.mention_count, 0);
+  useEffect(() => {
+    const parts = [unread ? String(unread) : '', mentions ? `@${mentions}` : ''].filter(Boolean);
+    document.title = parts.length ? `(${parts.join(' · ')}) ${t('app.name')}` : t('app.name');
+  }, [unread, mentions, currentLocale()]);
+
+  // Shortcuts that work anywhere: ? for help, Alt+↑/↓ between rooms.
+  const ordered = useMemo(() => sortRooms(rooms.filter((r) => r.status !== 'archived')), [rooms]);
+  const orderedRef = useRef(ordered);
+  orderedRef.current = ordered;
+  useEffect(() => {
+    const onKey = (ev: KeyboardEvent): void => {
+      if (document.body.classList.contains('modal-open')) return;
+      const target = ev.target as HTMLElement | null;
+      const typing = !!target?.closest('input, textarea, select, [contenteditable="true"]');
+      if (ev.key === '?' && !typing && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
+        ev.preventDefault();
+        setHelp(true);
+        return;
+      }
+      if (ev.altKey && (ev.key === 'ArrowUp' || ev.key === 'ArrowDown')) {
+        const list = orderedRef.current;
+        if (!list.length) return;
+        ev.preventDefault();
+        const at = list.findIndex((r) => r.room_id === openRoomRef.current);
+        const step = ev.key === 'ArrowUp' ? -1 : 1;
+        const next = at < 0 ? (step > 0 ? 0 : list.length - 1) : (at + step + list.length) % list.length;
+        navigate(roomHref(list[next]!.room_id));
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const session: Session = {
     config,
     auth,
@@ -167,34 +280,80 @@ function SignedIn({ config, auth, api, me, signOut }: SignedInProps) {
     signOut,
   };
 
+  const openRoomId = route.name === 'room' ? route.roomId : null;
+  const showSidebar = wide;
+
   return (
     <SessionContext.Provider value={session}>
-      <a class="skip-link" href="#main">
-        Skip to content
-      </a>
-      <AppHeader me={me} signOut={signOut} initialQuery={route.name === 'search' ? route.q : ''} />
-      {route.name !== 'room' && userConn && <ConnectionBanner state={userConn} label="Live updates" />}
-      <main id="main" class={`main main-${route.name}`} tabIndex={-1}>
-        {route.name === 'rooms' && <RoomList />}
-        {route.name === 'search' && <SearchPage q={route.q} />}
-        {route.name === 'room' && (
-          <RoomPage key={route.roomId} roomId={route.roomId} targetMessageId={route.messageId} />
-        )}
-      </main>
+      <AppHeader
+        skipLabel={route.name === 'room' ? t('app.skipToComposer') : t('app.skipToContent')}
+        me={me}
+        signOut={signOut}
+        initialQuery={route.name === 'search' ? route.q : ''}
+        changeLocale={changeLocale}
+        openHelp={() => setHelp(true)}
+      />
+      {route.name !== 'room' && userConn && <ConnectionBanner state={userConn} label={t('conn.liveUpdates')} />}
+      <div class={`workspace${showSidebar ? ' with-sidebar' : ''}`}>
+        {showSidebar && <RoomSidebar rooms={ordered} openRoomId={openRoomId} loaded={roomsLoaded} />}
+        <main id="main" class={`main main-${route.name}`} tabIndex={-1}>
+          {route.name === 'rooms' && <RoomList />}
+          {route.name === 'search' && <SearchPage q={route.q} />}
+          {route.name === 'room' && (
+            <RoomPage key={route.roomId} roomId={route.roomId} targetMessageId={route.messageId} wide={wide} />
+          )}
+        </main>
+      </div>
+      <Toasts
+        toasts={toasts}
+        onOpen={(toast) => {
+          dismissToast(toast.id);
+          navigate(roomHref(toast.roomId, toast.messageId));
+        }}
+        onDismiss={dismissToast}
+      />
+      {help && <HelpDialog onClose={() => setHelp(false)} />}
     </SessionContext.Provider>
   );
 }
 
-function AppHeader({ me, signOut, initialQuery }: { me: Me; signOut: () => void; initialQuery: string }) {
+function AppHeader({
+  skipLabel,
+  me,
+  signOut,
+  initialQuery,
+  changeLocale,
+  openHelp,
+}: {
+  skipLabel: string;
+  me: Me;
+  signOut: () => void;
+  initialQuery: string;
+  changeLocale: (l: Locale) => void;
+  openHelp: () => void;
+}) {
+  const t = useT();
   const [q, setQ] = useState(initialQuery);
   useEffect(() => setQ(initialQuery), [initialQuery]);
   return (
     <header class="app-header">
-      <a class="brand" href="#/" aria-label="War rooms — room list">
+      {/* First on the page: one Tab and Enter reach the message box. */}
+      <a
+        class="skip-link"
+        href="#composer"
+        onClick={(ev) => {
+          ev.preventDefault();
+          const target = document.getElementById('composer-input') ?? document.getElementById('main');
+          target?.focus();
+        }}
+      >
+        {skipLabel}
+      </a>
+      <a class="brand" href="#/" aria-label={t('app.brandLabel')}>
         <span class="brand-mark">
           <Icon name="alert" size={20} />
         </span>
-        <span class="brand-name">War Room</span>
+        <span class="brand-name">{t('app.name')}</span>
       </a>
       <form
         class="global-search"
@@ -206,20 +365,13 @@ function AppHeader({ me, signOut, initialQuery }: { me: Me; signOut: () => void;
       >
         <input
           type="search"
-          aria-label="Search messages"
-          placeholder="Search messages"
+          aria-label={t('search.label')}
+          placeholder={t('search.label')}
           value={q}
           onInput={(e) => setQ(e.currentTarget.value)}
         />
       </form>
-      <div class="me">
-        <span class="me-name" title={me.user_id}>
-          {me.display_name}
-        </span>
-        <button type="button" class="link-button" onClick={signOut}>
-          Sign out
-        </button>
-      </div>
+      <UserMenu me={me} signOut={signOut} changeLocale={changeLocale} openHelp={openHelp} />
     </header>
   );
 }

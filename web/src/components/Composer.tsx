@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { uploadPresigned } from '../api';
 import type { Api } from '../api';
+import { t, useT } from '../i18n';
 import { errorMessage, formatBytes, utf8Length } from '../lib/format';
 import { newClientMsgId } from '../lib/ids';
 import { extractMentions, filterCandidates, findActiveMention, insertMention } from '../lib/mentions';
@@ -20,6 +21,10 @@ interface Props {
   /** typing frames are best-effort and dropped while offline */
   typing: (isTyping: boolean) => void;
   disabledReason: string | null;
+  /** focus the message box when the room opens (desktop) */
+  autoFocus?: boolean;
+  /** Up-arrow in an empty box: edit my last message; true when it did */
+  onEditLast?: () => boolean;
 }
 
 const TYPING_REPEAT_MS = 2000;
@@ -33,7 +38,8 @@ interface Upload {
 
 let limitsCache: Promise<Limits> | null = null;
 
-export function Composer({ roomId, api, members, myId, send, typing, disabledReason }: Props) {
+export function Composer({ roomId, api, members, myId, send, typing, disabledReason, autoFocus, onEditLast }: Props) {
+  useT();
   const [text, setText] = useState('');
   const [active, setActive] = useState<ActiveMention | null>(null);
   const [highlight, setHighlight] = useState(0);
@@ -45,6 +51,22 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
   const fileInput = useRef<HTMLInputElement>(null);
   const lastTypingSent = useRef(0);
   const listId = `mention-list-${roomId}`;
+
+  useEffect(() => {
+    if (autoFocus) area.current?.focus({ preventScroll: true });
+  }, [autoFocus, disabledReason]);
+
+  // A thumbnail of a picked image, so the person sees what they are about to share.
+  const [thumb, setThumb] = useState<string | null>(null);
+  useEffect(() => {
+    if (!upload || !upload.file.type.startsWith('image/')) {
+      setThumb(null);
+      return;
+    }
+    const url = URL.createObjectURL(upload.file);
+    setThumb(url);
+    return () => URL.revokeObjectURL(url);
+  }, [upload?.file]);
 
   useEffect(() => {
     limitsCache ??= api.limits().catch((err: unknown) => {
@@ -84,8 +106,11 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
   const submit = (): void => {
     const content = text.trim();
     if (!content || disabledReason) return;
-    if (utf8Length(content) > (limits?.max_content_bytes ?? MAX_CONTENT_BYTES)) {
-      setError(`Message is over ${formatBytes(limits?.max_content_bytes ?? MAX_CONTENT_BYTES)}.`);
+    const max = limits?.max_content_bytes ?? MAX_CONTENT_BYTES;
+    const size = utf8Length(content);
+    if (size > max) {
+      // Refused here, with the numbers: the server would refuse it for good.
+      setError(t('composer.tooLong', { size: formatBytes(size), max: formatBytes(max) }));
       return;
     }
     send({
@@ -129,6 +154,10 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
     if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
       submit();
+      return;
+    }
+    if (ev.key === 'ArrowUp' && !text && !ev.shiftKey && !ev.altKey && onEditLast?.()) {
+      ev.preventDefault();
     }
   };
 
@@ -146,11 +175,11 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
   const pickFile = (file: File): void => {
     setError(null);
     if (limits && file.size > limits.max_file_bytes) {
-      setUpload({ file, progress: null, error: `Too large: the limit is ${formatBytes(limits.max_file_bytes)}.` });
+      setUpload({ file, progress: null, error: t('upload.tooLarge', { max: formatBytes(limits.max_file_bytes) }) });
       return;
     }
     if (limits && limits.allowed_content_types.length && !typeAllowed(file.type, limits.allowed_content_types)) {
-      setUpload({ file, progress: null, error: `This file type (${file.type || 'unknown'}) is not allowed.` });
+      setUpload({ file, progress: null, error: t('upload.typeNotAllowed', { type: file.type || t('upload.unknownType') }) });
       return;
     }
     setUpload({ file, progress: null, error: null });
@@ -194,21 +223,27 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
   }
 
   const limitText = limits
-    ? `Up to ${formatBytes(limits.max_file_bytes)}${limits.allowed_content_types.length ? ` · ${describeTypes(limits.allowed_content_types)}` : ''}`
+    ? t('upload.limit', { max: formatBytes(limits.max_file_bytes) }) +
+      (limits.allowed_content_types.length ? ` · ${describeTypes(limits.allowed_content_types)}` : '')
     : '';
 
   return (
     <div class="composer">
       {upload && (
-        <div class="upload-tray" role="group" aria-label="Attachment">
+        <div class="upload-tray" role="group" aria-label={t('upload.tray')}>
           <div class="upload-info">
-            <Icon name="attach" size={16} /> <strong>{upload.file.name}</strong>{' '}
+            {thumb ? (
+              <img class="upload-thumb" src={thumb} alt={t('upload.preview', { name: upload.file.name })} />
+            ) : (
+              <Icon name="attach" size={16} />
+            )}{' '}
+            <strong>{upload.file.name}</strong>{' '}
             <small>
-              ({formatBytes(upload.file.size)}) {limitText && `— limit: ${limitText}`}
+              ({formatBytes(upload.file.size)}) {limitText && t('upload.limitNote', { limit: limitText })}
             </small>
           </div>
           {upload.progress !== null && (
-            <progress max={1} value={upload.progress} aria-label={`Uploading ${upload.file.name}`}>
+            <progress max={1} value={upload.progress} aria-label={t('upload.uploading', { name: upload.file.name })}>
               {Math.round(upload.progress * 100)}%
             </progress>
           )}
@@ -216,7 +251,7 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
           <div class="upload-actions">
             {upload.progress === null && !upload.error && (
               <button type="button" class="primary" onClick={() => void startUpload()}>
-                Upload{text.trim() ? ' with caption' : ''}
+                {text.trim() ? t('upload.withCaption') : t('upload.upload')}
               </button>
             )}
             <button
@@ -226,7 +261,7 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
                 setUpload(null);
               }}
             >
-              Cancel
+              {t('common.cancel')}
             </button>
           </div>
         </div>
@@ -236,8 +271,8 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
         <button
           type="button"
           class="icon-button"
-          aria-label="Attach a file or image"
-          title={limitText ? `Attach — ${limitText}` : 'Attach'}
+          aria-label={t('composer.attach')}
+          title={limitText ? t('composer.attachLimit', { limit: limitText }) : t('composer.attach')}
           onClick={() => fileInput.current?.click()}
         >
           <Icon name="attach" />
@@ -258,15 +293,15 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
         <button
           type="button"
           class="icon-button"
-          aria-label="Send incident readings"
-          title="Send incident readings"
+          aria-label={t('incident.title')}
+          title={t('incident.title')}
           onClick={() => setShowIncident(true)}
         >
           <Icon name="chart" />
         </button>
         <div class="composer-input">
           {open && (
-            <ul class="mention-list" id={listId} role="listbox" aria-label="Mention a member">
+            <ul class="mention-list" id={listId} role="listbox" aria-label={t('composer.mentionList')}>
               {matches.map((c, i) => (
                 <li
                   key={c.user_id}
@@ -287,9 +322,10 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
           )}
           <textarea
             ref={area}
-            aria-label="Message"
-            placeholder="Message"
-            title="Enter sends · Shift+Enter adds a line · @ mentions a member"
+            id="composer-input"
+            aria-label={t('composer.label')}
+            placeholder={t('composer.placeholder')}
+            title={t('composer.hint')}
             rows={1}
             value={text}
             aria-autocomplete="list"
@@ -302,7 +338,7 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
           />
         </div>
         <button type="button" class="primary send-button" onClick={submit} disabled={!text.trim()}>
-          Send
+          {t('composer.send')}
         </button>
       </div>
       {showIncident && (

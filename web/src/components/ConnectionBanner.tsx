@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ConnState } from '../conn/machine';
+import { tn, useT } from '../i18n';
 
 interface Props {
   state: ConnState;
@@ -9,12 +10,13 @@ interface Props {
 
 /** Tells the person, in words, whether what they see is live. */
 export function ConnectionBanner({ state, label, onReconnectNow }: Props) {
+  const t = useT();
   const [, tick] = useState(0);
   // Re-render each second while waiting so the countdown moves.
   useEffect(() => {
     if (state.status !== 'backoff') return;
-    const t = setInterval(() => tick((n) => n + 1), 1000);
-    return () => clearInterval(t);
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(timer);
   }, [state.status]);
 
   let kind: 'ok' | 'warn' | 'error' = 'ok';
@@ -24,23 +26,27 @@ export function ConnectionBanner({ state, label, onReconnectNow }: Props) {
     case 'open':
       if (state.syncing) {
         kind = 'warn';
-        text = 'Reconnected — catching up…';
+        text = t('conn.catchingUp');
       }
       break;
     case 'idle':
     case 'connecting':
-      kind = 'warn';
-      text = state.attempt ? `${label}: reconnecting…` : `${label}: connecting…`;
+      kind = state.offline ? 'error' : 'warn';
+      text = state.offline
+        ? t('conn.offline', { label })
+        : state.attempt
+          ? t('conn.reconnecting', { label })
+          : t('conn.connecting', { label });
       break;
     case 'backoff': {
       kind = 'error';
       const secs = state.retryAt ? Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000)) : 0;
-      text = `${label}: connection lost. Retrying in ${secs}s.`;
+      text = state.offline ? t('conn.offline', { label }) : t('conn.lost', { label, seconds: secs });
       break;
     }
     case 'stopped':
       kind = 'error';
-      text = state.fatal ? `${label}: disconnected — ${state.fatal}` : `${label}: disconnected.`;
+      text = state.fatal ? t('conn.stoppedBecause', { label, reason: state.fatal }) : t('conn.stopped', { label });
       break;
   }
   const visible = text !== '';
@@ -50,15 +56,16 @@ export function ConnectionBanner({ state, label, onReconnectNow }: Props) {
       role="status"
       aria-live="polite"
       data-conn-status={state.status}
+      data-offline={state.offline ? 'true' : 'false'}
       data-live={state.status === 'open' && !state.syncing ? 'true' : 'false'}
     >
       {visible && (
         <>
           <span>{text}</span>
-          {pending > 0 && <span> {pending} message{pending === 1 ? '' : 's'} waiting to send.</span>}
+          {pending > 0 && <span> {tn('conn.waitingOne', 'conn.waitingMany', pending)}</span>}
           {state.status === 'backoff' && onReconnectNow && (
             <button type="button" class="link-button" onClick={onReconnectNow}>
-              Reconnect now
+              {t('conn.reconnectNow')}
             </button>
           )}
         </>

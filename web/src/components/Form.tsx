@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
+import { useT } from '../i18n';
 import { capitalize, errorMessage } from '../lib/format';
 
 /** An error paragraph that screen readers announce; nothing when there is no error. */
@@ -14,17 +15,18 @@ export function ErrorAlert({ error }: { error: string | null | undefined }) {
 /** A dialog form's footer: a Cancel (or Close) button, then the given buttons. */
 export function FormActions({
   onCancel,
-  cancelLabel = 'Cancel',
+  cancelLabel,
   children,
 }: {
   onCancel: () => void;
   cancelLabel?: string;
   children?: ComponentChildren;
 }) {
+  const t = useT();
   return (
     <div class="form-actions">
       <button type="button" onClick={onCancel}>
-        {cancelLabel}
+        {cancelLabel ?? t('common.cancel')}
       </button>
       {children}
     </div>

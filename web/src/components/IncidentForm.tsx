@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import { READING_NAME } from '../lib/format';
+import { useT } from '../i18n';
+import { READING_NAME, parseNumber } from '../lib/format';
 import type { IncidentData } from '../protocol';
 import { ErrorAlert, FormActions } from './Form';
 import { Modal } from './Modal';
@@ -17,6 +18,7 @@ interface Props {
 
 /** Builds an incident_data message: machine, line, named readings with units, a note. */
 export function IncidentForm({ onClose, onSubmit }: Props) {
+  const t = useT();
   const [machine, setMachine] = useState('');
   const [line, setLine] = useState('');
   const [note, setNote] = useState('');
@@ -34,19 +36,19 @@ export function IncidentForm({ onClose, onSubmit }: Props) {
       const name = r.name.trim().toLowerCase().replace(/\s+/g, '_');
       if (!name && !r.value.trim()) continue;
       if (!READING_NAME.test(name)) {
-        setError(`"${r.name}" is not a valid reading name: lower-case letters, digits and _, starting with a letter.`);
+        setError(t('incident.badName', { name: r.name }));
         return;
       }
-      const value = Number(r.value);
-      if (r.value.trim() === '' || !Number.isFinite(value)) {
-        setError(`The value of ${name} must be a number.`);
+      const value = parseNumber(r.value);
+      if (!Number.isFinite(value)) {
+        setError(t('incident.badValue', { name }));
         return;
       }
       readings[name] = value;
       if (r.unit.trim()) units[name] = r.unit.trim();
     }
     if (!Object.keys(readings).length) {
-      setError('Add at least one reading.');
+      setError(t('incident.none'));
       return;
     }
     const data: IncidentData = { readings };
@@ -58,38 +60,38 @@ export function IncidentForm({ onClose, onSubmit }: Props) {
   };
 
   return (
-    <Modal title="Send incident readings" onClose={onClose}>
+    <Modal title={t('incident.title')} onClose={onClose}>
       <form class="form incident-form" onSubmit={submit}>
         <div class="form-row">
           <label>
-            Machine
+            {t('incident.machine')}
             <input value={machine} onInput={(e) => setMachine(e.currentTarget.value)} placeholder="CNC-07" maxLength={100} />
           </label>
           <label>
-            Line
+            {t('incident.line')}
             <input value={line} onInput={(e) => setLine(e.currentTarget.value)} placeholder="L2" maxLength={100} />
           </label>
         </div>
         <fieldset>
-          <legend>Readings</legend>
+          <legend>{t('readings.title')}</legend>
           {rows.map((r, i) => (
             <div class="reading-row" key={i}>
               <label>
-                Name
-                <input value={r.name} onInput={(e) => setRow(i, { name: e.currentTarget.value })} placeholder="pressure" />
+                {t('incident.name')}
+                <input value={r.name} onInput={(e) => setRow(i, { name: e.currentTarget.value })} placeholder={t('incident.namePlaceholder')} />
               </label>
               <label>
-                Value
+                {t('readings.value')}
                 <input inputMode="decimal" value={r.value} onInput={(e) => setRow(i, { value: e.currentTarget.value })} placeholder="3.1" />
               </label>
               <label>
-                Unit
-                <input value={r.unit} onInput={(e) => setRow(i, { unit: e.currentTarget.value })} placeholder="bar" />
+                {t('incident.unit')}
+                <input value={r.unit} onInput={(e) => setRow(i, { unit: e.currentTarget.value })} placeholder={t('incident.unitPlaceholder')} />
               </label>
               <button
                 type="button"
                 class="icon-button"
-                aria-label={`Remove reading ${i + 1}`}
+                aria-label={t('incident.removeReading', { n: i + 1 })}
                 disabled={rows.length === 1}
                 onClick={() => setRows((rs) => rs.filter((_, j) => j !== i))}
               >
@@ -98,17 +100,17 @@ export function IncidentForm({ onClose, onSubmit }: Props) {
             </div>
           ))}
           <button type="button" class="link-button" onClick={() => setRows((rs) => [...rs, { name: '', value: '', unit: '' }])}>
-            + Add reading
+            {t('incident.addReading')}
           </button>
         </fieldset>
         <label>
-          Note
+          {t('incident.note')}
           <textarea value={note} rows={2} maxLength={2000} onInput={(e) => setNote(e.currentTarget.value)} />
         </label>
         <ErrorAlert error={error} />
         <FormActions onCancel={onClose}>
           <button type="submit" class="primary">
-            Send readings
+            {t('incident.send')}
           </button>
         </FormActions>
       </form>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { LocalAuth } from '../auth/auth';
+import { useT } from '../i18n';
 import { errorMessage } from '../lib/format';
 import type { UserSummary } from '../protocol';
 
@@ -11,6 +12,7 @@ interface Props {
 
 /** Local mode only: pick a demo user or type any identity (the dev login). */
 export function Login({ auth, apiBase, onSignedIn }: Props) {
+  const t = useT();
   const [users, setUsers] = useState<UserSummary[]>([]);
   const [userId, setUserId] = useState('');
   const [name, setName] = useState('');
@@ -39,11 +41,11 @@ export function Login({ auth, apiBase, onSignedIn }: Props) {
 
   return (
     <main class="login" aria-labelledby="login-title">
-      <h1 id="login-title">Incident War Room</h1>
-      <p class="muted">Local development sign-in</p>
+      <h1 id="login-title">{t('login.title')}</h1>
+      <p class="muted">{t('login.subtitle')}</p>
       {users.length > 0 && (
         <section aria-labelledby="pick-title">
-          <h2 id="pick-title">Sign in as</h2>
+          <h2 id="pick-title">{t('login.signInAs')}</h2>
           <ul class="login-users">
             {users.map((u) => (
               <li key={u.user_id}>
@@ -67,17 +69,17 @@ export function Login({ auth, apiBase, onSignedIn }: Props) {
           if (id) void signIn({ user_id: id, display_name: name.trim() || id });
         }}
       >
-        <h2>Or type a user</h2>
+        <h2>{t('login.typeUser')}</h2>
         <label>
-          User id (e-mail)
+          {t('login.userId')}
           <input type="email" required value={userId} onInput={(e) => setUserId(e.currentTarget.value)} autocomplete="username" />
         </label>
         <label>
-          Display name
+          {t('login.displayName')}
           <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </label>
         <button type="submit" class="primary" disabled={busy}>
-          Sign in
+          {t('login.signIn')}
         </button>
       </form>
       {error && (

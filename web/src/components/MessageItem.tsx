@@ -1,20 +1,24 @@
 import { memo } from 'preact/compat';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api';
+import { formatNumber, t, useT } from '../i18n';
+import type { Key } from '../i18n';
 import { segmentMentions } from '../lib/mentions';
 import { formatBytes } from '../lib/format';
 import { formatFullTime, formatMessageTime } from '../lib/time';
-import { EDIT_WINDOW_MS, isIncidentData, isSystemContent } from '../protocol';
-import type { FileInfo, IncidentData, Message } from '../protocol';
+import { EDIT_WINDOW_MS, MAX_FRAME_BYTES, frameBytes, incidentData, isSystemContent } from '../protocol';
+import type { FileInfo, IncidentData, Message, Role, RoomStatus } from '../protocol';
 import { Icon } from './Icon';
 import { initials } from './Login';
+import { Modal } from './Modal';
 
 export const REACTION_EMOJI = ['👍', '✅', '👀', '🔥', '❗', '🙏'] as const;
 
 export type DeliveryStatus = 'pending' | 'sent' | 'failed' | null;
 
 export interface MessageActions {
-  copy: (m: Message) => void;
+  /** resolves whether the text reached the clipboard */
+  copy: (m: Message) => Promise<boolean>;
   edit: (m: Message, content: string) => void;
   remove: (m: Message) => void;
   react: (m: Message, emoji: string) => void;
@@ -35,6 +39,11 @@ interface Props {
   api: Api;
   actions: MessageActions;
   online: boolean;
+  /** the list's one Tab stop (roving tabindex) */
+  active?: boolean;
+  /** open the editor now (Up-arrow in an empty composer) */
+  editNow?: boolean;
+  onEditStarted?: () => void;
 }
 
 function MessageItemImpl(props: Props) {
@@ -45,22 +54,63 @@ function MessageItemImpl(props: Props) {
   );
 }
 
+/** Whether my message can still be edited, and for how many more ms. */
+export function editTimeLeft(createdAt: string, now: number = Date.now()): number {
+  return Math.max(0, Date.parse(createdAt) + EDIT_WINDOW_MS - now);
+}
+
 function UserMessage(props: Props) {
-  const { message: m, showHeader, myId, isOwner, canWrite, status, actions, highlighted } = props;
+  useT();
+  const { message: m, showHeader, myId, isOwner, canWrite, status, actions, highlighted, active } = props;
   const [selected, setSelected] = useState(false);
   const [editing, setEditing] = useState(false);
   const [picking, setPicking] = useState(false);
+  const [copied, setCopied] = useState<'ok' | 'failed' | null>(null);
+  const [, expire] = useState(0);
   const pressTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const rootRef = useRef<HTMLElement>(null);
 
   const mine = m.sender_id === myId;
   const deleted = Boolean(m.deleted_at);
   const confirmed = status !== 'pending' && status !== 'failed';
-  const withinWindow = Date.now() - Date.parse(m.created_at) < EDIT_WINDOW_MS;
+  const left = editTimeLeft(m.created_at);
+  const withinWindow = left > 0;
+  // The Edit button goes when the 15 minutes are up, not at the next re-render.
+  useEffect(() => {
+    if (!mine || !withinWindow) return;
+    const timer = setTimeout(() => expire((n) => n + 1), left + 50);
+    return () => clearTimeout(timer);
+  }, [mine, withinWindow, m.created_at]);
   const canEdit = mine && confirmed && !deleted && withinWindow && m.message_type === 'text' && props.online;
   const canDelete = confirmed && !deleted && (mine || isOwner) && props.online;
   const canReact = confirmed && !deleted && canWrite && props.online;
   const text = typeof m.content === 'string' ? m.content : '';
+  const tab = active ? 0 : -1;
+
+  useEffect(() => {
+    if (!props.editNow) return;
+    props.onEditStarted?.();
+    if (canEdit) setEditing(true);
+  }, [props.editNow]);
+
+  const copy = (): void => {
+    void actions.copy(m).then((ok) => {
+      setCopied(ok ? 'ok' : 'failed');
+      setTimeout(() => setCopied(null), 2000);
+    });
+  };
+
+  // Shortcuts on the focused message (see the ? help).
+  const onKeyDown = (ev: KeyboardEvent): void => {
+    if (ev.target !== rootRef.current || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const key = ev.key.toLowerCase();
+    if (key === 'e' && canEdit) setEditing(true);
+    else if (key === 'r' && canReact) setPicking((p) => !p);
+    else if (key === 'c' && text) copy();
+    else if ((ev.key === 'Delete' || ev.key === 'Backspace') && canDelete) actions.remove(m);
+    else return;
+    ev.preventDefault();
+  };
 
   // Touch: a long press (or a tap) reveals the actions that hover shows on desktop.
   const onTouchStart = (): void => {
@@ -97,8 +147,10 @@ function UserMessage(props: Props) {
       data-seq={m.sequence_number}
       data-status={status ?? undefined}
       aria-label={`${m.sender_display_name}, ${formatMessageTime(m.created_at)}`}
-      // Focusable so keyboard users reach the actions (shown on focus-within).
-      tabIndex={0}
+      // One Tab stop for the whole list: only the active message takes focus
+      // by Tab; arrows move between them, Tab then reaches its actions.
+      tabIndex={tab}
+      onKeyDown={onKeyDown}
       onClick={(ev) => {
         // A tap on the body (not a control) toggles the actions on touch screens.
         if ((ev.target as HTMLElement).closest('button, a, input, textarea')) return;
@@ -127,43 +179,56 @@ function UserMessage(props: Props) {
         )}
         {deleted ? (
           <p class="msg-deleted">
-            <em>message deleted</em>
+            <em>{t('msg.deleted')}</em>
           </p>
         ) : editing ? (
           <EditBox
             initial={text}
             onCancel={() => setEditing(false)}
             onSave={(value) => {
+              // Past the 15 minutes the server would refuse it: say so and keep
+              // the words on screen (they can still be copied), do not drop them.
+              if (editTimeLeft(m.created_at) <= 0) return false;
               setEditing(false);
               if (value.trim() && value !== text) actions.edit(m, value);
+              return true;
             }}
           />
         ) : (
           <MessageContent {...props} />
         )}
-        {m.edited_at && !deleted && <span class="msg-edited">(edited)</span>}
+        {m.edited_at && !deleted && <span class="msg-edited">{t('msg.edited')}</span>}
         {mine && status && status !== 'sent' && (
           <span class={`msg-status msg-status-${status}`} role={status === 'failed' ? 'alert' : undefined}>
-            {status === 'pending' ? 'Sending…' : `Not sent${props.error ? `: ${props.error}` : ''}`}
+            {status === 'pending'
+              ? t('msg.sending')
+              : props.error
+                ? t('msg.notSentBecause', { reason: props.error })
+                : t('msg.notSent')}
           </span>
         )}
         {mine && status === 'sent' && (
-          <span class="msg-status msg-status-sent" aria-label="Sent" title="Sent">
+          <span class="msg-status msg-status-sent" aria-label={t('msg.sent')} title={t('msg.sent')}>
             ✓
           </span>
         )}
         {status === 'failed' && m.client_msg_id && (
           <span class="msg-retry">
             <button type="button" class="link-button" onClick={() => actions.retry(m.client_msg_id!)}>
-              Retry
+              {t('msg.retry')}
             </button>
             <button type="button" class="link-button" onClick={() => actions.discard(m.client_msg_id!)}>
-              Discard
+              {t('msg.discard')}
             </button>
           </span>
         )}
+        {copied && (
+          <span class="msg-copied" role="status">
+            {copied === 'ok' ? t('msg.copied') : t('msg.copyFailed')}
+          </span>
+        )}
         {!deleted && m.reactions.length > 0 && (
-          <div class="reactions" role="group" aria-label="Reactions">
+          <div class="reactions" role="group" aria-label={t('msg.reactions')}>
             {m.reactions.map((r) => {
               const minePressed = r.user_ids.includes(myId);
               return (
@@ -172,7 +237,8 @@ function UserMessage(props: Props) {
                   type="button"
                   class={`reaction${minePressed ? ' reaction-mine' : ''}`}
                   aria-pressed={minePressed}
-                  aria-label={`${r.emoji} ${r.count}${minePressed ? ', including you' : ''}`}
+                  aria-label={minePressed ? t('msg.reactionMine', { emoji: r.emoji, count: r.count }) : t('msg.reaction', { emoji: r.emoji, count: r.count })}
+                  tabIndex={tab}
                   disabled={!canReact}
                   onClick={() => actions.react(m, r.emoji)}
                 >
@@ -184,17 +250,18 @@ function UserMessage(props: Props) {
         )}
       </div>
       {!deleted && !editing && confirmed && (
-        <div class="msg-actions" role="toolbar" aria-label="Message actions">
+        <div class="msg-actions" role="toolbar" aria-label={t('msg.actions')}>
           {text && (
-            <button type="button" onClick={() => actions.copy(m)} aria-label="Copy text" title="Copy text">
+            <button type="button" tabIndex={tab} onClick={copy} aria-label={t('msg.copy')} title={t('msg.copy')}>
               <Icon name="copy" size={16} />
             </button>
           )}
           {canReact && (
             <button
               type="button"
-              aria-label="Add reaction"
-              title="Add reaction"
+              tabIndex={tab}
+              aria-label={t('msg.addReaction')}
+              title={t('msg.addReaction')}
               aria-expanded={picking}
               onClick={() => setPicking((p) => !p)}
             >
@@ -202,22 +269,22 @@ function UserMessage(props: Props) {
             </button>
           )}
           {canEdit && (
-            <button type="button" onClick={() => setEditing(true)} aria-label="Edit message" title="Edit">
+            <button type="button" tabIndex={tab} onClick={() => setEditing(true)} aria-label={t('msg.edit')} title={t('msg.edit')}>
               <Icon name="edit" size={16} />
             </button>
           )}
           {canDelete && (
-            <button type="button" onClick={() => actions.remove(m)} aria-label="Delete message" title="Delete">
+            <button type="button" tabIndex={tab} onClick={() => actions.remove(m)} aria-label={t('msg.delete')} title={t('msg.delete')}>
               <Icon name="trash" size={16} />
             </button>
           )}
           {picking && (
-            <div class="emoji-picker" role="group" aria-label="Choose a reaction">
+            <div class="emoji-picker" role="group" aria-label={t('msg.chooseReaction')}>
               {REACTION_EMOJI.map((e) => (
                 <button
                   key={e}
                   type="button"
-                  aria-label={`React ${e}`}
+                  aria-label={t('msg.react', { emoji: e })}
                   onClick={() => {
                     setPicking(false);
                     actions.react(m, e);
@@ -238,8 +305,10 @@ export const MessageItem = memo(MessageItemImpl);
 
 function MessageContent({ message: m, names, myId, api }: Props) {
   switch (m.message_type) {
-    case 'incident_data':
-      return isIncidentData(m.content) ? <ReadingsTable data={m.content} /> : <p class="msg-text">(invalid readings)</p>;
+    case 'incident_data': {
+      const data = incidentData(m.content);
+      return data ? <ReadingsTable data={data} /> : <p class="msg-text">{t('msg.invalidReadings')}</p>;
+    }
     case 'image_ref':
       return (
         <>
@@ -284,23 +353,23 @@ function MentionText({ text, message, names, myId }: { text: string; message: Me
 
 function ReadingsTable({ data }: { data: IncidentData }) {
   const units = data.units ?? {};
-  const caption = [data.machine_id, data.line].filter(Boolean).join(' · ') || 'Readings';
+  const caption = [data.machine_id, data.line].filter(Boolean).join(' · ') || t('readings.title');
   return (
     <div class="readings">
       <table>
         <caption>{caption}</caption>
         <thead>
           <tr>
-            <th scope="col">Reading</th>
-            <th scope="col">Value</th>
+            <th scope="col">{t('readings.reading')}</th>
+            <th scope="col">{t('readings.value')}</th>
           </tr>
         </thead>
         <tbody>
           {Object.entries(data.readings).map(([k, v]) => (
             <tr key={k}>
-              <th scope="row">{k.replace(/_/g, ' ')}</th>
+              <th scope="row">{readingLabel(k)}</th>
               <td>
-                {String(v)}
+                {formatNumber(v)}
                 {units[k] ? ` ${units[k]}` : ''}
               </td>
             </tr>
@@ -323,9 +392,23 @@ async function resolveFileUrl(api: Api, m: Message): Promise<string> {
   return link.url;
 }
 
+/** Names the catalogue knows are shown in the language; any other name as written. */
+export function readingLabel(name: string): string {
+  const known: Record<string, Key> = {
+    temperature: 'reading.temperature',
+    pressure: 'reading.pressure',
+    production_rate: 'reading.production_rate',
+    humidity: 'reading.humidity',
+    spindle_rpm: 'reading.spindle_rpm',
+  };
+  const key = known[name];
+  return key ? t(key) : name.replace(/_/g, ' ');
+}
+
 function ImageAttachment({ message, api }: { message: Message; api: Api }) {
   const [url, setUrl] = useState<string | null>(null);
   const [failed, setFailed] = useState(false);
+  const [enlarged, setEnlarged] = useState(false);
   useEffect(() => {
     let live = true;
     resolveFileUrl(api, message)
@@ -335,27 +418,38 @@ function ImageAttachment({ message, api }: { message: Message; api: Api }) {
       live = false;
     };
   }, [message.file_id]);
-  const name = message.file?.filename ?? 'image';
-  if (failed) return <p class="muted">Image unavailable ({name})</p>;
+  const name = message.file?.filename ?? t('msg.image');
+  if (failed) return <p class="muted">{t('msg.imageUnavailable', { name })}</p>;
   return (
     <figure class="msg-image">
-      {url ? <img src={url} alt={name} loading="lazy" /> : <div class="img-placeholder" aria-label="Loading image" />}
+      {url ? (
+        <button type="button" class="img-button" aria-label={t('msg.enlarge', { name })} onClick={() => setEnlarged(true)}>
+          <img src={url} alt={name} />
+        </button>
+      ) : (
+        <div class="img-placeholder" role="img" aria-label={t('msg.loadingImage')} />
+      )}
       <figcaption>
         <FileAttachment message={message} api={api} compact />
       </figcaption>
+      {enlarged && url && (
+        <Modal title={name} onClose={() => setEnlarged(false)} wide>
+          <img class="lightbox-img" src={url} alt={name} />
+        </Modal>
+      )}
     </figure>
   );
 }
 
 function FileAttachment({ message, api, compact }: { message: Message; api: Api; compact?: boolean }) {
   const file: FileInfo | null | undefined = message.file;
-  const name = file?.filename ?? 'file';
+  const name = file?.filename ?? t('msg.file');
   return (
     <button
       type="button"
       class={compact ? 'link-button file-link' : 'file-card'}
       onClick={() => void downloadFile(api, message, name)}
-      aria-label={`Download ${name}`}
+      aria-label={t('msg.download', { name })}
     >
       <Icon name="attach" size={16} /> {name}
       {file && <small> ({formatBytes(file.size_bytes)})</small>}
@@ -375,14 +469,50 @@ export async function downloadFile(api: Api, message: Message, filename: string)
   a.remove();
 }
 
-function SystemLine({ message: m, names }: { message: Message; names: ReadonlyMap<string, string> }) {
+/**
+ * A status or membership change in words, in the reader's language, naming
+ * people as the app does (display names, not e-mail ids) and roles in words.
+ */
+export function describeSystem(m: Message, names: ReadonlyMap<string, string>): string {
+  const name = (id: unknown): string =>
+    typeof id === 'string' ? (names.get(id.toLowerCase()) ?? names.get(id) ?? id.split('@')[0] ?? id) : '';
+  if (isSystemContent(m.content)) {
+    const c = m.content;
+    const actor = name(m.sender_id);
+    const subject = name(c.user_id);
+    const status = (s: unknown): string =>
+      s === 'active' || s === 'resolved' || s === 'archived' ? t(`status.${s as RoomStatus}`) : String(s ?? '');
+    const role = (r: unknown): string =>
+      r === 'OWNER' || r === 'EDITOR' || r === 'VIEWER' ? t(`role.${r as Role}`) : String(r ?? '');
+    switch (c.event) {
+      case 'room_status_changed':
+        return t('system.statusChanged', { actor, from: status(c.old_status), to: status(c.status) });
+      case 'member_added':
+        return t('system.memberAdded', { actor, member: subject, role: role(c.role) });
+      case 'member_removed':
+        return c.user_id === m.sender_id
+          ? t('system.memberLeft', { member: subject })
+          : t('system.memberRemoved', { actor, member: subject });
+      case 'member_role_changed':
+        return t('system.roleChanged', { actor, member: subject, role: role(c.role) });
+      default:
+        break;
+    }
+  }
   const raw = isSystemContent(m.content)
     ? (m.content.text ?? m.content.event.replace(/_/g, ' '))
     : typeof m.content === 'string'
       ? m.content
-      : 'system event';
+      : '';
   // The server's sentence names people by id; show the names people know.
-  const text = raw.replace(/[^\s@]+@[^\s@]+\.[^\s@,;:]+/g, (id) => names.get(id.toLowerCase()) ?? id);
+  return raw
+    .replace(/[^\s@]+@[^\s@]+\.[^\s@,;:]+/g, (id) => names.get(id.toLowerCase()) ?? id)
+    .replace(/\b(OWNER|EDITOR|VIEWER)\b/g, (r) => t(`role.${r as Role}`));
+}
+
+function SystemLine({ message: m, names }: { message: Message; names: ReadonlyMap<string, string> }) {
+  useT();
+  const text = describeSystem(m, names);
   return (
     <div class="msg-system" role="note" data-message-id={m.message_id} data-seq={m.sequence_number}>
       <span>{text}</span>{' '}
@@ -393,8 +523,21 @@ function SystemLine({ message: m, names }: { message: Message; names: ReadonlyMa
   );
 }
 
-function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (v: string) => void; onCancel: () => void }) {
+function EditBox({
+  initial,
+  onSave,
+  onCancel,
+}: {
+  initial: string;
+  /** false: the edit window has closed; the box stays open with the text */
+  onSave: (v: string) => boolean;
+  onCancel: () => void;
+}) {
   const [value, setValue] = useState(initial);
+  const [expired, setExpired] = useState(false);
+  const save = (v: string): void => setExpired(!onSave(v));
+  // An edit travels as one WebSocket frame: over 32 KB it could not be sent.
+  const tooBig = frameBytes({ type: 'edit_message', message_id: '00000000-0000-0000-0000-000000000000', content: value }) > MAX_FRAME_BYTES;
   const ref = useRef<HTMLTextAreaElement>(null);
   // Before paint, not after: a caret moved later would undo a selection the user (or a
   // test driver) has already made, and typing would append instead of replace.
@@ -407,14 +550,14 @@ function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (v: s
     <div class="edit-box">
       <textarea
         ref={ref}
-        aria-label="Edit message"
+        aria-label={t('msg.edit')}
         value={value}
         rows={2}
         onInput={(e) => setValue(e.currentTarget.value)}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
-            onSave(value);
+            if (!tooBig) save(value);
           } else if (e.key === 'Escape') {
             e.preventDefault();
             e.stopPropagation();
@@ -422,12 +565,22 @@ function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (v: s
           }
         }}
       />
+      {tooBig && (
+        <p class="error" role="alert">
+          {t('composer.editTooBig')}
+        </p>
+      )}
+      {expired && (
+        <p class="error" role="alert">
+          {t('error.editWindowKept')}
+        </p>
+      )}
       <div class="edit-actions">
         <button type="button" onClick={onCancel}>
-          Cancel
+          {t('common.cancel')}
         </button>
-        <button type="button" class="primary" onClick={() => onSave(value)}>
-          Save
+        <button type="button" class="primary" disabled={tooBig || expired} onClick={() => save(value)}>
+          {t('common.save')}
         </button>
       </div>
     </div>

@@ -1,8 +1,11 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
+import { useT } from '../i18n';
 import { Icon } from './Icon';
 
 let openCount = 0;
+/** Open dialogs, innermost last: only the innermost answers keys. */
+const stack: HTMLElement[] = [];
 let idSeq = 0;
 
 const FOCUSABLE =
@@ -21,6 +24,7 @@ interface Props {
  * backdrop, and gives focus back to whatever opened it.
  */
 export function Modal({ title, onClose, children, wide }: Props) {
+  const t = useT();
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useRef(`modal-title-${++idSeq}`).current;
   const closeRef = useRef(onClose);
@@ -38,7 +42,11 @@ export function Modal({ title, onClose, children, wide }: Props) {
       dialog.querySelector<HTMLElement>(FOCUSABLE);
     (first ?? dialog).focus();
 
+    stack.push(dialog);
+    // Keys are heard at the document, so Escape still closes the dialog when
+    // the focused control has just been removed (a member's Remove button).
     const onKey = (ev: KeyboardEvent): void => {
+      if (stack[stack.length - 1] !== dialog) return;
       if (ev.key === 'Escape') {
         ev.stopPropagation();
         closeRef.current();
@@ -62,9 +70,20 @@ export function Modal({ title, onClose, children, wide }: Props) {
         firstEl.focus();
       }
     };
-    dialog.addEventListener('keydown', onKey);
+    // Focus that falls out of the dialog (its control re-rendered away) comes back to it.
+    const onFocusOut = (ev: FocusEvent): void => {
+      if (ev.relatedTarget) return;
+      setTimeout(() => {
+        const active = document.activeElement;
+        if (stack[stack.length - 1] === dialog && (!active || active === document.body)) dialog.focus();
+      }, 0);
+    };
+    document.addEventListener('keydown', onKey);
+    dialog.addEventListener('focusout', onFocusOut);
     return () => {
-      dialog.removeEventListener('keydown', onKey);
+      document.removeEventListener('keydown', onKey);
+      dialog.removeEventListener('focusout', onFocusOut);
+      stack.splice(stack.indexOf(dialog), 1);
       openCount -= 1;
       if (!openCount) document.body.classList.remove('modal-open');
       if (opener && document.contains(opener)) opener.focus();
@@ -88,7 +107,7 @@ export function Modal({ title, onClose, children, wide }: Props) {
       >
         <header class="modal-header">
           <h2 id={titleId}>{title}</h2>
-          <button type="button" class="icon-button" aria-label="Close" onClick={onClose}>
+          <button type="button" class="icon-button" aria-label={t('common.close')} onClick={onClose}>
             <Icon name="close" />
           </button>
         </header>

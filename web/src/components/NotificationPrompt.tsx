@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { useT } from '../i18n';
 import { notificationsSupported } from '../notify/notifier';
 import { loadAskOutcome, saveAskOutcome } from '../notify/prefs';
 
@@ -8,13 +9,14 @@ import { loadAskOutcome, saveAskOutcome } from '../notify/prefs';
  * prompt; the answer is remembered so it is asked once.
  */
 export function NotificationPrompt() {
+  const t = useT();
   const [visible, setVisible] = useState(
     () => notificationsSupported() && Notification.permission === 'default' && loadAskOutcome() === null,
   );
   if (!visible) return null;
   return (
-    <div class="notify-prompt" role="region" aria-label="Enable notifications">
-      <span>Get alerted about new messages and mentions while this tab is in the background?</span>
+    <div class="notify-prompt" role="region" aria-label={t('prompt.enable')}>
+      <span>{t('prompt.text')}</span>
       <span class="notify-prompt-actions">
         <button
           type="button"
@@ -26,7 +28,7 @@ export function NotificationPrompt() {
             });
           }}
         >
-          Enable notifications
+          {t('prompt.enable')}
         </button>
         <button
           type="button"
@@ -35,7 +37,7 @@ export function NotificationPrompt() {
             setVisible(false);
           }}
         >
-          Not now
+          {t('prompt.notNow')}
         </button>
       </span>
     </div>

@@ -1,18 +1,21 @@
 import { useState } from 'preact/hooks';
+import { useT } from '../i18n';
+import type { Key } from '../i18n';
 import { notificationsSupported } from '../notify/notifier';
 import { loadPrefs, saveAskOutcome, savePrefs } from '../notify/prefs';
 import type { NotifyPrefs } from '../notify/prefs';
 import { Modal } from './Modal';
 
-const OPTIONS: Array<{ key: keyof NotifyPrefs; label: string; hint: string }> = [
-  { key: 'desktop', label: 'Desktop notifications', hint: 'A system notification when a message arrives while this tab is in the background.' },
-  { key: 'sound', label: 'Sound', hint: 'A short chime (mentions sound different).' },
-  { key: 'vibrate', label: 'Vibration', hint: 'On phones and tablets that support it.' },
-  { key: 'mentionsOnly', label: 'Mentions only', hint: 'Alert only when someone @mentions you.' },
+const OPTIONS: Array<{ key: keyof NotifyPrefs; label: Key; hint: Key }> = [
+  { key: 'desktop', label: 'settings.desktop', hint: 'settings.desktopHint' },
+  { key: 'sound', label: 'settings.sound', hint: 'settings.soundHint' },
+  { key: 'vibrate', label: 'settings.vibrate', hint: 'settings.vibrateHint' },
+  { key: 'mentionsOnly', label: 'settings.mentionsOnly', hint: 'settings.mentionsOnlyHint' },
 ];
 
 /** Each change is saved at once, so there is nothing to forget to confirm. */
 export function NotificationSettings({ onClose }: { onClose: () => void }) {
+  const t = useT();
   const [prefs, setPrefs] = useState<NotifyPrefs>(loadPrefs);
   const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(
     notificationsSupported() ? Notification.permission : 'unsupported',
@@ -25,7 +28,7 @@ export function NotificationSettings({ onClose }: { onClose: () => void }) {
   };
 
   return (
-    <Modal title="Notification settings" onClose={onClose}>
+    <Modal title={t('settings.title')} onClose={onClose}>
       <form class="form settings" onSubmit={(e) => e.preventDefault()}>
         {OPTIONS.map((o) => (
           <label class="switch" key={o.key}>
@@ -36,14 +39,22 @@ export function NotificationSettings({ onClose }: { onClose: () => void }) {
               onChange={(e) => toggle(o.key, e.currentTarget.checked)}
             />
             <span>
-              <strong>{o.label}</strong>
-              <small>{o.hint}</small>
+              <strong>{t(o.label)}</strong>
+              <small>{t(o.hint)}</small>
             </span>
           </label>
         ))}
         <p class="muted permission-state" role="status">
-          Browser permission:{' '}
-          {permission === 'unsupported' ? 'not supported in this browser' : permission === 'default' ? 'not asked yet' : permission}
+          {t('settings.permission', {
+            state:
+              permission === 'unsupported'
+                ? t('settings.unsupported')
+                : permission === 'default'
+                  ? t('settings.notAsked')
+                  : permission === 'granted'
+                    ? t('settings.granted')
+                    : t('settings.denied'),
+          })}
         </p>
         {permission === 'default' && (
           <button
@@ -55,12 +66,12 @@ export function NotificationSettings({ onClose }: { onClose: () => void }) {
               });
             }}
           >
-            Allow browser notifications
+            {t('settings.allow')}
           </button>
         )}
         <div class="form-actions">
           <button type="button" class="primary" onClick={onClose}>
-            Done
+            {t('common.done')}
           </button>
         </div>
       </form>

@@ -1,33 +1,81 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { Api } from '../api';
+import { useT } from '../i18n';
 import { errorMessage } from '../lib/format';
-import { renderMarkdown } from '../lib/markdown';
-import { useSession } from '../session';
+import { ownFilePath, renderReport } from '../lib/markdown';
+import type { Message, Room } from '../protocol';
+import { readingLabel } from './MessageItem';
 import { Modal } from './Modal';
+import { chartImage, useAllReadings } from './ReadingsPanel';
 
-/** The room's Markdown report: rendered (sanitized), copied, or downloaded as .md. */
-export function ReportPreview({ roomId, title, onClose }: { roomId: string; title: string; onClose: () => void }) {
-  const { api } = useSession();
+/**
+ * A file name from a room title that keeps its words in any script (烤箱停機 →
+ * 烤箱停機-report.md); only characters file systems refuse are dropped.
+ */
+export function reportFileName(title: string): string {
+  const base = title
+    .normalize('NFC')
+    .replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, ' ')
+    .trim()
+    .replace(/\s+/g, '-')
+    .replace(/^[.-]+|[.-]+$/g, '')
+    .slice(0, 80);
+  return `${base || 'war-room'}-report.md`;
+}
+
+/** The room's Markdown report: rendered (sanitized, nothing outside loads), copied, or downloaded as .md. */
+export function ReportPreview({ room, messages, api, onClose }: { room: Room; messages: Message[]; api: Api; onClose: () => void }) {
+  const t = useT();
   const [markdown, setMarkdown] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState('');
+  const [charts, setCharts] = useState<Array<{ name: string; url: string; points: number }>>([]);
+  const article = useRef<HTMLElement>(null);
 
   useEffect(() => {
     api
-      .report(roomId)
+      .report(room.room_id)
       .then(setMarkdown)
       .catch((err: unknown) => setError(errorMessage(err)));
-  }, [roomId]);
+  }, [room.room_id]);
 
-  // DOMPurify is the only way any HTML reaches the page.
-  const html = useMemo(() => (markdown === null ? '' : renderMarkdown(markdown)), [markdown]);
+  // The readings as chart images (the Markdown keeps them as tables).
+  const series = useAllReadings(api, room.room_id, messages);
+  useEffect(() => {
+    let live = true;
+    void Promise.all(series.map(async (s, i) => ({ name: s.name, url: await chartImage(s, i), points: s.points.length })))
+      .then((list) => live && setCharts(list))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [series]);
+
+  // DOMPurify is the only way any HTML reaches the page; links become text,
+  // and only this system's own attachments may load as images.
+  const html = useMemo(
+    () => (markdown === null ? '' : renderReport(markdown, (src) => ownFilePath(src, api.base, location.origin))),
+    [markdown],
+  );
+  useEffect(() => {
+    for (const img of Array.from(article.current?.querySelectorAll<HTMLImageElement>('img[data-file]') ?? [])) {
+      const path = img.dataset.file!;
+      api
+        .fileLink(path)
+        .then((link) => {
+          img.src = link.url;
+        })
+        .catch(() => img.replaceWith(document.createTextNode(`[${img.alt || path}]`)));
+    }
+  }, [html]);
 
   const copy = async (): Promise<void> => {
     if (markdown === null) return;
     try {
       await navigator.clipboard.writeText(markdown);
-      setStatus('Markdown copied to the clipboard.');
+      setStatus(t('report.copied'));
     } catch {
-      setStatus('Copy failed: the browser did not allow clipboard access.');
+      setStatus(t('report.copyFailed'));
     }
   };
 
@@ -37,22 +85,22 @@ export function ReportPreview({ roomId, title, onClose }: { roomId: string; titl
     const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
     a.href = url;
-    a.download = `${slug(title) || 'war-room'}-report.md`;
+    a.download = reportFileName(room.title);
     document.body.append(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    setStatus('Report downloaded.');
+    setStatus(t('report.downloaded'));
   };
 
   return (
-    <Modal title="Incident report" onClose={onClose} wide>
+    <Modal title={t('report.title')} onClose={onClose} wide>
       <div class="report-actions">
         <button type="button" onClick={() => void copy()} disabled={markdown === null}>
-          Copy Markdown
+          {t('report.copy')}
         </button>
         <button type="button" onClick={download} disabled={markdown === null}>
-          Download .md
+          {t('report.download')}
         </button>
         <span class="muted" role="status" aria-live="polite">
           {status}
@@ -60,21 +108,34 @@ export function ReportPreview({ roomId, title, onClose }: { roomId: string; titl
       </div>
       {error && (
         <p class="error" role="alert">
-          Could not load the report: {error}
+          {t('report.failed', { reason: error })}
         </p>
       )}
-      {markdown === null && !error && <p role="status">Loading report…</p>}
+      {markdown === null && !error && (
+        <p class="loading-inline" role="status">
+          <span class="spinner" aria-hidden="true" />
+          {t('report.loading')}
+        </p>
+      )}
       {markdown !== null && (
-        <article class="report markdown" aria-label="Report preview" dangerouslySetInnerHTML={{ __html: html }} />
+        <article
+          ref={article}
+          class="report markdown"
+          aria-label={t('report.preview')}
+          dangerouslySetInnerHTML={{ __html: html }}
+        />
+      )}
+      {markdown !== null && charts.length > 0 && (
+        <section class="report-charts" aria-label={t('report.charts')}>
+          <h2>{t('report.charts')}</h2>
+          {charts.map((c) => (
+            <figure key={c.name}>
+              <img src={c.url} alt={t('readings.chartLabel', { name: readingLabel(c.name), count: c.points })} data-points={c.points} />
+              <figcaption>{readingLabel(c.name)}</figcaption>
+            </figure>
+          ))}
+        </section>
       )}
     </Modal>
   );
-}
-
-function slug(s: string): string {
-  return s
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60);
 }

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
+import { tn, useT } from '../i18n';
 import type { Room, RoomStatus, Severity } from '../protocol';
 import { ROOM_STATUSES, SEVERITIES } from '../protocol';
 import { navigate, roomHref } from '../router';
@@ -12,7 +13,17 @@ type StatusFilter = RoomStatus | 'all';
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
+/** Newest activity first; the more severe first on a tie. */
+export function sortRooms(rooms: readonly Room[]): Room[] {
+  return [...rooms].sort(
+    (a, b) =>
+      Date.parse(b.last_activity_at) - Date.parse(a.last_activity_at) ||
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity],
+  );
+}
+
 export function RoomList() {
+  const t = useT();
   const { rooms, roomsLoaded } = useSession();
   const [status, setStatus] = useState<StatusFilter>('active');
   const [text, setText] = useState('');
@@ -20,50 +31,53 @@ export function RoomList() {
 
   const shown = useMemo(() => {
     const q = text.trim().toLowerCase();
-    return rooms
-      .filter((r) => status === 'all' || r.status === status)
-      .filter(
-        (r) =>
-          !q ||
-          r.title.toLowerCase().includes(q) ||
-          r.location.toLowerCase().includes(q) ||
-          r.lots.some((l) => l.toLowerCase().includes(q)),
-      )
-      .sort(
-        (a, b) =>
-          Date.parse(b.last_activity_at) - Date.parse(a.last_activity_at) ||
-          SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity],
-      );
+    return sortRooms(
+      rooms
+        .filter((r) => status === 'all' || r.status === status)
+        .filter(
+          (r) =>
+            !q ||
+            r.title.toLowerCase().includes(q) ||
+            r.location.toLowerCase().includes(q) ||
+            r.lots.some((l) => l.toLowerCase().includes(q)),
+        ),
+    );
   }, [rooms, status, text]);
 
   return (
     <section class="room-list-page" aria-labelledby="rooms-title">
       <div class="page-head">
-        <h1 id="rooms-title">War rooms</h1>
+        <h1 id="rooms-title">{t('rooms.title')}</h1>
         <button type="button" class="primary" onClick={() => setCreating(true)}>
-          New room
+          {t('rooms.new')}
         </button>
       </div>
       <div class="room-filters">
-        <SelectField<StatusFilter> label="Status" value={status} choices={ROOM_STATUSES} onChange={setStatus}>
-          <option value="all">All</option>
+        <SelectField<StatusFilter>
+          label={t('rooms.status')}
+          value={status}
+          choices={ROOM_STATUSES}
+          onChange={setStatus}
+          format={(s) => t(`status.${s as RoomStatus}`)}
+        >
+          <option value="all">{t('rooms.all')}</option>
         </SelectField>
         <label class="grow">
-          Find a room
-          <input
-            type="search"
-            placeholder="Title, location or lot"
-            value={text}
-            onInput={(e) => setText(e.currentTarget.value)}
-          />
+          {t('rooms.find')}
+          <input type="search" placeholder={t('rooms.findPlaceholder')} value={text} onInput={(e) => setText(e.currentTarget.value)} />
         </label>
       </div>
       {!roomsLoaded ? (
-        <p role="status">Loading rooms…</p>
+        <p class="loading-inline" role="status">
+          <span class="spinner" aria-hidden="true" />
+          {t('rooms.loading')}
+        </p>
       ) : shown.length === 0 ? (
-        <p class="muted">No rooms match.</p>
+        <div class="empty-state">
+          <p>{rooms.length === 0 ? t('rooms.none') : t('rooms.noMatch')}</p>
+        </div>
       ) : (
-        <ul class="room-cards" aria-label="Rooms">
+        <ul class="room-cards" aria-label={t('rooms.listLabel')}>
           {shown.map((r) => (
             <RoomCard key={r.room_id} room={r} />
           ))}
@@ -74,39 +88,42 @@ export function RoomList() {
   );
 }
 
+/** Mention and unread badges, with their meaning in words for screen readers. */
+export function Badges({ room }: { room: Room }) {
+  useT();
+  const unreadLabel = room.unread_count ? tn('badge.unreadOne', 'badge.unreadOther', room.unread_count) : '';
+  const mentionLabel = room.mention_count ? tn('badge.mentionOne', 'badge.mentionOther', room.mention_count) : '';
+  return (
+    <span class="badges">
+      {room.mention_count > 0 && (
+        <span class="badge badge-mention" aria-label={mentionLabel} title={mentionLabel}>
+          @{room.mention_count}
+        </span>
+      )}
+      {room.unread_count > 0 && (
+        <span class="badge badge-unread" aria-label={unreadLabel} title={unreadLabel}>
+          {room.unread_count}
+        </span>
+      )}
+    </span>
+  );
+}
+
 function RoomCard({ room }: { room: Room }) {
-  const unreadLabel = room.unread_count ? `${room.unread_count} unread` : '';
-  const mentionLabel = room.mention_count
-    ? `${room.mention_count} mention${room.mention_count === 1 ? '' : 's'}`
-    : '';
+  const t = useT();
   return (
     <li class={`room-card sev-${room.severity}${room.unread_count ? ' has-unread' : ''}`} data-room-id={room.room_id}>
       <a href={roomHref(room.room_id)} class="room-card-link">
         <div class="room-card-top">
           <h2 class="room-card-title">{room.title}</h2>
-          <span class="badges">
-            {room.mention_count > 0 && (
-              <span class="badge badge-mention" aria-label={mentionLabel} title={mentionLabel}>
-                @{room.mention_count}
-              </span>
-            )}
-            {room.unread_count > 0 && (
-              <span class="badge badge-unread" aria-label={unreadLabel} title={unreadLabel}>
-                {room.unread_count}
-              </span>
-            )}
-          </span>
+          <Badges room={room} />
         </div>
         <div class="room-card-meta">
           <RoomChips room={room} />
         </div>
-        {room.lots.length > 0 && (
-          <div class="room-lots">
-            Lots: {room.lots.join(', ')}
-          </div>
-        )}
+        {room.lots.length > 0 && <div class="room-lots">{t('room.lots', { lots: room.lots.join(', ') })}</div>}
         <div class="room-activity">
-          Last activity{' '}
+          {t('rooms.lastActivity')}{' '}
           <time dateTime={room.last_activity_at} title={formatFullTime(room.last_activity_at)}>
             {formatMessageTime(room.last_activity_at)}
           </time>
@@ -117,6 +134,7 @@ function RoomCard({ room }: { room: Room }) {
 }
 
 function CreateRoomModal({ onClose }: { onClose: () => void }) {
+  const t = useT();
   const { api, reloadRooms } = useSession();
   const [title, setTitle] = useState('');
   const [severity, setSeverity] = useState<Severity>('medium');
@@ -143,25 +161,31 @@ function CreateRoomModal({ onClose }: { onClose: () => void }) {
   };
 
   return (
-    <Modal title="New war room" onClose={onClose}>
+    <Modal title={t('create.title')} onClose={onClose}>
       <form class="form" onSubmit={(e) => void submit(e)}>
         <label>
-          Title
+          {t('create.roomTitle')}
           <input required maxLength={200} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
         </label>
-        <SelectField label="Severity" value={severity} choices={SEVERITIES} onChange={setSeverity} />
+        <SelectField
+          label={t('create.severity')}
+          value={severity}
+          choices={SEVERITIES}
+          onChange={setSeverity}
+          format={(s) => t(`severity.${s}`)}
+        />
         <label>
-          Location
-          <input maxLength={200} value={location} onInput={(e) => setLocation(e.currentTarget.value)} placeholder="Plant 2, Line 3" />
+          {t('create.location')}
+          <input maxLength={200} value={location} onInput={(e) => setLocation(e.currentTarget.value)} placeholder={t('create.locationPlaceholder')} />
         </label>
         <label>
-          Lots (comma separated)
-          <input value={lots} onInput={(e) => setLots(e.currentTarget.value)} placeholder="LOT-2405-01, LOT-2405-02" />
+          {t('create.lots')}
+          <input value={lots} onInput={(e) => setLots(e.currentTarget.value)} placeholder={t('create.lotsPlaceholder')} />
         </label>
         <ErrorAlert error={error} />
         <FormActions onCancel={onClose}>
           <button type="submit" class="primary" disabled={busy || !title.trim()}>
-            Create room
+            {t('create.submit')}
           </button>
         </FormActions>
       </form>

@@ -1,7 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Member, Role, Room, RoomStatus, Severity, UserSummary } from '../protocol';
 import { ROOM_STATUSES, SEVERITIES } from '../protocol';
-import { capitalize, errorMessage, formatBytes } from '../lib/format';
+import { useT } from '../i18n';
+import { errorMessage, formatBytes } from '../lib/format';
 import type { FileInfo } from '../protocol';
 import { useSession } from '../session';
 import { ErrorAlert, FormActions, SelectField, choiceOptions, useBusyAction } from './Form';
@@ -10,7 +11,6 @@ import { Modal } from './Modal';
 
 const ROLES: Role[] = ['OWNER', 'EDITOR', 'VIEWER'];
 
-const roleLabel = (r: Role): string => capitalize(r.toLowerCase());
 
 export function MembersPanel({
   roomId,
@@ -27,6 +27,8 @@ export function MembersPanel({
   onChanged: () => Promise<void>;
   onClose: () => void;
 }) {
+  const t = useT();
+  const roleLabel = (r: Role): string => t(`role.${r}`);
   const { api, me } = useSession();
   const [query, setQuery] = useState('');
   const [found, setFound] = useState<UserSummary[]>([]);
@@ -47,11 +49,15 @@ export function MembersPanel({
     return () => clearTimeout(t);
   }, [query, isOwner, members]);
 
-  const run = async (action: () => Promise<unknown>): Promise<void> => {
+  const [said, setSaid] = useState('');
+  const searchBox = useRef<HTMLInputElement>(null);
+  const list = useRef<HTMLUListElement>(null);
+  const run = async (action: () => Promise<unknown>, done?: string): Promise<void> => {
     setError(null);
     try {
       await action();
       await onChanged();
+      if (done) setSaid(done);
     } catch (err) {
       setError(errorMessage(err));
     }
@@ -62,21 +68,24 @@ export function MembersPanel({
   );
 
   return (
-    <Modal title={`Members (${members.length})`} onClose={onClose}>
-      <ul class="member-list">
+    <Modal title={t('members.title', { count: members.length })} onClose={onClose}>
+      <p class="visually-hidden" role="status">
+        {said}
+      </p>
+      <ul class="member-list" ref={list}>
         {sorted.map((m) => (
           <li key={m.user_id}>
             <span class={`presence-dot${onlineIds.has(m.user_id) ? ' online' : ''}`} aria-hidden="true" />
             <span class="member-name">
               {m.display_name}
-              {m.user_id === me.user_id && ' (you)'}
+              {m.user_id === me.user_id && ` ${t('members.you')}`}
               <small>{m.user_id}</small>
             </span>
-            <span class="visually-hidden">{onlineIds.has(m.user_id) ? 'online' : 'offline'}</span>
+            <span class="visually-hidden">{onlineIds.has(m.user_id) ? t('members.online') : t('members.offline')}</span>
             {isOwner && m.user_id !== me.user_id ? (
               <span class="member-controls">
                 <select
-                  aria-label={`Role of ${m.display_name}`}
+                  aria-label={t('members.roleOf', { name: m.display_name })}
                   value={m.role}
                   onChange={(e) => void run(() => api.setMemberRole(roomId, m.user_id, e.currentTarget.value as Role))}
                 >
@@ -85,10 +94,18 @@ export function MembersPanel({
                 <button
                   type="button"
                   class="link-button danger"
-                  aria-label={`Remove ${m.display_name}`}
-                  onClick={() => void run(() => api.removeMember(roomId, m.user_id))}
+                  aria-label={t('members.remove', { name: m.display_name })}
+                  onClick={(ev) => {
+                    // The row goes away: keep focus in the dialog, on the list.
+                    const row = (ev.currentTarget as HTMLElement).closest('li');
+                    const next = (row?.nextElementSibling ?? row?.previousElementSibling) as HTMLElement | null;
+                    void run(() => api.removeMember(roomId, m.user_id), t('members.removed', { name: m.display_name })).then(() => {
+                      const target = next?.querySelector<HTMLElement>('button, select') ?? list.current?.closest<HTMLElement>('[role=dialog]');
+                      target?.focus();
+                    });
+                  }}
                 >
-                  Remove
+                  {t('members.removeShort')}
                 </button>
               </span>
             ) : (
@@ -99,12 +116,18 @@ export function MembersPanel({
       </ul>
       {isOwner && (
         <form class="form add-member" onSubmit={(e) => e.preventDefault()}>
-          <h3>Add a member</h3>
+          <h3>{t('members.add')}</h3>
           <label>
-            Find a person
-            <input type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} placeholder="Name or e-mail" />
+            {t('members.find')}
+            <input
+              ref={searchBox}
+              type="search"
+              value={query}
+              onInput={(e) => setQuery(e.currentTarget.value)}
+              placeholder={t('members.findPlaceholder')}
+            />
           </label>
-          <SelectField label="Role" value={role} choices={ROLES} onChange={setRole} format={roleLabel} />
+          <SelectField label={t('members.role')} value={role} choices={ROLES} onChange={setRole} format={roleLabel} />
           {found.length > 0 && (
             <ul class="found-users">
               {found.map((u) => (
@@ -118,10 +141,10 @@ export function MembersPanel({
                       void run(async () => {
                         await api.addMember(roomId, u.user_id, role);
                         setQuery('');
-                      })
+                      }, t('members.added', { name: u.display_name })).then(() => searchBox.current?.focus())
                     }
                   >
-                    Add
+                    {t('members.addShort')}
                   </button>
                 </li>
               ))}
@@ -135,6 +158,7 @@ export function MembersPanel({
 }
 
 export function FilesPanel({ roomId, onClose }: { roomId: string; onClose: () => void }) {
+  const t = useT();
   const { api } = useSession();
   const [files, setFiles] = useState<FileInfo[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -162,15 +186,24 @@ export function FilesPanel({ roomId, onClose }: { roomId: string; onClose: () =>
   };
 
   return (
-    <Modal title="Files" onClose={onClose}>
+    <Modal title={t('files.title')} onClose={onClose}>
       <ErrorAlert error={error} />
-      {files === null && !error && <p role="status">Loading files…</p>}
-      {files && files.length === 0 && <p class="muted">No files shared yet.</p>}
+      {files === null && !error && (
+        <p class="loading-inline" role="status">
+          <span class="spinner" aria-hidden="true" />
+          {t('files.loading')}
+        </p>
+      )}
+      {files && files.length === 0 && (
+        <div class="empty-state">
+          <p>{t('files.none')}</p>
+        </div>
+      )}
       {files && files.length > 0 && (
         <ul class="file-list">
           {files.map((f) => (
             <li key={f.file_id}>
-              <button type="button" class="link-button" onClick={() => void open(f)} aria-label={`Download ${f.filename}`}>
+              <button type="button" class="link-button" onClick={() => void open(f)} aria-label={t('msg.download', { name: f.filename })}>
                 <Icon name="attach" size={16} /> {f.filename}
               </button>
               <small>
@@ -195,6 +228,7 @@ export function StatusPanel({
   onSaved: () => Promise<void>;
   onClose: () => void;
 }) {
+  const t = useT();
   const { api } = useSession();
   const [status, setStatus] = useState<RoomStatus>(room.status);
   const [severity, setSeverity] = useState<Severity>(room.severity);
@@ -210,22 +244,36 @@ export function StatusPanel({
   };
 
   return (
-    <Modal title="Room status" onClose={onClose}>
+    <Modal title={t('status.title')} onClose={onClose}>
       <form class="form" onSubmit={(e) => void save(e)}>
         <dl class="room-facts">
-          <dt>Location</dt>
+          <dt>{t('create.location')}</dt>
           <dd>{room.location || '—'}</dd>
-          <dt>Lots</dt>
+          <dt>{t('status.lots')}</dt>
           <dd>{room.lots.length ? room.lots.join(', ') : '—'}</dd>
         </dl>
-        <SelectField label="Status" disabled={!isOwner} value={status} choices={ROOM_STATUSES} onChange={setStatus} />
-        <SelectField label="Severity" disabled={!isOwner} value={severity} choices={SEVERITIES} onChange={setSeverity} />
-        {!isOwner && <p class="muted">Only the room's owners can change its status.</p>}
+        <SelectField
+          label={t('rooms.status')}
+          disabled={!isOwner}
+          value={status}
+          choices={ROOM_STATUSES}
+          onChange={setStatus}
+          format={(s) => t(`status.${s}`)}
+        />
+        <SelectField
+          label={t('create.severity')}
+          disabled={!isOwner}
+          value={severity}
+          choices={SEVERITIES}
+          onChange={setSeverity}
+          format={(s) => t(`severity.${s}`)}
+        />
+        {!isOwner && <p class="muted">{t('status.ownersOnly')}</p>}
         <ErrorAlert error={error} />
-        <FormActions onCancel={onClose} cancelLabel={isOwner ? 'Cancel' : 'Close'}>
+        <FormActions onCancel={onClose} cancelLabel={isOwner ? t('common.cancel') : t('common.close')}>
           {isOwner && (
             <button type="submit" class="primary" disabled={busy}>
-              Save
+              {t('common.save')}
             </button>
           )}
         </FormActions>
@@ -235,12 +283,13 @@ export function StatusPanel({
 }
 
 export function ConfirmDelete({ onConfirm, onClose }: { onConfirm: () => void; onClose: () => void }) {
+  const t = useT();
   return (
-    <Modal title="Delete message?" onClose={onClose}>
-      <p>The message will be replaced by “message deleted” for everyone.</p>
+    <Modal title={t('delete.title')} onClose={onClose}>
+      <p>{t('delete.text')}</p>
       <FormActions onCancel={onClose}>
         <button type="button" class="danger primary" data-autofocus onClick={onConfirm}>
-          Delete
+          {t('delete.confirm')}
         </button>
       </FormActions>
     </Modal>

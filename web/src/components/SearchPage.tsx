@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { useT } from '../i18n';
 import { errorMessage } from '../lib/format';
 import { splitHighlight } from '../lib/highlight';
 import { formatFullTime, formatMessageTime } from '../lib/time';
@@ -9,6 +10,7 @@ import { ErrorAlert } from './Form';
 
 /** Results across my rooms; matched terms in <mark>, everything else as text. */
 export function SearchPage({ q }: { q: string }) {
+  const t = useT();
   const { api, rooms } = useSession();
   const [hits, setHits] = useState<SearchHit[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -30,14 +32,23 @@ export function SearchPage({ q }: { q: string }) {
     };
   }, [q]);
 
-  const titleOf = (roomId: string): string => rooms.find((r) => r.room_id === roomId)?.title ?? 'Room';
+  const titleOf = (roomId: string): string => rooms.find((r) => r.room_id === roomId)?.title ?? t('search.room');
 
   return (
     <section class="search-page" aria-labelledby="search-title">
-      <h1 id="search-title">Search results for “{q}”</h1>
+      <h1 id="search-title">{t('search.results', { q })}</h1>
       <ErrorAlert error={error} />
-      {hits === null && !error && <p role="status">Searching…</p>}
-      {hits && hits.length === 0 && <p class="muted">No messages found.</p>}
+      {hits === null && !error && (
+        <p class="loading-inline" role="status">
+          <span class="spinner" aria-hidden="true" />
+          {t('search.searching')}
+        </p>
+      )}
+      {hits && hits.length === 0 && (
+        <div class="empty-state">
+          <p>{t('search.none')}</p>
+        </div>
+      )}
       {hits && hits.length > 0 && (
         <ol class="search-results">
           {hits.map((h) => (

@@ -9,10 +9,15 @@ import { ApiError } from '../api';
 import { buildSocketUrl, Connection } from '../conn/socket';
 import type { ConnState } from '../conn/machine';
 import { registerConnection } from '../debug';
+import { t } from '../i18n';
 import { errorMessage } from '../lib/format';
-import { applyDeleted, applyReactions, mergeMessages } from '../lib/messages';
+import { addJoinEvent } from '../lib/joins';
+import type { JoinLine } from '../lib/joins';
+import { applyDeleted, applyReactions, fetchFullCopies, mergeChanges, mergeMessages } from '../lib/messages';
+import { confirmWrites, isWrite, writeKey, writesToRetry } from '../lib/writes';
+import type { PendingWrite } from '../lib/writes';
 import { alertForMessage } from '../notify/notifier';
-import type { ClientFrame, Member, Message, Room, SendMessageFrame, ServerFrame, UserSummary } from '../protocol';
+import type { ClientFrame, Member, Message, Room, SendMessageFrame, ServerFrame, SystemFrame, UserSummary } from '../protocol';
 import { navigate, roomHref } from '../router';
 import { useSession } from '../session';
 
@@ -35,8 +40,15 @@ export interface RoomModel {
   online: UserSummary[];
   typing: TypingPerson[];
   error: string | null;
+  /** the HTTP status behind `error` (404/403: a bad or foreign room link) */
+  errorStatus: number | null;
   notice: string | null;
   clearNotice: () => void;
+  setNotice: (text: string) => void;
+  /** mentioned people who are not members (from the last ack that listed any) */
+  unresolved: string[];
+  clearUnresolved: () => void;
+  joins: JoinLine[];
   loadOlder: () => Promise<boolean>;
   send: (frame: SendMessageFrame) => void;
   control: (frame: ClientFrame) => boolean;
@@ -60,7 +72,13 @@ export function useRoom(roomId: string): RoomModel {
   const [online, setOnline] = useState<UserSummary[]>([]);
   const [typing, setTyping] = useState<TypingPerson[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [errorStatus, setErrorStatus] = useState<number | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [unresolved, setUnresolved] = useState<string[]>([]);
+  const [joins, setJoins] = useState<JoinLine[]>([]);
+  const pendingWrites = useRef(new Map<string, PendingWrite>());
+  const hasMoreOlderRef = useRef(false);
+  hasMoreOlderRef.current = hasMoreOlder;
   const connRef = useRef<Connection | null>(null);
   const messagesRef = useRef<Message[]>([]);
   messagesRef.current = messages;
@@ -78,18 +96,39 @@ export function useRoom(roomId: string): RoomModel {
     setMembers(body.members);
   }, [api, roomId]);
 
-  // A message too large for one WebSocket frame arrives without its content.
+  // A message too large for one WebSocket frame arrives without its content:
+  // read it in full over HTTP, and the merge replaces the held copy.
   const fetchTruncated = (list: readonly Message[]): void => {
-    for (const m of list) {
-      if (!m.content_truncated) continue;
-      void api
-        .history(roomId, { beforeSeq: m.sequence_number + 1, limit: 1 })
-        .then((page) => setMessages((current) => mergeMessages(current, page.messages)))
-        .catch(() => undefined);
-    }
+    if (!list.some((m) => m.content_truncated)) return;
+    void fetchFullCopies(list, (seq) => api.messageAt(roomId, seq)).then((full) =>
+      setMessages((current) => mergeMessages(current, full)),
+    );
   };
 
+  const onJoinOrLeave = (frame: SystemFrame): void => {
+    const users: UserSummary[] =
+      frame.users && frame.users.length
+        ? frame.users
+        : frame.user_id
+          ? [{ user_id: frame.user_id, display_name: frame.display_name ?? frame.user_id }]
+          : [];
+    const at = frame.timestamp ? Date.parse(frame.timestamp) || Date.now() : Date.now();
+    const afterSeq = messagesRef.current.reduce((m, x) => Math.max(m, x.sequence_number), 0);
+    setJoins((lines) =>
+      addJoinEvent(lines, frame.event === 'user_joined' ? 'joined' : 'left', users, at, afterSeq, me.user_id),
+    );
+  };
+
+  const control = useCallback((frame: ClientFrame): boolean => {
+    const sent = connRef.current?.control(frame) ?? false;
+    if (sent && isWrite(frame)) pendingWrites.current.set(writeKey(frame), { frame, at: Date.now() });
+    return sent;
+  }, []);
+
   const onFrame = (frame: ServerFrame): void => {
+    if (frame.type === 'message_edited' || frame.type === 'message_deleted' || frame.type === 'reaction_updated') {
+      pendingWrites.current = confirmWrites(pendingWrites.current, frame);
+    }
     if (frame.type === 'message' || frame.type === 'message_edited') fetchTruncated([frame.message]);
     if (frame.type === 'sync') fetchTruncated(frame.messages);
     switch (frame.type) {
@@ -101,7 +140,7 @@ export function useRoom(roomId: string): RoomModel {
           alertForMessage(
             {
               roomId,
-              roomTitle: roomRef.current?.title ?? 'War room',
+              roomTitle: roomRef.current?.title ?? t('app.name'),
               message: m,
               isMention: m.mentions.includes(me.user_id),
             },
@@ -124,7 +163,13 @@ export function useRoom(roomId: string): RoomModel {
         setMessages((list) => applyReactions(list, frame.message_id, frame.reactions, frame.version));
         return;
       case 'sync':
-        setMessages((list) => mergeMessages(list, frame.messages));
+        // A change sync brings the current state of anything changed (edits,
+        // deletions, reactions); a sequence sync only new messages.
+        setMessages((list) =>
+          frame.after_change !== undefined
+            ? mergeChanges(list, frame.messages, !hasMoreOlderRef.current)
+            : mergeMessages(list, frame.messages),
+        );
         return;
       case 'presence':
         setOnline(frame.online);
@@ -141,6 +186,7 @@ export function useRoom(roomId: string): RoomModel {
       }
       case 'system':
         if (frame.event === 'user_joined' || frame.event === 'user_left') {
+          onJoinOrLeave(frame);
           connRef.current?.control({ type: 'presence' });
         } else if (frame.event === 'room_status_changed') {
           void reloadRoom().catch(() => undefined);
@@ -149,9 +195,24 @@ export function useRoom(roomId: string): RoomModel {
         }
         return;
       case 'error':
-        if (!frame.client_msg_id) setNotice(describeError(frame.code, frame.message));
+        if (frame.client_msg_id) return; // the outbox's own
+        if (frame.code === 'RATE_LIMITED') {
+          // An edit, deletion or reaction refused for the rate: all of them are
+          // idempotent, so send every unconfirmed one again once the wait is over.
+          const wait = Math.max(0.2, frame.retry_after ?? 1) * 1000;
+          setTimeout(() => {
+            for (const w of writesToRetry(pendingWrites.current, Date.now())) control(w);
+          }, wait);
+          setNotice(t('error.rateLimitedRetry', { seconds: Math.max(1, Math.ceil(wait / 1000)) }));
+          return;
+        }
+        // Refused for good (which one is not said): do not send any of them again.
+        pendingWrites.current = new Map();
+        setNotice(describeError(frame.code, frame.message, frame.retry_after));
         return;
       case 'ack':
+        if (frame.unresolved_mentions?.length) setUnresolved(frame.unresolved_mentions);
+        return;
       case 'pong':
       case 'notification':
         return;
@@ -183,9 +244,13 @@ export function useRoom(roomId: string): RoomModel {
         setHasMoreOlder(page.has_more);
         setLoaded(true);
         const lastSeq = initial.reduce((m, x) => Math.max(m, x.sequence_number), 0);
+        const lastChange = initial.reduce((m, x) => Math.max(m, x.change_seq ?? 0), 0);
+        fetchTruncated(initial);
         connection = new Connection({
           room: true,
           lastSeq,
+          lastChange,
+          httpSend: (frame) => api.sendMessage(roomId, frame),
           url: async () => buildSocketUrl(config.wsUrl, await auth.getToken(), roomId),
           onFrame: (f) => onFrameRef.current(f),
           onState: (s) => {
@@ -197,7 +262,7 @@ export function useRoom(roomId: string): RoomModel {
               return null;
             } catch (err) {
               if (err instanceof ApiError && (err.status === 403 || err.status === 404)) {
-                return 'you are no longer a member of this room';
+                return t('room.noLongerMember');
               }
               return null;
             }
@@ -207,7 +272,9 @@ export function useRoom(roomId: string): RoomModel {
         registerConnection('room', connection);
         connection.start();
       } catch (err) {
-        if (!cancelled) setError(err instanceof ApiError ? `${err.message}` : String(err));
+        if (cancelled) return;
+        setError(errorMessage(err));
+        setErrorStatus(err instanceof ApiError ? err.status : null);
       }
     })();
     return () => {
@@ -242,7 +309,7 @@ export function useRoom(roomId: string): RoomModel {
       setHasMoreOlder(page.has_more);
       return page.has_more;
     } catch (err) {
-      setNotice(`Could not load older messages: ${errorMessage(err)}`);
+      setNotice(t('room.olderFailed', { reason: errorMessage(err) }));
       return false;
     } finally {
       setLoadingOlder(false);
@@ -260,11 +327,16 @@ export function useRoom(roomId: string): RoomModel {
     online,
     typing,
     error,
+    errorStatus,
     notice,
     clearNotice: () => setNotice(null),
+    setNotice,
+    unresolved,
+    clearUnresolved: () => setUnresolved([]),
+    joins,
     loadOlder,
     send: (frame) => connRef.current?.send(frame),
-    control: (frame) => connRef.current?.control(frame) ?? false,
+    control,
     retry: (id) => connRef.current?.retryMessage(id),
     discard: (id) => connRef.current?.discardMessage(id),
     reconnectNow: () => connRef.current?.reconnectNow(),
@@ -273,16 +345,21 @@ export function useRoom(roomId: string): RoomModel {
   };
 }
 
-export function describeError(code: string, message: string): string {
+/** A refusal in words a person can act on. */
+export function describeError(code: string, message: string, retryAfter?: number): string {
   switch (code) {
     case 'EDIT_WINDOW_EXPIRED':
-      return 'Messages can only be edited for 15 minutes.';
+      return t('error.editWindow');
     case 'FORBIDDEN':
-      return `Not allowed: ${message}`;
+      return t('error.forbidden', { reason: message });
     case 'RATE_LIMITED':
-      return 'Slow down — too many messages.';
+      return t('error.rateLimited', { seconds: Math.max(1, Math.ceil(retryAfter ?? 1)) });
     case 'PAYLOAD_TOO_LARGE':
-      return 'That message is too large.';
+      return t('error.tooLarge');
+    case 'CONFLICT':
+      return t('error.conflict', { reason: message });
+    case 'OFFLINE':
+      return t('error.offline');
     default:
       return message || code;
   }

@@ -12,7 +12,8 @@
  *   so it needs just the heartbeat and reconnects.
  */
 
-import type { ClientFrame, Message, SendMessageFrame, ServerFrame } from '../protocol';
+import { MAX_FRAME_BYTES, PERMANENT_ERRORS, frameBytes } from '../protocol';
+import type { AckFrame, ClientFrame, Message, SendMessageFrame, ServerFrame } from '../protocol';
 
 export const HEARTBEAT_INTERVAL_MS = 30_000;
 export const PONG_TIMEOUT_MS = 10_000;
@@ -20,6 +21,8 @@ export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 30_000;
 /** An outbox message unacknowledged this long means the socket is not really working. */
 export const ACK_TIMEOUT_MS = 15_000;
+/** A transient refusal (UNAVAILABLE, INTERNAL) is retried this often before the entry is marked failed. */
+export const MAX_TRANSIENT_TRIES = 5;
 
 export type ConnStatus = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped';
 
@@ -36,6 +39,12 @@ export interface OutboxEntry {
   sequence_number?: number;
   error?: { code: string; message: string };
   queuedAt: number;
+  /** too big for one WebSocket frame: goes over the HTTP send */
+  viaHttp: boolean;
+  /** not before this instant (ms): RATE_LIMITED's retry_after, or a transient error's backoff */
+  notBefore?: number;
+  /** transient refusals so far */
+  tries: number;
 }
 
 export interface ConnState {
@@ -52,15 +61,32 @@ export interface ConnState {
   lastSeq: number;
   /** sequence numbers seen above lastSeq + 1: the far side of a gap */
   ahead: number[];
+  /**
+   * Every change (new message, edit, delete, reaction) numbered ≤ lastChange
+   * has been applied, so `sync after_change=lastChange` returns exactly what a
+   * reconnect missed, corrections included. 0 until the server shows numbers.
+   */
+  lastChange: number;
+  changeAhead: number[];
   /** a `sync` is outstanding; sends wait until it completes */
   syncing: boolean;
+  syncMode: 'seq' | 'change' | null;
+  /** the browser said it lost the network (cleared when a socket opens or it is back) */
+  offline: boolean;
   awaitingPong: boolean;
   outbox: OutboxEntry[];
   /** why the machine stopped for good, if it did (e.g. not a member) */
   fatal: string | null;
 }
 
-export type TimerName = 'heartbeat' | 'pong_timeout' | 'retry' | 'ack_timeout';
+export type TimerName = 'heartbeat' | 'pong_timeout' | 'retry' | 'ack_timeout' | 'outbox';
+
+/** What came back from an HTTP send. */
+export type HttpOutcome =
+  | { ok: true; ack: AckFrame }
+  | { ok: false; code: string; message: string; retry_after?: number }
+  /** the request never got an answer: the network is down */
+  | { ok: false; network: true };
 
 export type ConnEvent =
   | { type: 'start' }
@@ -79,12 +105,17 @@ export type ConnEvent =
   /** the browser came back online or to the foreground: skip the wait */
   | { type: 'wake' }
   /** messages arrived by HTTP history (newest page or an older page) */
-  | { type: 'history'; messages: Message[] };
+  | { type: 'history'; messages: Message[] }
+  /** the browser's online/offline events */
+  | { type: 'network'; online: boolean }
+  | { type: 'http_result'; client_msg_id: string; outcome: HttpOutcome };
 
 export type Effect =
   | { type: 'open_socket' }
   | { type: 'close_socket'; code: number; reason: string }
   | { type: 'send_frame'; frame: ClientFrame }
+  /** a message too big for a 32 KB frame: POST /api/rooms/{id}/messages */
+  | { type: 'http_send'; frame: SendMessageFrame }
   | { type: 'set_timer'; name: TimerName; ms: number }
   | { type: 'clear_timer'; name: TimerName }
   | { type: 'deliver'; frame: ServerFrame };
@@ -100,7 +131,7 @@ export interface StepResult {
   effects: Effect[];
 }
 
-export function initialState(opts: { room: boolean; lastSeq?: number }): ConnState {
+export function initialState(opts: { room: boolean; lastSeq?: number; lastChange?: number }): ConnState {
   return {
     room: opts.room,
     status: 'idle',
@@ -108,7 +139,11 @@ export function initialState(opts: { room: boolean; lastSeq?: number }): ConnSta
     retryAt: null,
     lastSeq: opts.lastSeq ?? 0,
     ahead: [],
+    lastChange: opts.lastChange ?? 0,
+    changeAhead: [],
     syncing: false,
+    syncMode: null,
+    offline: false,
     awaitingPong: false,
     outbox: [],
     fatal: null,
@@ -151,13 +186,20 @@ function pruneDelivered(outbox: OutboxEntry[], delivered: Message[]): OutboxEntr
  * frames of one connection in parallel (a Lambda invocation each), so sending
  * a backlog all at once could store it out of order.
  */
-function flushOutbox(state: ConnState, effects: Effect[]): ConnState {
+function flushOutbox(state: ConnState, effects: Effect[], env: Env): ConnState {
   if (state.status !== 'open' || state.syncing) return state;
   if (state.outbox.some((e) => e.inflight)) return state;
+  // Failed entries are skipped: a refused message never holds up the ones behind it.
   const next = state.outbox.find((e) => e.status === 'pending');
   if (!next) return state;
+  const wait = (next.notBefore ?? 0) - env.now();
+  if (wait > 0) {
+    // Waiting out a rate limit: the ones behind wait too, so the order holds.
+    effects.push({ type: 'set_timer', name: 'outbox', ms: wait });
+    return state;
+  }
   effects.push(
-    { type: 'send_frame', frame: next.frame },
+    next.viaHttp ? { type: 'http_send', frame: next.frame } : { type: 'send_frame', frame: next.frame },
     { type: 'set_timer', name: 'ack_timeout', ms: ACK_TIMEOUT_MS },
   );
   return {
@@ -172,9 +214,40 @@ function settled(state: ConnState, clientMsgId: string, effects: Effect[]): Conn
   return wasInflight ? (effects.push({ type: 'clear_timer', name: 'ack_timeout' }), state) : state;
 }
 
+/**
+ * Resume by change number when the server numbers changes (it brings edits,
+ * deletes and reactions made meanwhile); by sequence number otherwise (an
+ * older server, or a room whose messages carry no number yet).
+ */
 function startSync(state: ConnState, effects: Effect[]): ConnState {
+  if (state.lastChange > 0) {
+    effects.push({ type: 'send_frame', frame: { type: 'sync', after_change: state.lastChange } });
+    return { ...state, syncing: true, syncMode: 'change' };
+  }
   effects.push({ type: 'send_frame', frame: { type: 'sync', after_seq: state.lastSeq } });
-  return { ...state, syncing: true };
+  return { ...state, syncing: true, syncMode: 'seq' };
+}
+
+/** Track a change number (contiguously, like sequence numbers). */
+function noteChange(state: ConnState, change: number | undefined): ConnState {
+  if (!state.room || typeof change !== 'number' || change <= state.lastChange) return state;
+  const merged = absorbAhead(state.lastChange, [...state.changeAhead, change]);
+  return { ...state, lastChange: merged.lastSeq, changeAhead: merged.ahead };
+}
+
+/** A send's refusal: permanent ones fail for good, transient ones wait and go again. */
+function refuse(entry: OutboxEntry, code: string, message: string, retryAfter: number | undefined, env: Env): OutboxEntry {
+  const base = { ...entry, inflight: false };
+  if (code === 'RATE_LIMITED') {
+    const secs = typeof retryAfter === 'number' && retryAfter > 0 ? retryAfter : 1;
+    return { ...base, status: 'pending', notBefore: env.now() + secs * 1000, error: undefined };
+  }
+  const transient = code === 'UNAVAILABLE' || code === 'INTERNAL' || code === 'UNAUTHORIZED';
+  if (transient && !PERMANENT_ERRORS.has(code) && entry.tries + 1 < MAX_TRANSIENT_TRIES) {
+    const tries = entry.tries + 1;
+    return { ...base, status: 'pending', tries, notBefore: env.now() + backoffDelay(tries, env.random) };
+  }
+  return { ...base, status: 'failed', error: { code, message } };
 }
 
 /** The socket is gone (closed by the server, the network, or our heartbeat). */
@@ -193,6 +266,7 @@ function scheduleReconnect(state: ConnState, env: Env, effects: Effect[]): ConnS
     attempt,
     retryAt: env.now() + delay,
     syncing: false,
+    syncMode: null,
     awaitingPong: false,
     // Nothing is in flight on a dead socket: unacknowledged entries go again
     // on the next connection with the same client_msg_id, which the server
@@ -204,6 +278,25 @@ function scheduleReconnect(state: ConnState, env: Env, effects: Effect[]): ConnS
 function connect(state: ConnState, effects: Effect[]): ConnState {
   effects.push({ type: 'open_socket' });
   return { ...state, status: 'connecting', retryAt: null };
+}
+
+/** An acknowledgement, over the socket or as the HTTP send's answer. */
+function onAck(state: ConnState, frame: AckFrame, effects: Effect[]): ConnState {
+  effects.push({ type: 'deliver', frame });
+  state = settled(state, frame.client_msg_id, effects);
+  const outbox = state.outbox.map((e) =>
+    e.client_msg_id === frame.client_msg_id
+      ? {
+          ...e,
+          status: 'sent' as const,
+          inflight: false,
+          message_id: frame.message_id,
+          sequence_number: frame.sequence_number,
+          error: undefined,
+        }
+      : e,
+  );
+  return noteChange(noteSequence({ ...state, outbox }, frame.sequence_number, effects), frame.change_seq);
 }
 
 /** Track a message's sequence number; start a gap fill when one is skipped. */
@@ -219,75 +312,77 @@ function noteSequence(state: ConnState, seq: number, effects: Effect[]): ConnSta
   return next;
 }
 
-function onFrame(state: ConnState, frame: ServerFrame, effects: Effect[]): ConnState {
+function onFrame(state: ConnState, frame: ServerFrame, effects: Effect[], env: Env): ConnState {
   switch (frame.type) {
     case 'pong': {
       effects.push(
         { type: 'clear_timer', name: 'pong_timeout' },
         { type: 'set_timer', name: 'heartbeat', ms: HEARTBEAT_INTERVAL_MS },
       );
-      return { ...state, awaitingPong: false };
+      const next = { ...state, awaitingPong: false };
+      // A change number still missing a heartbeat later (an edit or reaction
+      // whose frame was lost) is fetched now rather than at the next reconnect.
+      // Frames overtaking each other fill their gap within milliseconds, so
+      // this almost never sends anything.
+      if (next.room && next.changeAhead.length && !next.syncing) return startSync(next, effects);
+      return next;
     }
-    case 'ack': {
-      effects.push({ type: 'deliver', frame });
-      state = settled(state, frame.client_msg_id, effects);
-      const outbox = state.outbox.map((e) =>
-        e.client_msg_id === frame.client_msg_id
-          ? {
-              ...e,
-              status: 'sent' as const,
-              inflight: false,
-              message_id: frame.message_id,
-              sequence_number: frame.sequence_number,
-              error: undefined,
-            }
-          : e,
-      );
-      const next = noteSequence({ ...state, outbox }, frame.sequence_number, effects);
-      return flushOutbox(next, effects);
-    }
+    case 'ack':
+      return flushOutbox(onAck(state, frame, effects), effects, env);
     case 'message': {
       effects.push({ type: 'deliver', frame });
-      const next = { ...state, outbox: pruneDelivered(state.outbox, [frame.message]) };
+      let next = { ...state, outbox: pruneDelivered(state.outbox, [frame.message]) };
+      next = noteChange(next, frame.change_seq ?? frame.message.change_seq);
       // (if this was the in-flight entry, whose ack is late, the next may go now)
-      return flushOutbox(noteSequence(next, frame.message.sequence_number, effects), effects);
+      return flushOutbox(noteSequence(next, frame.message.sequence_number, effects), effects, env);
     }
     case 'sync': {
       effects.push({ type: 'deliver', frame });
       let next: ConnState = { ...state, outbox: pruneDelivered(state.outbox, frame.messages) };
-      // The server answered with everything after lastSeq (up to a page), so
-      // its highest number is the new floor even if some numbers never existed.
+      // The server answered with everything after lastSeq (or lastChange, which
+      // includes every newer message), up to a page, so its highest number is
+      // the new floor even if some numbers never existed.
       const top = frame.messages.reduce((m, msg) => Math.max(m, msg.sequence_number), next.lastSeq);
       next = { ...next, ...absorbAhead(top, next.ahead) };
-      if (frame.has_more && frame.messages.length) {
-        return startSync(next, effects);
+      const byChange = state.syncMode === 'change' || frame.after_change !== undefined;
+      if (byChange) {
+        // K is where to resume next; the server's word beats our own tracking
+        // (it also steps over any number that never reached a room).
+        const k = frame.change_seq ?? frame.messages.reduce((m, msg) => Math.max(m, msg.change_seq ?? 0), 0);
+        const advanced = k > next.lastChange;
+        if (advanced) {
+          const merged = absorbAhead(k, next.changeAhead);
+          next = { ...next, lastChange: merged.lastSeq, changeAhead: merged.ahead };
+        }
+        if (frame.has_more && advanced) return startSync(next, effects);
+      } else {
+        for (const m of frame.messages) next = noteChange(next, m.change_seq);
+        if (frame.has_more && frame.messages.length) return startSync(next, effects);
       }
       // Resume complete: the connection has proven itself, so reset backoff
       // and send what was written meanwhile.
-      next = { ...next, syncing: false, attempt: 0 };
+      next = { ...next, syncing: false, syncMode: null, attempt: 0 };
       if (next.ahead.length) return startSync(next, effects);
-      return flushOutbox(next, effects);
+      return flushOutbox(next, effects, env);
     }
     case 'error': {
       effects.push({ type: 'deliver', frame });
       if (!frame.client_msg_id) return state;
-      state = settled(state, frame.client_msg_id, effects);
+      const id = frame.client_msg_id;
+      state = settled(state, id, effects);
       const outbox = state.outbox.map((e) =>
-        e.client_msg_id === frame.client_msg_id
-          ? {
-              ...e,
-              status: 'failed' as const,
-              inflight: false,
-              error: { code: String(frame.code), message: frame.message },
-            }
-          : e,
+        e.client_msg_id === id ? refuse(e, String(frame.code), frame.message, frame.retry_after, env) : e,
       );
-      return flushOutbox({ ...state, outbox }, effects);
+      return flushOutbox({ ...state, outbox }, effects, env);
     }
     case 'message_edited':
+      effects.push({ type: 'deliver', frame });
+      return noteChange(state, frame.change_seq ?? frame.message.change_seq);
     case 'message_deleted':
     case 'reaction_updated':
     case 'system':
+      effects.push({ type: 'deliver', frame });
+      return noteChange(state, frame.change_seq);
     case 'presence':
     case 'typing':
     case 'notification':
@@ -311,7 +406,7 @@ export function step(state: ConnState, event: ConnEvent, env: Env): StepResult {
         ...state,
         outbox: [
           ...state.outbox,
-          { client_msg_id: event.frame.client_msg_id, frame: event.frame, status: 'failed', inflight: false, queuedAt: env.now(), error: { code: 'OFFLINE', message: state.fatal ?? 'not connected' } },
+          { client_msg_id: event.frame.client_msg_id, frame: event.frame, status: 'failed', inflight: false, queuedAt: env.now(), viaHttp: false, tries: 0, error: { code: 'OFFLINE', message: state.fatal ?? 'not connected' } },
         ],
       });
     }
@@ -350,7 +445,7 @@ export function step(state: ConnState, event: ConnEvent, env: Env): StepResult {
     case 'socket_open': {
       if (state.status !== 'connecting') return done(state);
       effects.push({ type: 'set_timer', name: 'heartbeat', ms: HEARTBEAT_INTERVAL_MS });
-      let next: ConnState = { ...state, status: 'open', awaitingPong: false };
+      let next: ConnState = { ...state, status: 'open', awaitingPong: false, offline: false };
       if (state.room) {
         // Resume: ask for everything after the last message we hold. Sends
         // wait for the answer so they land after the history they follow.
@@ -367,7 +462,7 @@ export function step(state: ConnState, event: ConnEvent, env: Env): StepResult {
 
     case 'frame':
       if (state.status !== 'open') return done(state);
-      return done(onFrame(state, event.frame, effects));
+      return done(onFrame(state, event.frame, effects, env));
 
     case 'timer':
       switch (event.name) {
@@ -387,6 +482,8 @@ export function step(state: ConnState, event: ConnEvent, env: Env): StepResult {
         case 'retry':
           if (state.status !== 'backoff') return done(state);
           return done(connect(state, effects));
+        case 'outbox':
+          return done(flushOutbox(state, effects, env));
         case 'ack_timeout':
           if (state.status !== 'open' || !state.outbox.some((e) => e.inflight)) return done(state);
           // The socket accepts frames but nothing comes back for them: start
@@ -410,8 +507,10 @@ export function step(state: ConnState, event: ConnEvent, env: Env): StepResult {
         status: 'pending',
         inflight: false,
         queuedAt: env.now(),
+        viaHttp: frameBytes(event.frame) > MAX_FRAME_BYTES,
+        tries: 0,
       };
-      return done(flushOutbox({ ...state, outbox: [...state.outbox, entry] }, effects));
+      return done(flushOutbox({ ...state, outbox: [...state.outbox, entry] }, effects, env));
     }
 
     case 'control':
@@ -421,10 +520,10 @@ export function step(state: ConnState, event: ConnEvent, env: Env): StepResult {
     case 'retry_message': {
       const outbox = state.outbox.map((e) =>
         e.client_msg_id === event.client_msg_id && e.status === 'failed'
-          ? { ...e, status: 'pending' as const, inflight: false, error: undefined }
+          ? { ...e, status: 'pending' as const, inflight: false, error: undefined, tries: 0, notBefore: undefined }
           : e,
       );
-      return done(flushOutbox({ ...state, outbox }, effects));
+      return done(flushOutbox({ ...state, outbox }, effects, env));
     }
 
     case 'discard_message':
@@ -437,6 +536,42 @@ export function step(state: ConnState, event: ConnEvent, env: Env): StepResult {
       // History pages do not move lastSeq (an older page says nothing about
       // the newest), but they may contain messages whose ack was lost.
       return done({ ...state, outbox: pruneDelivered(state.outbox, event.messages) });
+    }
+
+    case 'network':
+      if (event.online) {
+        // Back: skip whatever wait the backoff had left.
+        const next = { ...state, offline: false };
+        if (next.status !== 'backoff') return done(next);
+        effects.push({ type: 'clear_timer', name: 'retry' });
+        return done(connect(next, effects));
+      }
+      // The browser knows before any heartbeat could: drop the socket now so
+      // the page says it is not live within a moment, not 30 s later.
+      if (state.status === 'open' || state.status === 'connecting') {
+        effects.push({ type: 'close_socket', code: 4002, reason: 'offline' });
+        return done({ ...scheduleReconnect(state, env, effects), offline: true });
+      }
+      return done({ ...state, offline: true });
+
+    case 'http_result': {
+      const entry = state.outbox.find((e) => e.client_msg_id === event.client_msg_id);
+      if (!entry) return done(state);
+      const o = event.outcome;
+      if (o.ok) return done(flushOutbox(onAck(state, o.ack, effects), effects, env));
+      if ('network' in o) {
+        // A failed send is news about the network: start over at once.
+        if (state.status === 'open' || state.status === 'connecting') {
+          effects.push({ type: 'close_socket', code: 4003, reason: 'send failed' });
+          return done(scheduleReconnect(state, env, effects));
+        }
+        return done({ ...state, outbox: state.outbox.map((e) => (e === entry ? { ...e, inflight: false } : e)) });
+      }
+      const settledState = settled(state, entry.client_msg_id, effects);
+      const outbox = settledState.outbox.map((e) =>
+        e === entry ? refuse(e, o.code, o.message, o.retry_after, env) : e,
+      );
+      return done(flushOutbox({ ...settledState, outbox }, effects, env));
     }
 
     default: {

@@ -7,13 +7,16 @@
 import { parseServerFrame, ProtocolError } from '../protocol';
 import type { ClientFrame, Message, SendMessageFrame, ServerFrame } from '../protocol';
 import { initialState, step } from './machine';
-import type { ConnEvent, ConnState, Effect, Env, TimerName } from './machine';
+import type { ConnEvent, ConnState, Effect, Env, HttpOutcome, TimerName } from './machine';
 
 export interface ConnectionOptions {
   /** Builds the socket URL with a fresh token; called before every attempt. */
   url: () => Promise<string>;
   room: boolean;
   lastSeq?: number;
+  lastChange?: number;
+  /** POST a message too big for one frame; resolves with the ack or the refusal */
+  httpSend?: (frame: SendMessageFrame) => Promise<HttpOutcome>;
   onFrame: (frame: ServerFrame) => void;
   onState?: (state: ConnState) => void;
   /**
@@ -35,13 +38,15 @@ export class Connection {
   private opened = false;
   private disposed = false;
   private readonly wake = (): void => this.dispatch({ type: 'wake' });
+  private readonly onOnline = (): void => this.dispatch({ type: 'network', online: true });
+  private readonly onOffline = (): void => this.dispatch({ type: 'network', online: false });
   private readonly onVisible = (): void => {
     if (document.visibilityState === 'visible') this.wake();
   };
 
   constructor(private readonly opts: ConnectionOptions) {
     this.env = opts.env ?? defaultEnv;
-    this.state = initialState({ room: opts.room, lastSeq: opts.lastSeq });
+    this.state = initialState({ room: opts.room, lastSeq: opts.lastSeq, lastChange: opts.lastChange });
   }
 
   get current(): ConnState {
@@ -49,7 +54,8 @@ export class Connection {
   }
 
   start(): void {
-    window.addEventListener('online', this.wake);
+    window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
     document.addEventListener('visibilitychange', this.onVisible);
     this.dispatch({ type: 'start' });
   }
@@ -58,7 +64,8 @@ export class Connection {
     if (this.disposed) return;
     this.dispatch({ type: 'stop' });
     this.disposed = true;
-    window.removeEventListener('online', this.wake);
+    window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
     document.removeEventListener('visibilitychange', this.onVisible);
   }
 
@@ -129,8 +136,27 @@ export class Connection {
       case 'send_frame':
         if (this.socket && this.socket.readyState === WebSocket.OPEN) {
           this.socket.send(JSON.stringify(effect.frame));
+        } else if (this.socket) {
+          // The socket died without telling us yet: a failed send is that news.
+          queueMicrotask(() => this.dropSocket());
         }
         return;
+      case 'http_send': {
+        const frame = effect.frame;
+        const post = this.opts.httpSend;
+        if (!post) {
+          this.dispatch({
+            type: 'http_result',
+            client_msg_id: frame.client_msg_id,
+            outcome: { ok: false, code: 'PAYLOAD_TOO_LARGE', message: 'too large for one frame' },
+          });
+          return;
+        }
+        void post(frame)
+          .catch((): HttpOutcome => ({ ok: false, network: true }))
+          .then((outcome) => this.dispatch({ type: 'http_result', client_msg_id: frame.client_msg_id, outcome }));
+        return;
+      }
       case 'set_timer': {
         this.clearTimer(effect.name);
         const name = effect.name;

@@ -11,8 +11,18 @@ export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
 }
 
-/** Reading names the server accepts: lower-case, starting with a letter. */
-export const READING_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+/** Reading names: a letter of any script first (溫度 is a name), then letters, digits and _. */
+export const READING_NAME = /^\p{L}[\p{L}\p{N}_]{0,62}$/u;
+
+/**
+ * A number as people type it: "1,200", "1 200", "85.2", "-3". Grouping
+ * commas and spaces are dropped; anything else that is not a number is NaN.
+ */
+export function parseNumber(text: string): number {
+  const cleaned = text.trim().replace(/[,\s\u00a0\u202f]/g, '').replace(/，/g, '');
+  if (!cleaned || !/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(cleaned)) return NaN;
+  return Number(cleaned);
+}
 
 export function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);

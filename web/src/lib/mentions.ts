@@ -107,6 +107,14 @@ export function extractMentions(text: string, members: readonly MentionCandidate
       taken.push({ start: i, end, user_id: m.user_id });
     }
   }
+  // An address typed in full ("@carol.wu@factory.example") names someone who
+  // may not be in the room yet: it is sent, and the ack says they were not told.
+  for (const m of text.matchAll(/(?<![\p{L}\p{N}_])@([^\s@]+@[^\s@]+\.[^\s@,;:!?()]+)/gu)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (taken.some((t) => start < t.end && end > t.start)) continue;
+    taken.push({ start, end, user_id: m[1]!.toLowerCase().replace(/[.]+$/, '') });
+  }
   // In the order they appear in the text, each once.
   taken.sort((a, b) => a.start - b.start);
   return [...new Set(taken.map((t) => t.user_id))];

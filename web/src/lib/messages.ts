@@ -13,7 +13,9 @@ function newer(a: Message, b: Message): Message {
   if (b.deleted_at && !a.deleted_at) return b;
   const ae = a.edited_at ? Date.parse(a.edited_at) : 0;
   const be = b.edited_at ? Date.parse(b.edited_at) : 0;
-  const winner = ae > be ? a : b; // ties: the later arrival (b) wins
+  // Ties: the later arrival (b) wins, except that a copy whose content was
+  // left out of its frame (content_truncated) never replaces a full one.
+  const winner = ae > be ? a : ae < be ? b : b.content_truncated && !a.content_truncated ? a : b;
   // Reactions travel separately from edits: keep whichever copy's are newer.
   const other = winner === a ? b : a;
   if ((other.reactions_version ?? -1) > (winner.reactions_version ?? -1)) {
@@ -31,6 +33,36 @@ export function mergeMessages(list: readonly Message[], incoming: readonly Messa
     byId.set(m.message_id, prev ? newer(prev, m) : m);
   }
   return [...byId.values()].sort((a, b) => a.sequence_number - b.sequence_number);
+}
+
+/**
+ * Merge what a `sync after_change` returned: each message's current state.
+ * Held copies are replaced; a message not held is inserted only when it falls
+ * inside the stretch of history on screen (a change to a message older than
+ * the loaded pages shows when that page is loaded).
+ */
+export function mergeChanges(list: readonly Message[], incoming: readonly Message[], holdsOldest: boolean): Message[] {
+  if (!incoming.length) return list as Message[];
+  const held = new Set(list.map((m) => m.message_id));
+  const floor = list.length && !holdsOldest ? list[0]!.sequence_number : -Infinity;
+  return mergeMessages(
+    list,
+    incoming.filter((m) => held.has(m.message_id) || m.sequence_number > floor),
+  );
+}
+
+/**
+ * Full copies of the messages that arrived without their content (a frame
+ * would have passed 128 KB), read one by one over HTTP by their number. The
+ * caller merges them; `mergeMessages` lets a full copy replace a truncated one.
+ */
+export async function fetchFullCopies(
+  list: readonly Message[],
+  readOne: (seq: number) => Promise<Message | null>,
+): Promise<Message[]> {
+  const wanted = list.filter((m) => m.content_truncated && !m.deleted_at);
+  const found = await Promise.all(wanted.map((m) => readOne(m.sequence_number).catch(() => null)));
+  return found.filter((m): m is Message => m !== null && !m.content_truncated);
 }
 
 export function applyDeleted(list: readonly Message[], messageId: string, deletedAt: string): Message[] {

@@ -57,3 +57,29 @@ export function isoUtc(value: string | Date): string {
   const date = toDate(value);
   return Number.isNaN(date.getTime()) ? '' : date.toISOString();
 }
+
+/**
+ * A day divider's label for a GMT+8 day (YYYY-MM-DD): "Today", "Yesterday",
+ * else the date written the language's way (2026年12月2日 星期三 / Wed, Dec 2, 2026).
+ * The day is already in GMT+8, so it is formatted as a UTC date.
+ */
+export function formatDayLabel(
+  day: string,
+  words: { today: string; yesterday: string },
+  locale: string,
+  now: Date = new Date(),
+): string {
+  const today = taipeiDay(now);
+  if (day === today) return words.today;
+  if (day === taipeiDay(new Date(now.getTime() - 24 * 60 * 60 * 1000))) return words.yesterday;
+  const [y, m, d] = day.split('-').map(Number);
+  const date = new Date(Date.UTC(y!, m! - 1, d!));
+  if (Number.isNaN(date.getTime())) return day;
+  return new Intl.DateTimeFormat(locale, {
+    timeZone: 'UTC',
+    weekday: 'short',
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+  }).format(date);
+}

@@ -5,6 +5,7 @@
  * gesture and only prompt for permission on one, so both wait for that.
  */
 
+import { t } from '../i18n';
 import type { Message } from '../protocol';
 import { loadPrefs, shouldAlert } from './prefs';
 import type { NotifyPrefs } from './prefs';
@@ -44,7 +45,7 @@ export function notificationsSupported(): boolean {
   return typeof window !== 'undefined' && 'Notification' in window;
 }
 
-function playChime(mention: boolean): void {
+export function playChime(mention: boolean): void {
   if (!gestureSeen) return;
   const Ctor = window.AudioContext ?? (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
   if (!Ctor) return;
@@ -72,10 +73,10 @@ function playChime(mention: boolean): void {
   }
 }
 
-function previewText(m: Message): string {
-  if (m.deleted_at) return 'message deleted';
+export function previewText(m: Message): string {
+  if (m.deleted_at) return t('msg.deleted');
   if (typeof m.content === 'string') return m.content.slice(0, 140) || (m.file?.filename ?? '');
-  if (m.message_type === 'incident_data') return 'posted incident readings';
+  if (m.message_type === 'incident_data') return t('notify.postedReadings');
   if (m.file) return m.file.filename;
   return '';
 }
@@ -97,8 +98,8 @@ export function alertForMessage(
 
   if (prefs.desktop && notificationsSupported() && Notification.permission === 'granted') {
     const title = req.isMention
-      ? `@ ${req.message.sender_display_name} mentioned you — ${req.roomTitle}`
-      : `${req.message.sender_display_name} — ${req.roomTitle}`;
+      ? t('notify.mentionTitle', { name: req.message.sender_display_name, room: req.roomTitle })
+      : t('notify.messageTitle', { name: req.message.sender_display_name, room: req.roomTitle });
     try {
       const n = new Notification(title, {
         body: previewText(req.message),

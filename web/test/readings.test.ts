@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { readingSeries } from '../src/lib/readings';
+import type { Message } from '../src/protocol';
+
+const m = (seq: number, content: unknown, extra: Partial<Message> = {}): Message => ({
+  message_id: `m${seq}`,
+  room_id: 'r',
+  sender_id: 's',
+  sender_display_name: 'S',
+  content: content as Message['content'],
+  message_type: 'incident_data',
+  mentions: [],
+  created_at: `2026-12-01T01:0${seq}:00Z`,
+  sequence_number: seq,
+  reactions: [],
+  ...extra,
+});
+
+describe('readingSeries', () => {
+  it('gives one series per reading with a point per message, in either shape', () => {
+    // Given three readings messages, one in the specification's flat shape and one deleted
+    const series = readingSeries([
+      m(1, { readings: { temperature: 80, pressure: 3 }, units: { temperature: '°C' } }),
+      m(2, { temperature: 85, pressure: 3.2 }),
+      m(3, { readings: { temperature: 91 } }),
+      m(4, { readings: { temperature: 999 } }, { deleted_at: '2026-12-01T02:00:00Z' }),
+      m(5, 'not readings', { message_type: 'text' }),
+    ]);
+    // Then temperature has three points and its latest value, pressure two
+    expect(series.map((s) => s.name)).toEqual(['temperature', 'pressure']);
+    expect(series[0]!.points.map((p) => p[1])).toEqual([80, 85, 91]);
+    expect(series[0]!.latest).toBe(91);
+    expect(series[0]!.unit).toBe('°C');
+    expect(series[1]!.points).toHaveLength(2);
+  });
+
+  it('keeps Chinese reading names', () => {
+    expect(readingSeries([m(1, { readings: { 溫度: 70 } })])[0]!.name).toBe('溫度');
+  });
+});
