@@ -2,12 +2,16 @@
 
 - WebSocket at `/ws?room_id=…&token=…` (also `/ws/{room_id}?token=…`): the $connect
   authorizer, then $connect (a non-200 answer refuses the handshake with that status),
-  route selection on `$request.body.type`, the 128 KB frame limit (close 1009), an idle
-  timeout, protocol pings every 30 s with a 10 s deadline, and $disconnect on close.
+  route selection on `$request.body.type`, API Gateway's limits (close 1009 on a frame
+  over 32 KB or a message over 128 KB; 10 min idle; 2 h per connection), protocol pings
+  every 30 s with a 10 s deadline, and $disconnect on close. `{"type":"ping"}` is
+  answered `{"type":"pong"}` here, as the cloud's MOCK route does, without a Lambda.
   Frames of one connection are served concurrently, as separate Lambda invocations are.
-- `@connections/{id}` (POST, GET, DELETE; 410 for an unknown connection), called by the
-  handlers through boto3 with `endpoint_url`, as in the cloud; only SigV4-signed calls
-  (the local credentials) get past it, as with API Gateway's IAM auth.
+- `@connections/{id}` (POST, GET, DELETE; 410 for an unknown connection or one whose
+  $connect has not finished), for the handlers' `http` and `boto3` transports, as in
+  the cloud; only SigV4-signed calls (the local credentials) get past it, as with API
+  Gateway's IAM auth. The `inprocess` transport hands frames to the same sockets
+  without HTTP.
 - The HTTP API (`/api/*`, payload format 2.0), the token issuer's JWKS, a same-origin
   proxy to the S3 stand-in (so presigned browser uploads need no CORS) that passes only
   presigned requests (signature, expiry, POST policy checked, as S3 does; moto checks
@@ -23,6 +27,7 @@ import json
 import logging
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +37,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import WSMsgType, web
+from aiohttp.http_websocket import WebSocketError
 
 from local.events import LambdaContext, WsConnection, http_event
 from local.issuer import LocalIssuer
@@ -44,11 +50,15 @@ from local.sigv4 import (
 )
 from warroom import inbound
 from warroom.errors import ValidationFailed
+from warroom.fanout import PostStatus, Transport
 from warroom.frames import ROUTES
 
 logger = logging.getLogger("local.gateway")
 
-MAX_FRAME_BYTES = 128 * 1024
+MAX_FRAME_BYTES = 32 * 1024  # one client frame (API Gateway's WebSocket frame size)
+MAX_MESSAGE_BYTES = 128 * 1024  # one client message, and one @connections post
+MAX_CONNECTION_SECONDS = 2 * 3600
+PONG = b'{"type":"pong"}'
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -69,6 +79,7 @@ class GatewayConfig:
     # requests signed with them, as S3 and API Gateway (IAM) do.
     signing: SigningKeys
     idle_timeout: float = 600.0
+    max_connection_seconds: float = MAX_CONNECTION_SECONDS
     ping_interval: float = 30.0
     pong_timeout: float = 10.0
     dev_users: list[dict[str, str]] = field(default_factory=list)
@@ -78,8 +89,112 @@ class GatewayConfig:
 class LiveSocket:
     ws: web.WebSocketResponse
     info: WsConnection
-    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    outbox: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
     pong_waiter: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def gone(self) -> bool:
+        return self.ws.closed
+
+    def deliver(self, data: bytes) -> None:
+        """Queue a frame for the client (event loop only). One writer per socket keeps
+        posts in the order they were accepted."""
+        if not self.ws.closed:
+            self.outbox.put_nowait(data)
+
+    async def write_outbox(self) -> None:
+        while True:
+            data = await self.outbox.get()
+            try:
+                await self.ws.send_frame(data, WSMsgType.TEXT)
+            except (ConnectionResetError, RuntimeError):
+                return  # closed underneath us; $disconnect follows
+            except Exception:
+                # Not expected: say so, since every later frame to this socket is lost.
+                logger.exception("writing to %s failed", self.info.connection_id)
+                await self.ws.close(code=1011, message=b"internal error")
+                return
+
+
+class FrameSizeGuard:
+    """Sits in front of aiohttp's WebSocket parser and closes the socket with 1009 when a
+    data frame declares a payload over `limit` bytes, as API Gateway does for a frame
+    over 32 KB. aiohttp only bounds a whole (reassembled) message, so this reads the
+    frame headers of the raw stream itself: 2 bytes, the 16- or 64-bit length, the mask.
+    """
+
+    def __init__(self, parser: Any, queue: Any, limit: int) -> None:
+        self.parser = parser
+        self.queue = queue
+        self.limit = limit
+        self._header = bytearray()
+        self._skip = 0  # payload bytes of the current frame still to come
+        self._failed = False
+
+    def feed_eof(self) -> None:
+        self.parser.feed_eof()
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        if self._failed:
+            return True, b""
+        position, size = 0, len(data)
+        while position < size:
+            if self._skip:
+                step = min(self._skip, size - position)
+                self._skip -= step
+                position += step
+                continue
+            wanted = (self._header_length() or 2) - len(self._header)
+            piece = data[position : position + wanted]
+            self._header += piece
+            position += len(piece)
+            needed = self._header_length()
+            if needed is None or len(self._header) < needed:
+                continue  # the rest of the header is in this read or the next
+            opcode, length = self._header[0] & 0x0F, self._payload_length()
+            if opcode <= 0x2 and length > self.limit:  # continuation, text, binary
+                # The frames before this one in the read still reach the handler.
+                self.parser.feed_data(data[: max(0, position - len(self._header))])
+                self._failed = True
+                self.queue.set_exception(
+                    WebSocketError(1009, f"frame of {length} bytes over {self.limit}")
+                )
+                return True, b""
+            self._skip = length
+            self._header.clear()
+        return self.parser.feed_data(data)
+
+    def _header_length(self) -> int | None:
+        if len(self._header) < 2:
+            return None
+        flag = self._header[1] & 0x7F
+        extra = 2 if flag == 126 else 8 if flag == 127 else 0
+        return 2 + extra + (4 if self._header[1] & 0x80 else 0)
+
+    def _payload_length(self) -> int:
+        flag = self._header[1] & 0x7F
+        if flag == 126:
+            return int.from_bytes(self._header[2:4], "big")
+        if flag == 127:
+            return int.from_bytes(self._header[2:10], "big")
+        return flag
+
+
+class LimitedWebSocketResponse(web.WebSocketResponse):
+    """aiohttp's server socket with the frame guard in front of its parser. Reaches into
+    two private attributes of aiohttp's request handler (pinned version): the parser slot
+    and the bytes that arrived with the upgrade request."""
+
+    def _post_start(self, request: Any, protocol: Any, writer: Any) -> None:
+        handler = request.protocol
+        early, handler._message_tail = handler._message_tail, b""
+        super()._post_start(request, protocol, writer)
+        guard = FrameSizeGuard(handler._payload_parser, self._reader, MAX_FRAME_BYTES)
+        handler._payload_parser = guard
+        if early:
+            eof, _ = guard.feed_data(early)
+            if eof:
+                handler.close()
 
 
 def _connection_id() -> str:
@@ -114,6 +229,11 @@ class Gateway:
         # bounded number, so the event loop that serves their callbacks is never starved.
         self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda")
         self._session: aiohttp.ClientSession | None = None
+        self.invocations: Counter[str] = Counter()  # by function, for tests and the log
+
+    def transport(self) -> InProcessTransport:
+        """The `inprocess` transport for handlers running in this process."""
+        return InProcessTransport(self, asyncio.get_running_loop())
 
     # --- app ------------------------------------------------------------------
     def app(self) -> web.Application:
@@ -122,6 +242,8 @@ class Gateway:
         app.router.add_get("/ws/{room_id}", self.websocket)
         app.router.add_route("*", "/@connections/{connection_id}", self.management)
         app.router.add_get("/local-issuer/.well-known/jwks.json", self.jwks)
+        app.router.add_get("/local/invocations", self.invocation_counts)
+        app.router.add_get("/local/connections", self.live_connections)
         app.router.add_post("/api/dev/login", self.login)
         app.router.add_get("/api/dev/users", self.users)
         app.router.add_route("*", "/api/{tail:.*}", self.http_api)
@@ -132,6 +254,7 @@ class Gateway:
         return app
 
     async def invoke(self, handler: Handler, name: str, event: dict[str, Any]) -> Any:
+        self.invocations[name] += 1
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self.executor, handler, event, LambdaContext(function_name=name)
@@ -168,25 +291,37 @@ class Gateway:
         if status != 200:
             return web.Response(status=status, text=str((answer or {}).get("body") or "refused"))
 
-        ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, autoping=False, autoclose=True)
+        # API Gateway negotiates no compression: frame sizes are the bytes on the wire.
+        # aiohttp refuses a message of exactly max_msg_size, so one byte more.
+        ws = LimitedWebSocketResponse(
+            max_msg_size=MAX_MESSAGE_BYTES + 1, autoping=False, autoclose=True, compress=False
+        )
         await ws.prepare(request)
         live = LiveSocket(ws=ws, info=info)
         self.sockets[info.connection_id] = live
+        writer = asyncio.create_task(live.write_outbox())
         heartbeat = asyncio.create_task(self._heartbeat(live))
         pending: set[asyncio.Task[Any]] = set()
         close_code, reason = 1000, "Connection closed normally by client"
-        last_data = time.monotonic()
+        last_data = opened = time.monotonic()
         try:
             while True:
                 # Only data frames count as activity; pings and pongs do not.
-                remaining = self.config.idle_timeout - (time.monotonic() - last_data)
+                now = time.monotonic()
+                idle_left = self.config.idle_timeout - (now - last_data)
+                life_left = self.config.max_connection_seconds - (now - opened)
                 try:
-                    if remaining <= 0:
+                    if min(idle_left, life_left) <= 0:
                         raise TimeoutError
-                    msg = await ws.receive(timeout=remaining)
+                    msg = await ws.receive(timeout=min(idle_left, life_left))
                 except TimeoutError:
-                    close_code, reason = 1001, "Going away: idle timeout"
-                    await ws.close(code=1001, message=b"idle timeout")
+                    expired = life_left <= idle_left
+                    reason = "Going away: " + ("connection duration" if expired else "idle timeout")
+                    close_code = 1001
+                    await ws.close(
+                        code=1001,
+                        message=b"connection duration exceeded" if expired else b"idle timeout",
+                    )
                     break
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     last_data = time.monotonic()
@@ -196,7 +331,12 @@ class Gateway:
                         if msg.type == WSMsgType.TEXT
                         else msg.data.decode("utf-8", "replace")
                     )
-                    task = asyncio.create_task(self._frame(live, body))
+                    route = select_route(body)
+                    if route == "ping":
+                        # The cloud's ping route is a MOCK integration: no Lambda runs.
+                        live.deliver(PONG)
+                        continue
+                    task = asyncio.create_task(self._frame(live, route, body))
                     pending.add(task)
                     task.add_done_callback(pending.discard)
                 elif msg.type == WSMsgType.PING:
@@ -204,7 +344,8 @@ class Gateway:
                 elif msg.type == WSMsgType.PONG:
                     live.pong_waiter.set()
                 elif msg.type == WSMsgType.ERROR:
-                    # aiohttp closes a frame over max_msg_size with 1009, as API Gateway does.
+                    # A frame over 32 KB or a message over 128 KB: aiohttp has closed with
+                    # 1009, as API Gateway does.
                     close_code, reason = ws.close_code or 1009, "Message too big"
                     break
                 else:  # CLOSE, CLOSING, CLOSED
@@ -215,6 +356,7 @@ class Gateway:
             self.sockets.pop(info.connection_id, None)
             if not ws.closed:
                 await ws.close(code=close_code)
+            writer.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
             await self.invoke(
@@ -222,8 +364,7 @@ class Gateway:
             )
         return ws
 
-    async def _frame(self, live: LiveSocket, body: str) -> None:
-        route = select_route(body)
+    async def _frame(self, live: LiveSocket, route: str, body: str) -> None:
         try:
             await self.invoke(
                 self.handlers.message, "message", live.info.message_event(route, body)
@@ -231,7 +372,7 @@ class Gateway:
         except Exception:
             logger.exception("message handler crashed")
             # API Gateway tells the client about an integration failure like this.
-            await self._send(live, json.dumps({"message": "Internal server error"}))
+            live.deliver(b'{"message": "Internal server error"}')
 
     async def _heartbeat(self, live: LiveSocket) -> None:
         while not live.ws.closed:
@@ -244,16 +385,6 @@ class Gateway:
                 logger.info("no pong from %s; closing", live.info.connection_id)
                 await live.ws.close(code=1001, message=b"no pong")
                 return
-
-    async def _send(self, live: LiveSocket, data: str) -> bool:
-        async with live.send_lock:
-            if live.ws.closed:
-                return False
-            try:
-                await live.ws.send_str(data)
-                return True
-            except (ConnectionResetError, RuntimeError):
-                return False
 
     async def _close_all(self, app: web.Application) -> None:
         for live in list(self.sockets.values()):
@@ -287,16 +418,13 @@ class Gateway:
             )
         if request.method == "POST":
             data = await request.read()
-            if len(data) > MAX_FRAME_BYTES:
+            if len(data) > MAX_MESSAGE_BYTES:
                 return web.json_response(
                     {"message": "Message too long"},
                     status=413,
                     headers={"x-amzn-ErrorType": "PayloadTooLargeException"},
                 )
-            if not await self._send(live, data.decode("utf-8")):
-                return web.json_response(
-                    {"message": "gone"}, status=410, headers={"x-amzn-ErrorType": "GoneException"}
-                )
+            live.deliver(data)
             return web.Response(status=200)
         if request.method == "GET":
             return web.json_response(
@@ -355,6 +483,24 @@ class Gateway:
             return _error(422, "VALIDATION", str(exc))
         token = self.issuer.mint(user["user_id"], user["display_name"])
         return web.json_response({"token": token, **user})
+
+    async def invocation_counts(self, request: web.Request) -> web.Response:
+        """Lambda invocations so far, by function (local diagnostics, for tests)."""
+        return web.json_response(dict(self.invocations))
+
+    async def live_connections(self, request: web.Request) -> web.Response:
+        """Open sockets: connection id, user and room (local diagnostics, for tests of the
+        `@connections` endpoint, whose callers must know an id)."""
+        return web.json_response(
+            [
+                {
+                    "connection_id": connection_id,
+                    "user_id": (live.info.authorizer or {}).get("user_id"),
+                    "room_id": live.info.query.get("room_id"),
+                }
+                for connection_id, live in self.sockets.items()
+            ]
+        )
 
     async def users(self, request: web.Request) -> web.Response:
         return web.json_response({"users": self.config.dev_users})
@@ -433,6 +579,59 @@ class Gateway:
         if self._session is not None:
             await self._session.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class InProcessTransport(Transport):
+    """`@connections` without HTTP, for handlers running in the gateway's process: a post
+    checks the socket (410 if it is unknown, closed, or its $connect has not finished)
+    and queues the bytes on the event loop; the caller does not wait for the write,
+    just as API Gateway answers a post before the client has read it."""
+
+    blocking = False
+
+    def __init__(self, gateway: Gateway, loop: asyncio.AbstractEventLoop) -> None:
+        self.gateway = gateway
+        self.loop = loop
+
+    def post(self, connection_id: str, data: bytes) -> PostStatus:
+        live = self.gateway.sockets.get(connection_id)
+        if live is None or live.gone:
+            return PostStatus.GONE
+        if len(data) > MAX_MESSAGE_BYTES:
+            return PostStatus.FAILED
+        self.loop.call_soon_threadsafe(live.deliver, data)
+        return PostStatus.DELIVERED
+
+    def post_many(self, connection_ids: list[str], data: bytes) -> list[PostStatus]:
+        # One wake-up of the event loop for the whole fan-out, not one per recipient.
+        if len(data) > MAX_MESSAGE_BYTES:
+            return [PostStatus.FAILED] * len(connection_ids)
+        statuses: list[PostStatus] = []
+        targets: list[LiveSocket] = []
+        for connection_id in connection_ids:
+            live = self.gateway.sockets.get(connection_id)
+            if live is None or live.gone:
+                statuses.append(PostStatus.GONE)
+            else:
+                statuses.append(PostStatus.DELIVERED)
+                targets.append(live)
+        if targets:
+            self.loop.call_soon_threadsafe(_deliver_all, targets, data)
+        return statuses
+
+    def delete(self, connection_id: str) -> PostStatus:
+        live = self.gateway.sockets.get(connection_id)
+        if live is None or live.gone:
+            return PostStatus.GONE
+        asyncio.run_coroutine_threadsafe(
+            live.ws.close(code=1001, message=b"closed by the server"), self.loop
+        )
+        return PostStatus.DELIVERED
+
+
+def _deliver_all(targets: list[LiveSocket], data: bytes) -> None:
+    for live in targets:
+        live.deliver(data)
 
 
 def _iso(ms: int) -> str:

@@ -28,6 +28,7 @@ from local.events import REGION
 from local.gateway import Gateway, GatewayConfig, Handlers
 from local.issuer import LocalIssuer
 from local.sigv4 import SigningKeys
+from warroom.fanout import register_transport
 
 AUDIENCE = "warroom-local"
 
@@ -50,7 +51,9 @@ def _database_url(data_dir: Path) -> str:
     return embedded_database_url(data_dir / "pgdata")
 
 
-def configure_environment(public_url: str, moto_url: str, database_url: str) -> None:
+def configure_environment(
+    public_url: str, moto_url: str, database_url: str, transport: str = "inprocess"
+) -> None:
     """The same settings the CDK app gives the functions, pointed at local stand-ins."""
     os.environ.update(
         {
@@ -65,6 +68,7 @@ def configure_environment(public_url: str, moto_url: str, database_url: str) -> 
             "S3_ADDRESSING_STYLE": "path",
             "ATTACHMENTS_BUCKET": aws.ATTACHMENTS_BUCKET,
             "WS_MANAGEMENT_ENDPOINT": public_url,
+            "WS_TRANSPORT": transport,
             "JWT_ISSUER": public_url + "/local-issuer",
             "JWT_AUDIENCE": AUDIENCE,
             "JWT_TOKEN_USE": "id",
@@ -115,7 +119,7 @@ async def serve(args: argparse.Namespace) -> None:
     database_url = _database_url(data_dir)
     moto, moto_url = aws.start_moto()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    configure_environment(public_url, moto_url, database_url)
+    configure_environment(public_url, moto_url, database_url, args.transport)
     database_settings.cache_clear()  # read again, now that DATABASE_URL names this server
     upgrade(database_url)
     aws.provision(moto_url, REGION)
@@ -133,6 +137,7 @@ async def serve(args: argparse.Namespace) -> None:
                 os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], REGION
             ),
             idle_timeout=args.idle_timeout,
+            max_connection_seconds=args.max_connection_seconds,
             ping_interval=args.ping_interval,
             pong_timeout=args.pong_timeout,
             dev_users=[{"user_id": u, "display_name": n} for u, n, _, _ in DEMO_USERS],
@@ -141,6 +146,9 @@ async def serve(args: argparse.Namespace) -> None:
         issuer,
         _dev_login,
     )
+    # `WS_TRANSPORT=inprocess`: the handlers post straight to the gateway's sockets.
+    in_process = gateway.transport()
+    register_transport("inprocess", lambda endpoint: in_process)
     runner = web.AppRunner(gateway.app(), access_log=None, handle_signals=False)
     await runner.setup()
     await web.SockSite(runner, sock).start()
@@ -203,6 +211,16 @@ def main() -> None:
     parser.add_argument("--data-dir", default=".local")
     parser.add_argument("--web-dir", default="web/dist")
     parser.add_argument("--idle-timeout", type=float, default=600.0, help="seconds, as API Gateway")
+    parser.add_argument(
+        "--max-connection-seconds", type=float, default=7200.0, help="2 hours, as API Gateway"
+    )
+    parser.add_argument(
+        "--transport",
+        choices=["inprocess", "http", "boto3"],
+        default=os.environ.get("WS_TRANSPORT", "inprocess"),
+        help="how handlers post to @connections: in process (fastest), or over HTTP as in the "
+        "cloud (signed POST, or boto3); default $WS_TRANSPORT or inprocess",
+    )
     parser.add_argument("--ping-interval", type=float, default=30.0)
     parser.add_argument("--pong-timeout", type=float, default=10.0)
     parser.add_argument("--no-demo", action="store_true", help="skip the demo room")

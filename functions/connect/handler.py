@@ -11,40 +11,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser.models import (
-    APIGatewayWebSocketConnectEventModel,
-    APIGatewayWebSocketDisconnectEventModel,
-)
-from aws_lambda_powertools.utilities.parser.models.apigw_websocket import (
-    APIGatewayWebSocketConnectEventRequestContext,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 from warroom.answer_metrics import count_error_answer
+from warroom.apigw import WebSocketEvent
 from warroom.auth import Identity, token_verifier
 from warroom.errors import DomainError
 from warroom.frames import now_z
+from warroom.observability import capture_lambda_handler
 from warroom.realtime import Outcome, realtime
 from warroom.settings import runtime_settings
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
-class ConnectContext(APIGatewayWebSocketConnectEventRequestContext):
-    authorizer: dict[str, Any] | None = None
-
-
-class ConnectEvent(APIGatewayWebSocketConnectEventModel):
-    request_context: ConnectContext = Field(alias="requestContext")
-    query_string_parameters: dict[str, str] | None = Field(None, alias="queryStringParameters")
-
-
-def _identity(event: ConnectEvent) -> Identity:
+def _identity(event: WebSocketEvent) -> Identity:
     context = event.request_context.authorizer or {}
     if context.get("user_id"):
         # Set by our own authorizer at the edge, never by the client.
@@ -55,7 +40,7 @@ def _identity(event: ConnectEvent) -> Identity:
     return token_verifier().verify((event.query_string_parameters or {}).get("token"))
 
 
-def _connect(event: ConnectEvent) -> dict[str, Any]:
+def _connect(event: WebSocketEvent) -> dict[str, Any]:
     params = event.query_string_parameters or {}
     outcome = realtime().connect(
         identity=_identity(event),
@@ -67,7 +52,7 @@ def _connect(event: ConnectEvent) -> dict[str, Any]:
     return {"statusCode": 200}
 
 
-def _disconnect(event: APIGatewayWebSocketDisconnectEventModel) -> dict[str, Any]:
+def _disconnect(event: WebSocketEvent) -> dict[str, Any]:
     _count_fanout(realtime().disconnect(event.request_context.connection_id))
     return {"statusCode": 200}
 
@@ -81,15 +66,15 @@ def _count_fanout(outcome: Outcome) -> None:
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime_settings()
     route = event.get("requestContext", {}).get("routeKey")
     try:
         if route == "$connect":
-            return _connect(ConnectEvent.model_validate(event))
+            return _connect(WebSocketEvent.model_validate(event))
         if route == "$disconnect":
-            return _disconnect(APIGatewayWebSocketDisconnectEventModel.model_validate(event))
+            return _disconnect(WebSocketEvent.model_validate(event))
         logger.error("connect handler got route %s", route)
         return {"statusCode": 400}
     except ValidationError:

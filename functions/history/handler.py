@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from warroom.httpapi import build_app
+from warroom.observability import capture_lambda_handler
 from warroom.settings import runtime_settings
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = build_app()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime_settings()
     return app.resolve(event, context)

@@ -12,19 +12,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from warroom import inbound
+from warroom.apigw import WebSocketEvent
 from warroom.errors import DomainError
 from warroom.frames import error_frame
+from warroom.observability import capture_lambda_handler
 from warroom.realtime import Outcome, realtime
 from warroom.settings import runtime_settings
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
@@ -41,10 +41,10 @@ def _payload(body: Any) -> Any:
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime_settings()
-    parsed = APIGatewayWebSocketMessageEventModel.model_validate(event)
+    parsed = WebSocketEvent.model_validate(event)
     connection_id = parsed.request_context.connection_id
     route = parsed.request_context.route_key
     live = realtime()

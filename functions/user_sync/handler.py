@@ -25,16 +25,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from warroom.logic.users import sync_user
+from warroom.observability import capture_lambda_handler
 from warroom.settings import database_settings
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 # Kept back from the remaining time for the reply, the metric flush and Lambda itself.
@@ -85,7 +85,7 @@ class CognitoTriggerEvent(BaseModel):
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     trigger = CognitoTriggerEvent.model_validate(event)
     logger.append_keys(trigger_source=trigger.trigger_source)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import jwt
 from pydantic import BaseModel, Field, ValidationError
 
 from warroom.errors import ConfigurationError, ServiceUnavailable, UnauthorizedError
@@ -57,6 +56,8 @@ class Identity:
 
 class TokenVerifier:
     def __init__(self, settings: AuthSettings) -> None:
+        import jwt  # here, not at import: PyJWT and cryptography cost a cold start ~40 ms
+
         self._settings = settings
         # Keys are cached for the life of the container; an unknown `kid` refetches.
         self._jwks = jwt.PyJWKClient(
@@ -66,6 +67,8 @@ class TokenVerifier:
     def verify(self, token: str | None) -> Identity:
         if not token:
             raise UnauthorizedError("a sign-in token is required")
+        import jwt
+
         s = self._settings
         try:
             key = self._jwks.get_signing_key_from_jwt(token)

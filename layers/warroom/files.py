@@ -16,9 +16,6 @@ from typing import Any, Literal
 from urllib.parse import quote
 from uuid import UUID
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, Field
 
 from warroom.dal import files as files_dal
@@ -115,6 +112,10 @@ def s3_client() -> Any:
     if _client is None:
         with _lock:
             if _client is None:
+                # boto3 on first use: the HTTP handler's cold start does not pay for it.
+                import boto3
+                from botocore.config import Config
+
                 _client = boto3.client(
                     "s3",
                     config=Config(
@@ -123,6 +124,13 @@ def s3_client() -> Any:
                     ),
                 )
     return _client
+
+
+def _aws_errors() -> tuple[type[Exception], ...]:
+    """botocore's errors, imported only when one is being handled."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError)
 
 
 def _bucket() -> str:
@@ -167,7 +175,7 @@ def create_upload(
             ],
             ExpiresIn=UPLOAD_EXPIRES_SECONDS,
         )
-    except (ClientError, BotoCoreError) as exc:
+    except _aws_errors() as exc:
         raise ServiceUnavailable("attachments cannot be uploaded right now") from exc
     return {
         "file_id": str(file_id),
@@ -208,7 +216,7 @@ def download(
             },
             ExpiresIn=DOWNLOAD_EXPIRES_SECONDS,
         )
-    except (ClientError, BotoCoreError) as exc:
+    except _aws_errors() as exc:
         raise ServiceUnavailable("attachments cannot be downloaded right now") from exc
     return {
         "url": url,

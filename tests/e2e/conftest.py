@@ -113,7 +113,7 @@ def local_stack(
 def impatient_stack(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalStack]:
-    """The same stack with short heartbeat and idle timeouts, to watch them act."""
+    """The same stack with short heartbeat, idle and connection timeouts, to watch them act."""
     stack = _start_stack(
         tmp_path_factory.mktemp("impatient"),
         database_url,
@@ -123,6 +123,14 @@ def impatient_stack(
         "0.5",
         "--idle-timeout",
         "3",
+        "--max-connection-seconds",
+        "6",
+        # It shares the session's database with `local_stack`: its timers would announce
+        # (and so consume) the other stack's pending joins to sockets it does not hold.
+        "--presence-interval",
+        "3600",
+        "--sweep-interval",
+        "3600",
         "--no-demo",
     )
     yield stack

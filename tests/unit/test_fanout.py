@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from warroom.fanout import MAX_FRAME_BYTES, Broadcaster, encode_frame
+from warroom.fanout import MAX_FRAME_BYTES, Broadcaster, PostStatus, Transport, encode_frame
 
 pytestmark = pytest.mark.unit
 
@@ -128,3 +128,47 @@ def test_a_sync_reply_is_cut_to_fit_one_frame():
     assert (
         huge["messages"][0]["content"] is None and huge["messages"][0]["content_truncated"] is True
     )
+
+
+class HandOverTransport(Transport):
+    """A non-blocking transport (like the local gateway's in-process one): a batch is
+    handed over at once; `script` gives a connection's answers in turn."""
+
+    blocking = False
+
+    def __init__(self, script: dict[str, list[PostStatus]]) -> None:
+        self.script = script
+        self.batches: list[list[str]] = []
+        self.single: list[str] = []
+
+    def _answer(self, connection_id: str) -> PostStatus:
+        plan = self.script.get(connection_id) or [PostStatus.DELIVERED]
+        return plan.pop(0) if len(plan) > 1 else plan[0]
+
+    def post(self, connection_id: str, data: bytes) -> PostStatus:
+        self.single.append(connection_id)
+        return self._answer(connection_id)
+
+    def post_many(self, connection_ids: list[str], data: bytes) -> list[PostStatus]:
+        self.batches.append(list(connection_ids))
+        return [self._answer(c) for c in connection_ids]
+
+    def delete(self, connection_id: str) -> PostStatus:
+        return PostStatus.DELIVERED
+
+
+def test_a_hand_over_transport_gets_one_batch_and_the_same_gone_and_retry_rules():
+    # Given four connections: one gone, one throttled once
+    transport = HandOverTransport(
+        {"b": [PostStatus.GONE], "c": [PostStatus.THROTTLED, PostStatus.DELIVERED]}
+    )
+    store = FakeStore()
+    broadcaster = Broadcaster("unused", store, transport=transport, base_delay=0.001)
+    # When a frame is fanned out
+    report = broadcaster.to_connections(["a", "b", "c", "d"], {"type": "typing"})
+    # Then the fan-out was one batch, the gone one is forgotten and the throttled one
+    # retried on its own until delivered
+    assert transport.batches == [["a", "b", "c", "d"]]
+    assert transport.single == ["c"]
+    assert report.delivered == 3 and report.gone == ["b"] and report.failed == []
+    assert store.deleted == ["b"]

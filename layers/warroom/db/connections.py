@@ -24,11 +24,15 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool, PoolTimeout
+
+if TYPE_CHECKING:
+    # Imported where a pool is built: Lambda runs a single connection and never pays
+    # for psycopg_pool's import at a cold start.
+    from psycopg_pool import ConnectionPool
 
 from warroom.errors import ServiceUnavailable
 from warroom.settings import DatabaseSettings, database_settings
@@ -154,6 +158,8 @@ class PooledDatabase:
         if self._pool is None:
             with self._lock:
                 if self._pool is None:
+                    from psycopg_pool import ConnectionPool
+
                     s = self._settings
                     conninfo = self._conninfo or _conninfo(s)
                     pool: ConnectionPool[Conn] = ConnectionPool(
@@ -173,6 +179,8 @@ class PooledDatabase:
 
     @contextmanager
     def _borrow(self) -> Iterator[Conn]:
+        from psycopg_pool import PoolTimeout
+
         try:
             with self._get_pool().connection() as conn:
                 yield conn
