@@ -42,6 +42,7 @@ from aiohttp.http_websocket import WebSocketError
 from local.events import LambdaContext, WsConnection, http_event
 from local.issuer import LocalIssuer
 from local.sigv4 import (
+    LOCAL_SIGNING_KEYS,
     Refused,
     SigningKeys,
     verify_header_signature,
@@ -76,8 +77,9 @@ class GatewayConfig:
     web_dir: Path | None
     s3_upstream: str
     # The credentials the handlers sign with: the S3 proxy and @connections accept only
-    # requests signed with them, as S3 and API Gateway (IAM) do.
-    signing: SigningKeys
+    # requests signed with them, as S3 and API Gateway (IAM) do. `make dev` passes the
+    # ones it gives the handlers; the default is the same pair.
+    signing: SigningKeys = LOCAL_SIGNING_KEYS
     idle_timeout: float = 600.0
     max_connection_seconds: float = MAX_CONNECTION_SECONDS
     ping_interval: float = 30.0

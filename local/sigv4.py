@@ -45,6 +45,10 @@ class SigningKeys:
     region: str
 
 
+# What `make dev` gives the handlers (local.stack.configure_environment).
+LOCAL_SIGNING_KEYS = SigningKeys("local", "local", "us-east-1")
+
+
 class Refused(Exception):
     """Why a request is refused, with the error code the real service answers."""
 
