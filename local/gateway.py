@@ -45,6 +45,7 @@ logger = logging.getLogger("local.gateway")
 MAX_FRAME_BYTES = 32 * 1024  # one client frame (API Gateway's WebSocket frame size)
 MAX_MESSAGE_BYTES = 128 * 1024  # one client message, and one @connections post
 MAX_CONNECTION_SECONDS = 2 * 3600
+CLOSE_LINGER_SECONDS = 0.25  # see FrameSizeGuard
 PONG = b'{"type":"pong"}'
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -107,10 +108,13 @@ class FrameSizeGuard:
     frame headers of the raw stream itself: 2 bytes, the 16- or 64-bit length, the mask.
     """
 
-    def __init__(self, parser: Any, queue: Any, limit: int) -> None:
+    def __init__(
+        self, parser: Any, queue: Any, limit: int, linger: float = CLOSE_LINGER_SECONDS
+    ) -> None:
         self.parser = parser
         self.queue = queue
         self.limit = limit
+        self.linger = linger
         self._header = bytearray()
         self._skip = 0  # payload bytes of the current frame still to come
         self._failed = False
@@ -120,7 +124,7 @@ class FrameSizeGuard:
 
     def feed_data(self, data: bytes) -> tuple[bool, bytes]:
         if self._failed:
-            return True, b""
+            return False, b""
         position, size = 0, len(data)
         while position < size:
             if self._skip:
@@ -140,10 +144,17 @@ class FrameSizeGuard:
                 # The frames before this one in the read still reach the handler.
                 self.parser.feed_data(data[: max(0, position - len(self._header))])
                 self._failed = True
-                self.queue.set_exception(
-                    WebSocketError(1009, f"frame of {length} bytes over {self.limit}")
-                )
-                return True, b""
+                # Read and drop what the client is still writing for a moment before
+                # closing: closing a socket with unread bytes makes the kernel reset it,
+                # and a reset can destroy the close frame (1009) before the client reads it.
+                error = WebSocketError(1009, f"frame of {length} bytes over {self.limit}")
+                if self.linger > 0:
+                    asyncio.get_running_loop().call_later(
+                        self.linger, self.queue.set_exception, error
+                    )
+                else:
+                    self.queue.set_exception(error)
+                return False, b""
             self._skip = length
             self._header.clear()
         return self.parser.feed_data(data)
