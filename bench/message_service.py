@@ -146,6 +146,9 @@ def run_raw(url: str, n_senders: int, per_sender: int) -> Result:
                     "mentions": [],
                     "file_id": None,
                     "system": False,
+                    # The rate-limit bucket is part of the statement; never empty here.
+                    "burst": 1_000_000,
+                    "rate": 1_000_000.0,
                 },
             ).fetchone()
 

@@ -9,10 +9,14 @@
   Frames of one connection are served concurrently, as separate Lambda invocations are.
 - `@connections/{id}` (POST, GET, DELETE; 410 for an unknown connection or one whose
   $connect has not finished), for the handlers' `http` and `boto3` transports, as in
-  the cloud; the `inprocess` transport hands frames to the same sockets without HTTP.
+  the cloud; only SigV4-signed calls (the local credentials) get past it, as with API
+  Gateway's IAM auth. The `inprocess` transport hands frames to the same sockets
+  without HTTP.
 - The HTTP API (`/api/*`, payload format 2.0), the token issuer's JWKS, a same-origin
-  proxy to the S3 stand-in (so presigned browser uploads need no CORS), `config.json`
-  and the built web client.
+  proxy to the S3 stand-in (so presigned browser uploads need no CORS) that passes only
+  presigned requests (signature, expiry, POST policy checked, as S3 does; moto checks
+  none) and serves objects with `nosniff` and a sandboxing CSP, `config.json` and the
+  built web client.
 """
 
 from __future__ import annotations
@@ -37,6 +41,15 @@ from aiohttp.http_websocket import WebSocketError
 
 from local.events import LambdaContext, WsConnection, http_event
 from local.issuer import LocalIssuer
+from local.sigv4 import (
+    Refused,
+    SigningKeys,
+    verify_header_signature,
+    verify_post_policy,
+    verify_presigned_url,
+)
+from warroom import inbound
+from warroom.errors import ValidationFailed
 from warroom.fanout import PostStatus, Transport
 from warroom.frames import ROUTES
 
@@ -63,6 +76,9 @@ class GatewayConfig:
     public_url: str
     web_dir: Path | None
     s3_upstream: str
+    # The credentials the handlers sign with: the S3 proxy and @connections accept only
+    # requests signed with them, as S3 and API Gateway (IAM) do.
+    signing: SigningKeys
     idle_timeout: float = 600.0
     max_connection_seconds: float = MAX_CONNECTION_SECONDS
     ping_interval: float = 30.0
@@ -200,7 +216,8 @@ def select_route(body: str) -> str:
     """API Gateway's `$request.body.type`: a JSON object's `type`, if it names a route."""
     try:
         payload = json.loads(body)
-    except (json.JSONDecodeError, TypeError):
+    except (json.JSONDecodeError, TypeError, RecursionError):
+        # A document nested too deep for the parser is still a frame to answer.
         return "$default"
     kind = payload.get("type") if isinstance(payload, dict) else None
     return kind if isinstance(kind, str) and kind in ROUTES else "$default"
@@ -386,6 +403,22 @@ class Gateway:
 
     # --- Management API -------------------------------------------------------
     async def management(self, request: web.Request) -> web.Response:
+        # IAM auth, as API Gateway's endpoint: only SigV4-signed calls, before any lookup.
+        try:
+            verify_header_signature(
+                method=request.method,
+                url=f"http://{request.host}{request.raw_path}",
+                headers=request.headers,
+                body=await request.read(),
+                keys=self.config.signing,
+                service="execute-api",
+            )
+        except Refused as refused:
+            return web.json_response(
+                {"message": refused.message},
+                status=403,
+                headers={"x-amzn-ErrorType": refused.code},
+            )
         connection_id = request.match_info["connection_id"]
         live = self.sockets.get(connection_id)
         if live is None or live.ws.closed:
@@ -447,9 +480,11 @@ class Gateway:
 
     async def login(self, request: web.Request) -> web.Response:
         try:
-            data = await request.json()
+            data = inbound.loads(await request.read())
             user_id = str(data["user_id"]).strip().lower()
             display_name = str(data.get("display_name") or "").strip() or user_id.split("@")[0]
+        except ValidationFailed as exc:
+            return _error(422, "VALIDATION", exc.message)
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
             return _error(422, "VALIDATION", 'send {"user_id": e-mail, "display_name": name}')
         loop = asyncio.get_running_loop()
@@ -490,6 +525,11 @@ class Gateway:
     async def s3_proxy(self, request: web.Request) -> web.StreamResponse:
         if self._session is None:
             self._session = aiohttp.ClientSession(auto_decompress=False)
+        data = await request.read()
+        try:
+            self._check_s3_request(request, data)
+        except Refused as refused:
+            return _s3_error(refused)
         target = self.config.s3_upstream + "/" + request.match_info["tail"]
         if request.query_string:
             target += "?" + request.query_string
@@ -499,12 +539,38 @@ class Gateway:
             request.method,
             target,
             headers=headers,
-            data=await request.read(),
+            data=data,
             allow_redirects=False,
         ) as upstream:
             body = await upstream.read()
             out = {k: v for k, v in upstream.headers.items() if k.lower() not in skip}
+            # Objects are served from the app's origin: never sniffed into HTML, and even
+            # an HTML object runs no script and reaches nothing.
+            out.update(PROXIED_OBJECT_HEADERS)
             return web.Response(status=upstream.status, body=body, headers=out)
+
+    def _check_s3_request(self, request: web.Request, data: bytes) -> None:
+        """Only what a presigned URL or a presigned POST allows, as S3 itself checks."""
+        url = f"http://{request.host}{request.raw_path}"
+        tail = request.match_info["tail"].strip("/")
+        if "X-Amz-Signature" in request.query and request.method in ("GET", "HEAD", "PUT"):
+            verify_presigned_url(
+                method=request.method, url=url, headers=request.headers, keys=self.config.signing
+            )
+            return
+        content_type = request.headers.get("Content-Type", "")
+        form_upload = content_type.startswith("multipart/form-data")
+        if (
+            request.method == "POST"
+            and "/" not in tail
+            and not request.query_string
+            and form_upload
+        ):
+            verify_post_policy(
+                bucket=tail, body=data, content_type=content_type, keys=self.config.signing
+            )
+            return
+        raise Refused("AccessDenied", "Access Denied")
 
     async def static(self, request: web.Request) -> web.StreamResponse:
         root = self.config.web_dir
@@ -581,6 +647,22 @@ def _deliver_all(targets: list[LiveSocket], data: bytes) -> None:
 
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+PROXIED_OBJECT_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+def _s3_error(refused: Refused) -> web.Response:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{refused.code}</Code><Message>{refused.message}</Message></Error>"
+    )
+    return web.Response(
+        status=403, text=body, content_type="application/xml", headers=PROXIED_OBJECT_HEADERS
+    )
 
 
 def _error(status: int, code: str, message: str) -> web.Response:

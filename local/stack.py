@@ -27,6 +27,7 @@ from local.demo import DEMO_USERS, load_demo
 from local.events import REGION
 from local.gateway import Gateway, GatewayConfig, Handlers
 from local.issuer import LocalIssuer
+from local.sigv4 import SigningKeys
 from warroom.fanout import register_transport
 
 AUDIENCE = "warroom-local"
@@ -132,6 +133,9 @@ async def serve(args: argparse.Namespace) -> None:
             public_url=public_url,
             web_dir=web_dir,
             s3_upstream=moto_url,
+            signing=SigningKeys(
+                os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], REGION
+            ),
             idle_timeout=args.idle_timeout,
             max_connection_seconds=args.max_connection_seconds,
             ping_interval=args.ping_interval,

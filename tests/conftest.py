@@ -25,6 +25,11 @@ from warroom.settings import DatabaseSettings
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "WarRoomTest")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "warroom")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+# Per-user rate limits (30 a burst in production) would throttle tests that send many
+# messages as one person; tests of the limits start a stack with their own sizes.
+for _bucket in ("SEND", "WRITE"):
+    os.environ.setdefault(f"RATE_LIMIT_{_bucket}_BURST", "1000000")
+    os.environ.setdefault(f"RATE_LIMIT_{_bucket}_PER_SECOND", "1000000")
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from warroom import inbound
 from warroom.apigw import WebSocketEvent
+from warroom.errors import DomainError
+from warroom.frames import error_frame
 from warroom.observability import capture_lambda_handler
-from warroom.realtime import realtime
+from warroom.realtime import Outcome, realtime
 from warroom.settings import runtime_settings
 
 logger = Logger()
@@ -26,10 +29,12 @@ metrics = Metrics()
 
 
 def _payload(body: Any) -> Any:
+    """The frame as JSON, or None when it is not JSON (the router words that error). A
+    document nested too deep to parse raises VALIDATION instead of RecursionError."""
     if not isinstance(body, str):
         return None
     try:
-        return json.loads(body)
+        return inbound.decode(body)
     except json.JSONDecodeError:
         return None
 
@@ -43,7 +48,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     connection_id = parsed.request_context.connection_id
     route = parsed.request_context.route_key
     live = realtime()
-    outcome = live.handle(connection_id, route, _payload(parsed.body))
+    try:
+        payload = _payload(parsed.body)
+    except DomainError as exc:
+        outcome = Outcome(replies=[error_frame(exc.code, exc.message)])
+    else:
+        outcome = live.handle(connection_id, route, payload)
     live.respond(connection_id, outcome)
     if outcome.fanout.failed:
         metrics.add_metric(

@@ -1,8 +1,8 @@
 """Token verification: a Cognito JWT checked against the issuer's JWKS.
 
 Checked: RS256 signature by a key of the issuer's JWKS, expiry (with a small leeway),
-issuer, `token_use`, and the audience (`aud` for ID tokens, `client_id` for access
-tokens). Tokens are verified, never trusted: the HTTP API's JWT authorizer and the
+issuer, `token_use`, the audience (`aud` for ID tokens, `client_id` for access tokens),
+and `email_verified` (the e-mail address is the user's identity). Tokens are verified, never trusted: the HTTP API's JWT authorizer and the
 WebSocket authorizer do it at the edge, and the handlers do it again.
 """
 
@@ -90,14 +90,28 @@ class TokenVerifier:
         audiences = audience if isinstance(audience, list) else [audience]
         if s.audience not in audiences:
             raise UnauthorizedError("the sign-in token was issued for another application")
-        email = claims.get("email") or claims.get("username") or ""
+        email = claims.get("email")
+        # The e-mail is the identity: only one the provider has verified names a user, or
+        # anyone could sign up as (or change their address to) someone else's.
+        verified = claims.get("email_verified") in (True, "true")
+        if (s.token_use == "id" or email is not None) and not verified:
+            raise UnauthorizedError("the sign-in token's e-mail address is not verified")
         try:
-            user_id = normalize_user_id(str(email))
+            user_id = normalize_user_id(str(email or claims.get("username") or ""))
         except ValueError as exc:
             raise UnauthorizedError("the sign-in token carries no e-mail address") from exc
-        name = str(claims.get("name") or claims.get("preferred_username") or user_id)[:120]
+        name = _printable(str(claims.get("name") or claims.get("preferred_username") or ""))
+        name = name[:120] or user_id
         groups = tuple(str(g) for g in claims.get("cognito:groups", []) or [])
         return Identity(user_id=user_id, display_name=name, groups=groups)
+
+
+def _printable(value: str) -> str:
+    """A display name from the token, as text the directory can store: control
+    characters and lone surrogates (legal in a JSON claim) dropped."""
+    return "".join(
+        ch for ch in value if ch.isprintable() and not "\ud800" <= ch <= "\udfff"
+    ).strip()
 
 
 _verifier = Lazy(lambda: TokenVerifier(auth_settings()))

@@ -58,8 +58,8 @@ class ConnectionStore:
             )
         )
 
-    def register_user(self, *, connection_id: str, user_id: str, display_name: str) -> None:
-        self.db.run(
+    def register_user(self, *, connection_id: str, user_id: str, display_name: str) -> bool:
+        return self.db.run(
             lambda conn: dal.register_user_connection(
                 conn, connection_id=connection_id, user_id=user_id, display_name=display_name
             )
@@ -74,6 +74,10 @@ class ConnectionStore:
     def forget_gone(self, connection_id: str) -> bool:
         """A 410 Gone: delete the row unless it is within the registration grace."""
         return self.db.run(lambda conn: dal.delete_gone(conn, connection_id))
+
+    def audience_of(self, room_id: UUID, speaker: str) -> list[ConnectionRecord] | None:
+        """The room's connections, or None when the speaker is deactivated."""
+        return self.db.run(lambda conn: dal.audience_of(conn, room_id=room_id, speaker=speaker))
 
     def in_room(self, room_id: str | UUID) -> list[ConnectionRecord]:
         room = room_id if isinstance(room_id, UUID) else UUID(str(room_id))

@@ -18,6 +18,10 @@ class DomainError(Exception):
         self.message = message
         self.details = details
 
+    def wire_fields(self) -> dict[str, Any]:
+        """Fields beside code and message that the error frame and HTTP body carry."""
+        return {}
+
 
 class UnauthorizedError(DomainError):
     code = "UNAUTHORIZED"
@@ -55,8 +59,17 @@ class PayloadTooLarge(DomainError):
 
 
 class RateLimited(DomainError):
+    """Over the user's token bucket; `retry_after` seconds until a token is back."""
+
     code = "RATE_LIMITED"
     http_status = 429
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+    def wire_fields(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
 
 
 class ServiceUnavailable(DomainError):

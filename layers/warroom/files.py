@@ -2,7 +2,8 @@
 
 The API hands out a presigned POST whose policy pins the key, the content type and the
 size range, so a client cannot upload something other than what it declared; downloads
-are presigned GETs that live five minutes.
+are presigned GETs that live five minutes, with the stored type and a disposition that
+lets the browser show only images and PDF (everything else downloads).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import threading
 import uuid
 from typing import Any, Literal
+from urllib.parse import quote
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -78,6 +80,22 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def _object_key(room_id: UUID, file_id: UUID, filename: str) -> str:
     safe = _SAFE.sub("_", filename).strip("._") or "file"
     return f"rooms/{room_id}/{file_id}/{safe[:120]}"
+
+
+# Shown in the browser: the image types on the allow-list (no SVG: it can carry script)
+# and PDF (rendered by the browser's own viewer). Everything else is saved, never
+# rendered on a page, whatever a browser might sniff it as.
+INLINE_CONTENT_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
+)
+
+
+def content_disposition(content_type: str, filename: str) -> str:
+    """`inline` for images and PDF, `attachment` for the rest, with the original name
+    (RFC 6266: an ASCII fallback and the UTF-8 name)."""
+    kind = "inline" if content_type in INLINE_CONTENT_TYPES else "attachment"
+    fallback = _SAFE.sub("_", filename).strip("._") or "file"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 _client: Any | None = None
@@ -192,7 +210,9 @@ def download(
                 "Bucket": _bucket(),
                 "Key": row["object_key"],
                 "ResponseContentType": row["content_type"],
-                "ResponseContentDisposition": f'inline; filename="{_SAFE.sub("_", row["filename"])}"',
+                "ResponseContentDisposition": content_disposition(
+                    row["content_type"], row["filename"]
+                ),
             },
             ExpiresIn=DOWNLOAD_EXPIRES_SECONDS,
         )

@@ -166,6 +166,13 @@ def notification_frame(event: str, message: Message) -> dict[str, Any]:
     }
 
 
-def error_frame(code: str, message: str, client_msg_id: Any = None) -> dict[str, Any]:
+def error_frame(code: str, message: str, client_msg_id: Any = None, **extra: Any) -> dict[str, Any]:
+    """`extra`: an error's own fields (`retry_after` of RATE_LIMITED)."""
     count_error_answer(code)  # infra hook: INTERNAL/UNAVAILABLE raise the outage alarm
-    return {"type": "error", "code": code, "message": message, "client_msg_id": client_msg_id}
+    return {
+        "type": "error",
+        "code": code,
+        "message": message,
+        "client_msg_id": client_msg_id,
+        **extra,
+    }

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -23,13 +25,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
-from warroom import files
+from warroom import files, inbound
 from warroom.answer_metrics import count_error_answer
 from warroom.auth import Identity, bearer_token, token_verifier
 from warroom.bounds import MAX_HTTP_BYTES, fit_messages
 from warroom.dal.messages import Recipients
 from warroom.db import get_database
-from warroom.errors import DomainError, UnauthorizedError, ValidationFailed
+from warroom.errors import DomainError, RateLimited, UnauthorizedError, ValidationFailed
 from warroom.frames import ack_fields
 from warroom.logic import messages, report, rooms, users
 from warroom.models import (
@@ -68,12 +70,19 @@ class ReadMark(BaseModel):
     last_read_seq: int = Field(ge=0)
 
 
-def _json_error(status: int, code: str, message: str) -> Response[str]:
+def _json_error(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    **fields: Any,
+) -> Response[str]:
     count_error_answer(code)  # infra hook: INTERNAL/UNAVAILABLE raise the outage alarm
     return Response(
         status_code=status,
         content_type="application/json",
-        body=json.dumps({"error": {"code": code, "message": message}}),
+        body=json.dumps({"error": {"code": code, "message": message, **fields}}),
+        headers=headers,
     )
 
 
@@ -98,21 +107,82 @@ def _bounded(key: str, found: list[Message]) -> dict[str, Any]:
     return {key: kept, "has_more": len(kept) < len(found)}
 
 
+def _parameter_at_fault(app: APIGatewayHttpResolver, path: str) -> str:
+    """The name of the route parameter (`member_id`) holding the bad segment of `path`,
+    found by lining the path up with the route templates; `path` when none lines up."""
+    segments = path.strip("/").split("/")
+    for route in getattr(app, "_dynamic_routes", []):
+        template = str(getattr(route, "path", "")).strip("/").split("/")
+        if route.method != app.current_event.http_method or len(template) != len(segments):
+            continue
+        fault = None
+        for pattern, segment in zip(template, segments, strict=True):
+            if pattern.startswith("<") and pattern.endswith(">"):
+                if inbound.text_problem(segment) is not None:
+                    fault = pattern[1:-1]
+            elif pattern != segment:
+                break
+        else:
+            if fault is not None:
+                return fault
+    return "path"
+
+
+def _authenticate_before_validation(
+    app: APIGatewayHttpResolver, authenticate: Callable[[APIGatewayHttpResolver], None]
+) -> None:
+    """Who is asking is settled before anything is said about the request's fields: a
+    caller without a valid token gets 401, never a list of missing fields. Powertools
+    runs its request validation ahead of every user middleware, so authentication wraps
+    that validation step itself (attribute of the pinned Powertools version; a test
+    sends an invalid body without a token and expects 401)."""
+    validation = getattr(app, "_request_validation_middleware", None)
+
+    def authenticate_then_validate(
+        app: APIGatewayHttpResolver, next_middleware: Callable[..., Any]
+    ) -> Any:
+        authenticate(app)
+        if validation is None:
+            return next_middleware(app)
+        return validation(app, next_middleware)
+
+    if validation is None:
+        app.use(middlewares=[authenticate_then_validate])
+    else:
+        app._request_validation_middleware = authenticate_then_validate  # type: ignore[assignment]
+
+
 def build_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    # Bodies go through the one safe loader: NUL, lone surrogates and deep nesting are
+    # VALIDATION naming the field, never a 500.
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=inbound.loads)
 
-    def authenticate(app: APIGatewayHttpResolver, next_middleware: Any) -> Response[Any]:
-        if app.current_event.path not in PUBLIC_PATHS:
-            token = bearer_token(app.current_event.headers)
-            app.append_context(identity=token_verifier().verify(token))
-        return next_middleware(app)
+    def authenticate(app: APIGatewayHttpResolver) -> None:
+        if app.current_event.path in PUBLIC_PATHS:
+            return
+        identity = token_verifier().verify(bearer_token(app.current_event.headers))
+        users.require_active(identity.user_id)
+        app.append_context(identity=identity)
+        # Path and query parameters obey the same text rules as bodies.
+        for name, value in (app.context.get("_route_args") or {}).items():
+            inbound.check_text(str(value), name)
+        for name, value in (app.current_event.query_string_parameters or {}).items():
+            inbound.check_text(value, name)
 
-    app.use(middlewares=[authenticate])
+    _authenticate_before_validation(app, authenticate)
 
     @app.exception_handler(DomainError)
     def domain_error(exc: DomainError) -> Response[str]:
         if exc.http_status >= 500:
             logger.exception("request failed: %s", exc.message)
+        if isinstance(exc, RateLimited):
+            return _json_error(
+                exc.http_status,
+                exc.code,
+                exc.message,
+                headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))},
+                **exc.wire_fields(),
+            )
         return _json_error(exc.http_status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
@@ -130,6 +200,17 @@ def build_app() -> APIGatewayHttpResolver:
 
     @app.not_found
     def no_route(exc: RouteNotFound) -> Response[str]:
+        path = app.current_event.path
+        problem = inbound.text_problem(path)
+        if problem is not None:
+            # A NUL or lone surrogate can match no route's parameter: answer as for any
+            # bad parameter, naming it, once the caller has shown a valid token.
+            try:
+                authenticate(app)
+            except DomainError as error:
+                return _json_error(error.http_status, error.code, error.message)
+            field = _parameter_at_fault(app, path)
+            return _json_error(422, "VALIDATION", f"{field}: {problem}")
         return _json_error(404, "NOT_FOUND", "no such API route")
 
     @app.exception_handler(Exception)

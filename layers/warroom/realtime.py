@@ -19,7 +19,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from warroom import frames
+from warroom import frames, inbound
 from warroom.auth import Identity
 from warroom.bounds import MAX_FRAME_BYTES, fit_messages
 from warroom.connections import ConnectionRecord, ConnectionStore
@@ -109,11 +109,13 @@ class Realtime:
         """Membership is checked and the row written in one statement: 403 / 404
         otherwise. A user's first connection to the room is announced (coalesced)."""
         if room_id is None:
-            self.store.register_user(
+            stored = self.store.register_user(
                 connection_id=connection_id,
                 user_id=identity.user_id,
                 display_name=identity.display_name,
             )
+            if not stored:
+                raise ForbiddenError("this account is deactivated")
             return Outcome()
         try:
             room_uuid = UUID(room_id)
@@ -127,6 +129,8 @@ class Realtime:
         )
         if not registration.room_exists:
             raise NotFoundError(f"incident room {room_uuid} does not exist")
+        if not registration.active:
+            raise ForbiddenError("this account is deactivated")
         if registration.role is None:
             raise ForbiddenError("you are not a member of this incident room")
         outcome = Outcome()
@@ -169,7 +173,9 @@ class Realtime:
         """Serve one frame. Every refusal and fault becomes an `error` frame here; a frame
         from a connection that is not registered also closes the socket, so the client
         reconnects at once instead of waiting for its heartbeat."""
-        client_msg_id = payload.get("client_msg_id") if isinstance(payload, dict) else None
+        echo = payload.get("client_msg_id") if isinstance(payload, dict) else None
+        # Echoed in the error frame, so only a string that encodes.
+        client_msg_id = echo if isinstance(echo, str) and not inbound.text_problem(echo) else None
         try:
             return self._dispatch(connection_id, route, payload)
         except UnauthorizedError as exc:
@@ -179,7 +185,11 @@ class Realtime:
         except DomainError as exc:
             if exc.http_status >= 500:
                 logger.exception("frame failed", extra={"route": route})
-            return Outcome(replies=[frames.error_frame(exc.code, exc.message, client_msg_id)])
+            return Outcome(
+                replies=[
+                    frames.error_frame(exc.code, exc.message, client_msg_id, **exc.wire_fields())
+                ]
+            )
         except Exception:
             # Never a stack trace to the client; the log has it under the correlation id.
             logger.exception("unexpected error", extra={"route": route})
@@ -200,6 +210,11 @@ class Realtime:
             self.broadcaster.close(connection_id)
 
     def _dispatch(self, connection_id: str, route: str, payload: Any) -> Outcome:
+        # Who is asking comes first: an unregistered connection learns nothing about its
+        # frame's fields (a cached row on the usual path, so no round trip).
+        record = self.connection(connection_id)
+        # NUL, lone surrogates, nesting: VALIDATION naming the field (warroom.inbound).
+        inbound.check_tree(payload)
         serve = self._routes.get(route)
         if serve is None:
             kind = payload.get("type") if isinstance(payload, dict) else None
@@ -215,7 +230,6 @@ class Realtime:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "frame"
             raise ValidationFailed(f"{where}: {err['msg']}") from exc
-        record = self.connection(connection_id)
         if record.room_id is None and route != "ping":
             raise ForbiddenError("a user connection only receives notifications; open a room")
         return serve(record, frame)
@@ -269,9 +283,14 @@ class Realtime:
             "display_name": record.display_name,
             "is_typing": frame.is_typing,
         }
+        # The audience read also tells whether the typist is still active: no extra trip.
+        audience = self.store.audience_of(self._room(record), record.user_id)
+        if audience is None:
+            raise ForbiddenError("this account is deactivated")
         return Outcome(
-            fanout=self.broadcaster.to_room(
-                str(self._room(record)), typing, exclude=record.connection_id
+            fanout=self.broadcaster.to_connections(
+                (r.connection_id for r in audience if r.connection_id != record.connection_id),
+                typing,
             )
         )
 

@@ -89,3 +89,28 @@ def runtime_settings() -> RuntimeSettings:
         raise ConfigurationError(f"missing or invalid settings: {missing}") from exc
     database_settings()
     return settings
+
+
+class RateLimits(BaseModel):
+    """Per-user token buckets, sized for a person in an incident: a burst, then a steady
+    rate. Sends have one bucket; edits, deletes and reactions share another. Set by
+    `RATE_LIMIT_{SEND,WRITE}_{BURST,PER_SECOND}` (benchmarks and tests change them)."""
+
+    send_burst: int = Field(30, ge=1, le=1_000_000)
+    send_per_second: float = Field(1.0, gt=0, le=1_000_000)
+    write_burst: int = Field(30, ge=1, le=1_000_000)
+    write_per_second: float = Field(2.0, gt=0, le=1_000_000)
+
+
+@lru_cache(maxsize=1)
+def rate_limits() -> RateLimits:
+    env = os.environ
+    raw = {
+        name: env[f"RATE_LIMIT_{name.upper()}"]
+        for name in RateLimits.model_fields
+        if f"RATE_LIMIT_{name.upper()}" in env
+    }
+    try:
+        return RateLimits.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid rate limits: {exc}") from exc

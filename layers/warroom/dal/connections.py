@@ -41,6 +41,7 @@ class Registration:
     role: str | None
     stored: bool
     already_here: bool
+    active: bool = True
 
 
 def _row(row: dict[str, Any]) -> ConnectionRow:
@@ -58,21 +59,23 @@ COLUMNS = "connection_id, user_id, display_name, room_id, connected_at"
 # Membership check and insert in one statement: the row is written only for a member.
 REGISTER_ROOM = f"""
 WITH target AS (
-    SELECT r.room_id, rm.role
+    SELECT r.room_id, rm.role, coalesce(u.is_active, true) AS active
     FROM incident_rooms r
     LEFT JOIN room_members rm ON rm.room_id = r.room_id AND rm.user_id = %(user)s
+    LEFT JOIN tr_users u ON u.user_id = %(user)s
     WHERE r.room_id = %(room)s
 ),
 stored AS (
     INSERT INTO connections (connection_id, user_id, display_name, room_id, expires_at)
     SELECT %(cid)s, %(user)s, %(name)s, target.room_id,
            clock_timestamp() + make_interval(secs => {CONNECTION_TTL_SECONDS})
-    FROM target WHERE target.role IS NOT NULL
+    FROM target WHERE target.role IS NOT NULL AND target.active
     ON CONFLICT (connection_id) DO NOTHING
     RETURNING connection_id
 )
 SELECT EXISTS (SELECT 1 FROM target) AS room_exists,
        (SELECT role FROM target) AS role,
+       coalesce((SELECT active FROM target), true) AS active,
        EXISTS (SELECT 1 FROM stored) AS stored,
        EXISTS (SELECT 1 FROM connections c
                WHERE c.room_id = %(room)s AND c.user_id = %(user)s
@@ -93,20 +96,29 @@ def register_room_connection(
         role=row["role"],
         stored=row["stored"],
         already_here=row["already_here"],
+        active=row["active"],
     )
 
 
 def register_user_connection(
     conn: Conn, *, connection_id: str, user_id: str, display_name: str
-) -> None:
-    conn.execute(
+) -> bool:
+    """Stores the row unless the directory marks the user inactive (False then)."""
+    row = conn.execute(
         f"""
-        INSERT INTO connections (connection_id, user_id, display_name, room_id, expires_at)
-        VALUES (%s, %s, %s, NULL, clock_timestamp() + make_interval(secs => {CONNECTION_TTL_SECONDS}))
-        ON CONFLICT (connection_id) DO NOTHING
+        WITH stored AS (
+            INSERT INTO connections (connection_id, user_id, display_name, room_id, expires_at)
+            SELECT %(cid)s, %(user)s, %(name)s, NULL,
+                   clock_timestamp() + make_interval(secs => {CONNECTION_TTL_SECONDS})
+            WHERE coalesce((SELECT is_active FROM tr_users WHERE user_id = %(user)s), true)
+            ON CONFLICT (connection_id) DO NOTHING
+            RETURNING 1
+        )
+        SELECT coalesce((SELECT is_active FROM tr_users WHERE user_id = %(user)s), true) AS active
         """,
-        (connection_id, user_id, display_name),
-    )
+        {"cid": connection_id, "user": user_id, "name": display_name},
+    ).fetchone()
+    return bool(row and row["active"])
 
 
 def get(conn: Conn, connection_id: str) -> ConnectionRow | None:
@@ -166,6 +178,28 @@ def in_room(conn: Conn, room_id: UUID) -> list[ConnectionRow]:
         (room_id,),
     ).fetchall()
     return [_row(r) for r in rows]
+
+
+def audience_of(conn: Conn, *, room_id: UUID, speaker: str) -> list[ConnectionRow] | None:
+    """The room's live connections, for an ephemeral frame (typing) from `speaker`; None
+    when the directory marks the speaker inactive. One statement, as `in_room`."""
+    rows = conn.execute(
+        f"""
+        WITH speaker AS (
+            SELECT coalesce((SELECT is_active FROM tr_users WHERE user_id = %(user)s), true)
+                   AS active
+        )
+        SELECT s.active, {", ".join("c." + c.strip() for c in COLUMNS.split(","))}
+        FROM speaker s
+        LEFT JOIN connections c ON s.active AND c.room_id = %(room)s
+                               AND c.expires_at > clock_timestamp()
+        ORDER BY c.connected_at
+        """,
+        {"room": room_id, "user": speaker},
+    ).fetchall()
+    if not rows or not rows[0]["active"]:
+        return None
+    return [_row(r) for r in rows if r["connection_id"] is not None]
 
 
 def delete_member_connections(conn: Conn, *, room_id: UUID, user_id: str) -> list[str]:

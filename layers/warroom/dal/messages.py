@@ -34,6 +34,52 @@ MAX_DISTINCT_REACTIONS = 20
 MAX_REACTIONS_PER_USER = 10
 
 
+def bucket_sql(*, source: str, user: str, kind: str) -> str:
+    """One attempt on the user's `kind` token bucket, as a CTE body: when `source` yields
+    a row (everything else allows the write), refill by the time since the last attempt,
+    take a token if a whole one is there, and return the row (`consumed`, `tokens`
+    left). The upsert locks the user's bucket row, so one user's concurrent writes see
+    each other's tokens; other users never wait on it. Parameters: %(burst)s, %(rate)s."""
+    available = (
+        "least(%(burst)s::float8, b.tokens + %(rate)s::float8 * "
+        "extract(epoch FROM clock_timestamp() - b.refilled_at)::float8)"
+    )
+    return f"""
+    INSERT INTO rate_buckets AS b (user_id, kind, tokens, refilled_at, consumed)
+    SELECT %({user})s, '{kind}', %(burst)s::float8 - 1, clock_timestamp(), true
+    FROM (SELECT 1 FROM {source} LIMIT 1) AS attempt
+    ON CONFLICT (user_id, kind) DO UPDATE
+       SET tokens = CASE WHEN {available} >= 1 THEN {available} - 1 ELSE {available} END,
+           refilled_at = clock_timestamp(),
+           consumed = {available} >= 1
+    RETURNING consumed, tokens
+    """
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A token bucket's size and refill rate (tokens per second)."""
+
+    burst: int
+    per_second: float
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """What the bucket said about a refused write: None when it was not consulted."""
+
+    consumed: bool | None = None
+    tokens: float = 0.0
+
+    @property
+    def limited(self) -> bool:
+        return self.consumed is False
+
+
+def _throttle(row: dict[str, Any]) -> Throttle:
+    return Throttle(row.get("bucket_consumed"), float(row.get("bucket_tokens") or 0.0))
+
+
 class DuplicateClientMessage(Exception):
     """The (room, sender, client_msg_id) is already stored: the send is a resend."""
 
@@ -70,6 +116,8 @@ class SendOutcome:
     file_content_type: str | None
     member_mentions: list[str]
     presence_pending: bool
+    active: bool = True
+    throttle: Throttle = field(default_factory=Throttle)
 
 
 # Badges go to members' user connections only: the join starts from the room's members,
@@ -91,9 +139,11 @@ JOIN connections c ON c.user_id = rm.user_id AND c.room_id IS NULL
 SEND_MESSAGE = f"""
 WITH
 sender AS (
-    SELECT r.room_id, r.status, r.members_version, rm.role
+    SELECT r.room_id, r.status, r.members_version, rm.role,
+           coalesce(su.is_active, true) AS active
     FROM incident_rooms r
     LEFT JOIN room_members rm ON rm.room_id = r.room_id AND rm.user_id = %(sender)s
+    LEFT JOIN tr_users su ON su.user_id = %(sender)s
     WHERE r.room_id = %(room_id)s
 ),
 attachment AS (
@@ -113,22 +163,27 @@ member_mentions AS (
 ),
 allowed AS (
     SELECT 1 FROM sender s
-    WHERE (%(system)s OR s.role IN ('OWNER', 'EDITOR'))
+    WHERE (%(system)s OR (s.role IN ('OWNER', 'EDITOR') AND s.active AND s.status <> 'archived'))
       AND NOT EXISTS (SELECT 1 FROM earlier)
       AND (%(file_id)s::uuid IS NULL OR EXISTS (
             SELECT 1 FROM attachment a
             WHERE %(message_type)s <> 'image_ref' OR a.content_type LIKE 'image/%%'))
 ),
+-- Sends by people (not system messages) take a token from the sender's bucket.
+bucket AS ({bucket_sql(source="allowed WHERE NOT %(system)s", user="sender", kind="send")}),
+-- Status and membership are re-checked on the locked row: a send that waited for the lock
+-- while the room was archived or a member re-roled stores nothing (the logic retries).
 numbered AS (
     UPDATE incident_rooms
        SET last_seq = last_seq + 1,
            last_change_seq = last_change_seq + 1,
            last_activity_at = greatest(clock_timestamp(), last_activity_at + interval '1 microsecond')
      WHERE room_id = %(room_id)s
-       AND (%(system)s OR status <> 'archived')
-       -- re-read under the lock: no role change or removal since the checks were read
-       AND members_version = (SELECT members_version FROM sender)
        AND EXISTS (SELECT 1 FROM allowed)
+       AND (%(system)s OR (
+            status <> 'archived'
+            AND members_version = (SELECT members_version FROM sender)
+            AND EXISTS (SELECT 1 FROM bucket WHERE consumed)))
     RETURNING last_seq, last_change_seq, last_activity_at
 ),
 inserted AS (
@@ -144,6 +199,9 @@ badge_recipients AS ({BADGE_RECIPIENTS_SQL})
 SELECT (SELECT count(*) FROM sender) > 0 AS room_exists,
        (SELECT role FROM sender) AS role,
        (SELECT status FROM sender) AS status,
+       coalesce((SELECT active FROM sender), true) AS sender_active,
+       (SELECT consumed FROM bucket) AS bucket_consumed,
+       (SELECT tokens FROM bucket) AS bucket_tokens,
        (SELECT message_id FROM earlier) AS existing_message_id,
        (SELECT mentions FROM member_mentions) AS member_mentions,
        EXISTS (SELECT 1 FROM attachment) AS file_found,
@@ -173,8 +231,14 @@ def send(
     mentions: Sequence[str],
     file_id: UUID | None,
     system: bool = False,
+    limit: Limit | None = None,
 ) -> SendOutcome:
-    """Check, number, insert and find the recipients, in one statement."""
+    """Check, rate-limit, number, insert and find the recipients, in one statement."""
+    if limit is None:
+        # Only system messages (membership and status changes) go unmetered.
+        if not system:
+            raise ValueError("a person's send needs their rate limit")
+        limit = Limit(1, 1.0)  # not read by the statement for a system message
     params = {
         "room_id": room_id,
         "sender": sender_id,
@@ -186,6 +250,8 @@ def send(
         "mentions": list(mentions),
         "file_id": file_id,
         "system": system,
+        "burst": limit.burst,
+        "rate": limit.per_second,
     }
     try:
         row = conn.execute(SEND_MESSAGE, params).fetchone()
@@ -206,6 +272,8 @@ def send(
         file_content_type=row["attachment_content_type"],
         member_mentions=list(row["member_mentions"] or []),
         presence_pending=bool(row["presence_pending"]),
+        active=bool(row["sender_active"]),
+        throttle=_throttle(row),
     )
 
 
@@ -240,16 +308,32 @@ class ChangeOutcome:
     message_type: str | None
     within_window: bool
     allowed: bool
+    active: bool = True
+    throttle: Throttle = field(default_factory=Throttle)
 
 
 # The message row is locked first (FOR UPDATE returns its newest version), then the room
 # row for the change number: every writer takes the locks in that order, and senders take
 # only the room's, so no two writers wait on each other in a circle.
+# The change number is taken on the room row's lock, where the room's status and
+# membership are re-checked (a change that waited for the lock while the room was
+# archived or its members re-roled changes nothing; the logic runs it again), and only
+# once the actor's write bucket gave a token.
+NUMBER_CHANGE = """
+    UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
+    FROM allowed a
+    WHERE r.room_id = a.room_id AND r.status <> 'archived'
+      AND r.members_version = a.members_version
+      AND EXISTS (SELECT 1 FROM bucket WHERE consumed)
+    RETURNING r.last_change_seq
+"""
+
 TARGET_SQL = """
 SELECT m.message_id, m.room_id, m.sender_id, m.message_type, m.content, m.content_json,
        m.mentions, m.edited_at, m.deleted_at, m.reactions,
        m.created_at > clock_timestamp() - make_interval(secs => %(window)s) AS within_window,
-       rm.role, r.status, r.members_version, coalesce(u.is_admin, false) AS is_admin
+       rm.role, r.status, r.members_version, coalesce(u.is_admin, false) AS is_admin,
+       coalesce(u.is_active, true) AS active
 FROM messages m
 JOIN incident_rooms r ON r.room_id = m.room_id
 LEFT JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = %(user)s
@@ -263,6 +347,9 @@ SELECT t.message_id IS NOT NULL AS found, t.deleted_at IS NOT NULL AS was_delete
        t.role, coalesce(t.is_admin, false) AS is_admin, t.status,
        t.sender_id AS target_sender_id, t.message_type AS target_type,
        coalesce(t.within_window, false) AS within_window,
+       coalesce(t.active, true) AS actor_active,
+       (SELECT consumed FROM bucket) AS bucket_consumed,
+       (SELECT tokens FROM bucket) AS bucket_tokens,
        EXISTS (SELECT 1 FROM allowed) AS allowed,
        {MESSAGE_COLUMNS},
        CASE WHEN m.message_id IS NOT NULL THEN ({room_connections_sql("m.room_id")}) END AS room_connections
@@ -278,7 +365,7 @@ WITH
 target AS ({TARGET_SQL}),
 allowed AS (
     SELECT * FROM target
-    WHERE deleted_at IS NULL AND role IN ('OWNER', 'EDITOR') AND status <> 'archived'
+    WHERE deleted_at IS NULL AND active AND role IN ('OWNER', 'EDITOR') AND status <> 'archived'
       AND sender_id = %(user)s AND message_type IN ('text', 'image_ref', 'file_ref')
       AND within_window
 ),
@@ -288,20 +375,14 @@ member_mentions AS (
          unnest(coalesce(%(mentions)s::text[], a.mentions)) WITH ORDINALITY AS t(user_id, ord)
     WHERE EXISTS (SELECT 1 FROM room_members x WHERE x.room_id = a.room_id AND x.user_id = t.user_id)
 ),
-numbered AS (
-    UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
-    FROM allowed a
-    WHERE r.room_id = a.room_id
-      -- re-read under the room's lock (see SEND_MESSAGE)
-      AND r.status <> 'archived' AND r.members_version = a.members_version
-    RETURNING r.last_change_seq
-),
+bucket AS ({bucket_sql(source="allowed", user="user", kind="write")}),
+numbered AS ({NUMBER_CHANGE}),
 audit AS (
     INSERT INTO message_audit (message_id, room_id, action, actor_id, prior_content,
                                prior_content_json, prior_mentions, prior_edited_at)
     SELECT a.message_id, a.room_id, 'edit', %(user)s, a.content, a.content_json::jsonb,
            a.mentions, a.edited_at
-    FROM allowed a, numbered n
+    FROM allowed a WHERE EXISTS (SELECT 1 FROM numbered)
 ),
 changed_row AS (
     UPDATE messages m
@@ -321,23 +402,17 @@ WITH
 target AS ({TARGET_SQL}),
 allowed AS (
     SELECT * FROM target
-    WHERE deleted_at IS NULL AND status <> 'archived'
+    WHERE deleted_at IS NULL AND active AND status <> 'archived'
       AND (is_admin OR role = 'OWNER' OR (sender_id = %(user)s AND role = 'EDITOR'))
 ),
-numbered AS (
-    UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
-    FROM allowed a
-    WHERE r.room_id = a.room_id
-      -- re-read under the room's lock (see SEND_MESSAGE)
-      AND r.status <> 'archived' AND r.members_version = a.members_version
-    RETURNING r.last_change_seq
-),
+bucket AS ({bucket_sql(source="allowed", user="user", kind="write")}),
+numbered AS ({NUMBER_CHANGE}),
 audit AS (
     INSERT INTO message_audit (message_id, room_id, action, actor_id, prior_content,
                                prior_content_json, prior_mentions, prior_edited_at)
     SELECT a.message_id, a.room_id, 'delete', %(user)s, a.content, a.content_json::jsonb,
            a.mentions, a.edited_at
-    FROM allowed a, numbered n
+    FROM allowed a WHERE EXISTS (SELECT 1 FROM numbered)
 ),
 changed_row AS (
     UPDATE messages m
@@ -365,12 +440,20 @@ def _change(conn: Conn, sql: str, params: dict[str, Any]) -> ChangeOutcome:
         sender_id=row["target_sender_id"],
         message_type=row["target_type"],
         within_window=row["within_window"],
+        active=bool(row["actor_active"]),
+        throttle=_throttle(row),
         allowed=row["allowed"],
     )
 
 
 def edit(
-    conn: Conn, *, message_id: UUID, user_id: str, content: str, mentions: Sequence[str] | None
+    conn: Conn,
+    *,
+    message_id: UUID,
+    user_id: str,
+    content: str,
+    mentions: Sequence[str] | None,
+    limit: Limit,
 ) -> ChangeOutcome:
     """Check, audit, change and number an edit, in one statement. Mentions of people who
     are not members are dropped, as on a send."""
@@ -382,13 +465,24 @@ def edit(
             "user": user_id,
             "content": content,
             "mentions": list(mentions) if mentions is not None else None,
+            "burst": limit.burst,
+            "rate": limit.per_second,
         },
     )
 
 
-def delete(conn: Conn, *, message_id: UUID, user_id: str) -> ChangeOutcome:
+def delete(conn: Conn, *, message_id: UUID, user_id: str, limit: Limit) -> ChangeOutcome:
     """Soft delete (the content stays for the audit), in one statement."""
-    return _change(conn, DELETE_MESSAGE, {"message_id": message_id, "user": user_id})
+    return _change(
+        conn,
+        DELETE_MESSAGE,
+        {
+            "message_id": message_id,
+            "user": user_id,
+            "burst": limit.burst,
+            "rate": limit.per_second,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -406,6 +500,8 @@ class ReactionOutcome:
     distinct_after: int
     mine_after: int
     allowed: bool
+    active: bool = True
+    throttle: Throttle = field(default_factory=Throttle)
 
 
 # The new totals are computed from the locked row (its newest version), so the version
@@ -420,18 +516,12 @@ proposed AS (
 ),
 allowed AS (
     SELECT * FROM proposed
-    WHERE deleted_at IS NULL AND role IN ('OWNER', 'EDITOR') AND status <> 'archived'
+    WHERE deleted_at IS NULL AND active AND role IN ('OWNER', 'EDITOR') AND status <> 'archived'
       AND jsonb_array_length(after) <= {MAX_DISTINCT_REACTIONS}
       AND warroom_reactions_of(after, %(user)s) <= {MAX_REACTIONS_PER_USER}
 ),
-numbered AS (
-    UPDATE incident_rooms r SET last_change_seq = r.last_change_seq + 1
-    FROM allowed a
-    WHERE r.room_id = a.room_id
-      -- re-read under the room's lock (see SEND_MESSAGE)
-      AND r.status <> 'archived' AND r.members_version = a.members_version
-    RETURNING r.last_change_seq
-),
+bucket AS ({bucket_sql(source="allowed", user="user", kind="write")}),
+numbered AS ({NUMBER_CHANGE}),
 changed_row AS (
     UPDATE messages m
        SET reactions = a.after, reactions_version = m.reactions_version + 1,
@@ -444,6 +534,9 @@ SELECT p.message_id IS NOT NULL AS found, p.deleted_at IS NOT NULL AS was_delete
        p.role, p.status, p.room_id AS target_room_id,
        coalesce(jsonb_array_length(p.after), 0) AS distinct_after,
        coalesce(warroom_reactions_of(p.after, %(user)s), 0) AS mine_after,
+       coalesce(p.active, true) AS actor_active,
+       (SELECT consumed FROM bucket) AS bucket_consumed,
+       (SELECT tokens FROM bucket) AS bucket_tokens,
        EXISTS (SELECT 1 FROM allowed) AS allowed,
        c.room_id, c.reactions, c.reactions_version, c.change_seq,
        CASE WHEN c.room_id IS NOT NULL THEN ({room_connections_sql("c.room_id")}) END AS room_connections
@@ -453,7 +546,9 @@ LEFT JOIN changed_row c ON true
 """
 
 
-def react(conn: Conn, *, message_id: UUID, user_id: str, emoji: str, add: bool) -> ReactionOutcome:
+def react(
+    conn: Conn, *, message_id: UUID, user_id: str, emoji: str, add: bool, limit: Limit
+) -> ReactionOutcome:
     row = conn.execute(
         REACT,
         {
@@ -462,6 +557,8 @@ def react(conn: Conn, *, message_id: UUID, user_id: str, emoji: str, add: bool) 
             "emoji": emoji,
             "add": add,
             "window": EDIT_WINDOW_SECONDS,
+            "burst": limit.burst,
+            "rate": limit.per_second,
         },
     ).fetchone()
     assert row is not None
@@ -479,6 +576,8 @@ def react(conn: Conn, *, message_id: UUID, user_id: str, emoji: str, add: bool) 
         status=row["status"],
         distinct_after=row["distinct_after"],
         mine_after=row["mine_after"],
+        active=bool(row["actor_active"]),
+        throttle=_throttle(row),
         allowed=row["allowed"],
     )
 

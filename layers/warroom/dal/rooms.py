@@ -86,7 +86,8 @@ def access(conn: Conn, *, room_id: UUID, user_id: str) -> dict[str, Any] | None:
     """Whether the room exists, the user's role in it, and whether the user is an admin."""
     return conn.execute(
         """
-        SELECT r.status, rm.role, coalesce(u.is_admin, false) AS is_admin
+        SELECT r.status, rm.role, coalesce(u.is_admin, false) AS is_admin,
+               coalesce(u.is_active, true) AS active
         FROM incident_rooms r
         LEFT JOIN room_members rm ON rm.room_id = r.room_id AND rm.user_id = %(user)s
         LEFT JOIN tr_users u ON u.user_id = %(user)s

@@ -65,3 +65,10 @@ def search(conn: Conn, *, query: str, limit: int) -> list[User]:
         {"p": pattern, "limit": limit},
     ).fetchall()
     return [User.model_validate(r) for r in rows]
+
+
+def is_active(conn: Conn, user_id: str) -> bool:
+    """False only for a user the directory marks inactive; someone not yet in the
+    directory (a first sign-in before the trigger ran) is not refused for it."""
+    row = conn.execute("SELECT is_active FROM tr_users WHERE user_id = %s", (user_id,)).fetchone()
+    return row is None or bool(row["is_active"])

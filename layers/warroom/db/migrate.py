@@ -19,7 +19,9 @@ def migrations_dir() -> Path:
     raise FileNotFoundError("cannot find the migrations folder; set WARROOM_MIGRATIONS_DIR")
 
 
-def upgrade(database_url: str | None = None, revision: str = "head") -> None:
+def upgrade(database_url: str | None = None, revision: str = "heads") -> None:
+    """Up to every head: the schema's own line (0002, 0003, …) and the security line
+    (0090_*) may both branch from one revision while they are written in parallel."""
     from alembic import command
     from alembic.config import Config
 
@@ -31,7 +33,7 @@ def upgrade(database_url: str | None = None, revision: str = "head") -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Apply database migrations")
-    parser.add_argument("--revision", default="head")
+    parser.add_argument("--revision", default="heads")
     args = parser.parse_args()
     upgrade(os.environ.get("DATABASE_URL") or None, args.revision)
     print(f"migrations applied up to {args.revision}")

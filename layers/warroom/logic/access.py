@@ -7,6 +7,9 @@
 | delete own message         | yes   | yes    | no     | no         | yes                |
 | delete any message         | yes   | no     | no     | no         | yes                |
 | change room, members       | yes   | no     | no     | no         | yes                |
+
+An archived room is read-only for everyone (CONFLICT) until an owner reopens it; a user
+the directory marks inactive is refused everything (FORBIDDEN).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from uuid import UUID
 from warroom.dal import rooms as rooms_dal
 from warroom.dal.messages import Conn
 from warroom.errors import ConflictError, ForbiddenError, NotFoundError
-from warroom.models import Role, RoomStatus
+from warroom.models import Role, Room, RoomStatus
 
 T = TypeVar("T")
 
@@ -30,6 +33,8 @@ def require_room(row: T | None, room_id: UUID) -> T:
 
 def require_reader(row: dict[str, Any] | None, room_id: UUID) -> Role:
     row = require_room(row, room_id)
+    if not row.get("active", True):
+        raise ForbiddenError("this account is deactivated")
     if row["role"] is None:
         raise ForbiddenError("you are not a member of this incident room")
     return Role(row["role"])
@@ -50,8 +55,17 @@ def require_writer(row: dict[str, Any] | None, room_id: UUID) -> Role:
     return role
 
 
+def require_not_archived(room: Room | None) -> None:
+    """Everything that changes a room waits for its row lock and then asks this: an
+    archived room is read-only until it is reopened."""
+    if room is not None and room.status == RoomStatus.ARCHIVED:
+        raise ConflictError("this incident room is archived and read-only")
+
+
 def require_owner(row: dict[str, Any] | None, room_id: UUID) -> None:
     row = require_room(row, room_id)
+    if not row.get("active", True):
+        raise ForbiddenError("this account is deactivated")
     if row.get("is_admin"):
         return
     if row["role"] is None:

@@ -22,7 +22,9 @@ from warroom.dal.messages import (
     ChangeOutcome,
     Conn,
     DuplicateClientMessage,
+    Limit,
     Recipients,
+    Throttle,
 )
 from warroom.db import Database, get_database
 from warroom.errors import (
@@ -31,6 +33,7 @@ from warroom.errors import (
     ForbiddenError,
     NotFoundError,
     PayloadTooLarge,
+    RateLimited,
     ValidationFailed,
 )
 from warroom.logic import search_text
@@ -56,6 +59,7 @@ from warroom.models import (
     iso_z,
     normalize_user_id,
 )
+from warroom.settings import rate_limits
 
 
 class _RoomChanged(ConflictError):
@@ -72,6 +76,27 @@ def _once_more_if_changed(attempt: Callable[[], T]) -> T:
 
 
 T = TypeVar("T")
+
+
+def _limit(kind: str) -> Limit:
+    limits = rate_limits()
+    if kind == "send":
+        return Limit(limits.send_burst, limits.send_per_second)
+    return Limit(limits.write_burst, limits.write_per_second)
+
+
+def _refuse_if_limited(throttle: Throttle, limit: Limit, what: str) -> None:
+    if throttle.limited:
+        # Seconds until the bucket holds a whole token again (never 0: it was short).
+        wait = max((1.0 - throttle.tokens) / limit.per_second, 0.05)
+        raise RateLimited(
+            f"too many {what} at once; try again in {wait:.1f} s", retry_after=round(wait, 2)
+        )
+
+
+def _refuse_if_inactive(active: bool) -> None:
+    if not active:
+        raise ForbiddenError("this account is deactivated")
 
 
 @dataclass(frozen=True)
@@ -206,6 +231,7 @@ def send_message(
 def _send(
     conn: Conn, room_id: UUID, sender_id: str, client_msg_id: UUID, checked: _Checked
 ) -> Sent:
+    limit = _limit("send")
     try:
         outcome = dal.send(
             conn,
@@ -217,6 +243,7 @@ def _send(
             content_json=checked.content_json,
             mentions=checked.mentions,
             file_id=checked.file_id,
+            limit=limit,
         )
     except DuplicateClientMessage:
         # Two copies of one send raced; the other stored it first.
@@ -229,8 +256,9 @@ def _send(
         raise NotFoundError(f"incident room {room_id} does not exist")
     if outcome.existing_message_id is not None and outcome.role is not None:
         # A resend of a stored message answers with the original, even if the room was
-        # archived since: the outbox must learn it was delivered.
+        # archived since: the outbox must learn it was delivered. Never rate-limited.
         return _resend(conn, room_id, sender_id, client_msg_id)
+    _refuse_if_inactive(outcome.active)
     require_writer({"role": outcome.role, "status": outcome.status}, room_id)
     if checked.file_id is not None:
         if not outcome.file_found:
@@ -239,6 +267,7 @@ def _send(
             raise ValidationFailed("image_ref needs an image file")
     if outcome.status == RoomStatus.ARCHIVED:
         raise ConflictError("this incident room is archived and read-only")
+    _refuse_if_limited(outcome.throttle, limit, "messages")
     raise _RoomChanged("the room changed while sending; try again")
 
 
@@ -274,6 +303,7 @@ def post_system_message(
 def _explain_refused_change(outcome: ChangeOutcome, user_id: str, action: str) -> None:
     if not outcome.found or outcome.deleted:
         raise NotFoundError("this message does not exist or was deleted")
+    _refuse_if_inactive(outcome.active)
     if outcome.role is None and not outcome.is_admin:
         raise ForbiddenError("you are not a member of this incident room")
     if outcome.status == RoomStatus.ARCHIVED:
@@ -295,9 +325,16 @@ def edit_message(
     assert new_content is not None
     new_mentions = _normalize_mentions(mentions) if mentions is not None else None
 
+    limit = _limit("write")
+
     def attempt(conn: Conn) -> Changed:
         outcome = dal.edit(
-            conn, message_id=message_id, user_id=user_id, content=new_content, mentions=new_mentions
+            conn,
+            message_id=message_id,
+            user_id=user_id,
+            content=new_content,
+            mentions=new_mentions,
+            limit=limit,
         )
         if outcome.message is not None:
             return Changed(outcome.message, outcome.recipients)
@@ -312,6 +349,7 @@ def edit_message(
             raise ValidationFailed(f"{outcome.message_type} messages cannot be edited")
         if not outcome.within_window:
             raise EditWindowExpired("messages can only be edited within 15 minutes")
+        _refuse_if_limited(outcome.throttle, limit, "changes")
         raise _RoomChanged("the room changed while editing; try again")
 
     return _db(db).run(lambda conn: _once_more_if_changed(lambda: attempt(conn)))
@@ -322,8 +360,10 @@ def delete_message(*, message_id: UUID, user_id: str, db: Database | None = None
     placeholder. Deleting twice is harmless and returns the first deletion (to the
     caller only: nothing changed, so nobody else hears of it)."""
 
+    limit = _limit("write")
+
     def attempt(conn: Conn) -> Changed:
-        outcome = dal.delete(conn, message_id=message_id, user_id=user_id)
+        outcome = dal.delete(conn, message_id=message_id, user_id=user_id, limit=limit)
         if outcome.message is not None:
             return Changed(outcome.message, outcome.recipients)
         if outcome.found and outcome.deleted and (outcome.role or outcome.is_admin):
@@ -331,6 +371,7 @@ def delete_message(*, message_id: UUID, user_id: str, db: Database | None = None
             assert message is not None
             return Changed(message)
         if outcome.allowed:
+            _refuse_if_limited(outcome.throttle, limit, "changes")
             raise _RoomChanged("the room changed while deleting; try again")
         _explain_refused_change(outcome, user_id, "delete messages")
         raise ForbiddenError(
@@ -343,11 +384,16 @@ def delete_message(*, message_id: UUID, user_id: str, db: Database | None = None
 def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database | None) -> Reacted:
     emoji = check_emoji(emoji)
 
+    limit = _limit("write")
+
     def attempt(conn: Conn) -> Reacted:
-        outcome = dal.react(conn, message_id=message_id, user_id=user_id, emoji=emoji, add=add)
+        outcome = dal.react(
+            conn, message_id=message_id, user_id=user_id, emoji=emoji, add=add, limit=limit
+        )
         if not outcome.found or outcome.deleted:
             raise NotFoundError("this message does not exist or was deleted")
         if not outcome.changed:
+            _refuse_if_inactive(outcome.active)
             if outcome.role is None:
                 raise ForbiddenError("you are not a member of this incident room")
             if outcome.role == Role.VIEWER:
@@ -362,6 +408,7 @@ def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database |
                 raise ValidationFailed(
                     f"you can add at most {MAX_REACTIONS_PER_USER} reactions to one message"
                 )
+            _refuse_if_limited(outcome.throttle, limit, "changes")
             raise _RoomChanged("the room changed while reacting; try again")
         assert outcome.room_id is not None
         return Reacted(

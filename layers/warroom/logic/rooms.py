@@ -12,7 +12,13 @@ from warroom.dal import users as users_dal
 from warroom.dal.messages import Conn, Recipients
 from warroom.db import Database, get_database
 from warroom.errors import ConflictError, NotFoundError, ValidationFailed
-from warroom.logic.access import require_member, require_owner, require_reader, require_room
+from warroom.logic.access import (
+    require_member,
+    require_not_archived,
+    require_owner,
+    require_reader,
+    require_room,
+)
 from warroom.logic.messages import post_system_message
 from warroom.logic.users import parse_user_id
 from warroom.models import (
@@ -93,6 +99,9 @@ def update_room(
         with conn.transaction():
             require_owner(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
             before = require_room(dal.room(conn, room_id, lock=True), room_id)
+            reopening = changes.get("status", RoomStatus.ARCHIVED) != RoomStatus.ARCHIVED
+            if not reopening:
+                require_not_archived(before)
             after = dal.update_room(conn, room_id=room_id, changes=changes)
             events = []
             if after.status != before.status:
@@ -136,6 +145,7 @@ def add_member(
     def operation(conn: Conn) -> RoomChange:
         with conn.transaction():
             require_owner(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
+            require_not_archived(dal.room(conn, room_id, lock=True))
             if users_dal.get(conn, member_id) is None:
                 raise NotFoundError(f"no user {member_id} in the directory")
             if not dal.insert_member(conn, room_id=room_id, user_id=member_id, role=role.value):
@@ -163,7 +173,8 @@ def change_member_role(
     def operation(conn: Conn) -> RoomChange:
         with conn.transaction():
             require_owner(dal.access(conn, room_id=room_id, user_id=user_id), room_id)
-            dal.room(conn, room_id, lock=True)  # serialises owner-count checks
+            # The lock serialises owner-count checks and holds the status still.
+            require_not_archived(dal.room(conn, room_id, lock=True))
             current = dal.member(conn, room_id=room_id, user_id=member_id)
             if current is None:
                 raise NotFoundError(f"{member_id} is not a member of this room")
@@ -193,7 +204,7 @@ def remove_member(
                 require_reader(access, room_id)
             else:
                 require_owner(access, room_id)
-            dal.room(conn, room_id, lock=True)
+            require_not_archived(dal.room(conn, room_id, lock=True))
             current = dal.member(conn, room_id=room_id, user_id=member_id)
             if current is None:
                 raise NotFoundError(f"{member_id} is not a member of this room")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from warroom.dal import users as dal
 from warroom.db import Database, get_database
-from warroom.errors import NotFoundError, ValidationFailed
+from warroom.errors import ForbiddenError, NotFoundError, ValidationFailed
 from warroom.models import User, normalize_user_id
 
 
@@ -54,3 +54,10 @@ def find_users(query: str, *, limit: int = 20, db: Database | None = None) -> li
         raise ValidationFailed("the directory query is too long")
     limit = max(1, min(limit, 50))
     return (db or get_database()).run(lambda conn: dal.search(conn, query=query, limit=limit))
+
+
+def require_active(user_id: str, *, db: Database | None = None) -> None:
+    """A user marked inactive in the directory is refused everywhere, whatever token
+    they still hold (tokens live up to an hour after an account is switched off)."""
+    if not (db or get_database()).run(lambda conn: dal.is_active(conn, user_id)):
+        raise ForbiddenError("this account is deactivated")
