@@ -76,14 +76,16 @@ def test_a_websocket_frame_whose_handler_times_out_gets_the_gateways_error_and_t
     handlers = Handlers(
         authorizer=allow_everyone, connect=answer_200, message=message, http=answer_200
     )
-    with running_gateway(handlers, integration_timeout=0.5) as gateway:
-        with connect(gateway.url.replace("http", "ws", 1) + "/ws?token=t") as ws:
-            # When a frame's handler does not answer in time
-            ws.send(json.dumps({"type": "slow"}))
-            reply = json.loads(ws.recv(timeout=5))  # the handler itself would take 10 s
-            release.set()
-            # Then the client is told of the failed integration (not left waiting for the
-            # handler), and the socket still answers
-            assert reply["message"] == "Endpoint request timed out"
-            ws.send(json.dumps({"type": "ping"}))
-            assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+    with (
+        running_gateway(handlers, integration_timeout=0.5) as gateway,
+        connect(gateway.url.replace("http", "ws", 1) + "/ws?token=t") as ws,
+    ):
+        # When a frame's handler does not answer in time
+        ws.send(json.dumps({"type": "slow"}))
+        reply = json.loads(ws.recv(timeout=5))  # the handler itself would take 10 s
+        release.set()
+        # Then the client is told of the failed integration (not left waiting for the
+        # handler), and the socket still answers
+        assert reply["message"] == "Endpoint request timed out"
+        ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
