@@ -59,6 +59,9 @@ logger = logging.getLogger("local.gateway")
 MAX_FRAME_BYTES = 32 * 1024  # one client frame (API Gateway's WebSocket frame size)
 MAX_MESSAGE_BYTES = 128 * 1024  # one client message, and one @connections post
 MAX_CONNECTION_SECONDS = 2 * 3600
+CLOSE_LINGER_SECONDS = 0.25  # see FrameSizeGuard
+INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's integration timeout
+MAX_LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response payload limit
 PONG = b'{"type":"pong"}'
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -69,6 +72,14 @@ class Handlers:
     connect: Handler
     message: Handler
     http: Handler
+
+
+class IntegrationTimeout(Exception):
+    """The handler did not answer within API Gateway's integration timeout."""
+
+
+class ResponseTooLarge(Exception):
+    """The handler's answer is over Lambda's response payload limit."""
 
 
 @dataclass
@@ -84,6 +95,7 @@ class GatewayConfig:
     max_connection_seconds: float = MAX_CONNECTION_SECONDS
     ping_interval: float = 30.0
     pong_timeout: float = 10.0
+    integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
     dev_users: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -125,10 +137,13 @@ class FrameSizeGuard:
     frame headers of the raw stream itself: 2 bytes, the 16- or 64-bit length, the mask.
     """
 
-    def __init__(self, parser: Any, queue: Any, limit: int) -> None:
+    def __init__(
+        self, parser: Any, queue: Any, limit: int, linger: float = CLOSE_LINGER_SECONDS
+    ) -> None:
         self.parser = parser
         self.queue = queue
         self.limit = limit
+        self.linger = linger
         self._header = bytearray()
         self._skip = 0  # payload bytes of the current frame still to come
         self._failed = False
@@ -138,7 +153,7 @@ class FrameSizeGuard:
 
     def feed_data(self, data: bytes) -> tuple[bool, bytes]:
         if self._failed:
-            return True, b""
+            return False, b""
         position, size = 0, len(data)
         while position < size:
             if self._skip:
@@ -158,10 +173,17 @@ class FrameSizeGuard:
                 # The frames before this one in the read still reach the handler.
                 self.parser.feed_data(data[: max(0, position - len(self._header))])
                 self._failed = True
-                self.queue.set_exception(
-                    WebSocketError(1009, f"frame of {length} bytes over {self.limit}")
-                )
-                return True, b""
+                # Read and drop what the client is still writing for a moment before
+                # closing: closing a socket with unread bytes makes the kernel reset it,
+                # and a reset can destroy the close frame (1009) before the client reads it.
+                error = WebSocketError(1009, f"frame of {length} bytes over {self.limit}")
+                if self.linger > 0:
+                    asyncio.get_running_loop().call_later(
+                        self.linger, self.queue.set_exception, error
+                    )
+                else:
+                    self.queue.set_exception(error)
+                return False, b""
             self._skip = length
             self._header.clear()
         return self.parser.feed_data(data)
@@ -256,11 +278,22 @@ class Gateway:
         return app
 
     async def invoke(self, handler: Handler, name: str, event: dict[str, Any]) -> Any:
+        """Run a handler as Lambda behind API Gateway would: an answer after the
+        integration timeout is not waited for (IntegrationTimeout), and an answer over
+        Lambda's 6 MB response limit is an error (ResponseTooLarge). A thread cannot be
+        killed, so a timed-out handler runs on in its container; see docs/design.md."""
         self.invocations[name] += 1
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
+        call = loop.run_in_executor(
             self.executor, handler, event, LambdaContext(function_name=name)
         )
+        try:
+            result = await asyncio.wait_for(call, self.config.integration_timeout)
+        except TimeoutError as exc:
+            raise IntegrationTimeout(name) from exc
+        if _response_bytes(result) > MAX_LAMBDA_RESPONSE_BYTES:
+            raise ResponseTooLarge(f"{name} answered over {MAX_LAMBDA_RESPONSE_BYTES} bytes")
+        return result
 
     # --- WebSocket API --------------------------------------------------------
     async def websocket(self, request: web.Request) -> web.StreamResponse:
@@ -371,6 +404,16 @@ class Gateway:
             await self.invoke(
                 self.handlers.message, "message", live.info.message_event(route, body)
             )
+        except IntegrationTimeout:
+            # What API Gateway sends the client when the integration does not answer.
+            live.deliver(
+                json.dumps(
+                    {
+                        "message": "Endpoint request timed out",
+                        "connectionId": live.info.connection_id,
+                    }
+                ).encode()
+            )
         except Exception:
             logger.exception("message handler crashed")
             # API Gateway tells the client about an integration failure like this.
@@ -457,7 +500,14 @@ class Gateway:
             source_ip=request.remote or "127.0.0.1",
             domain_name=request.host,
         )
-        result = await self.invoke(self.handlers.http, "history", event)
+        try:
+            result = await self.invoke(self.handlers.http, "history", event)
+        except IntegrationTimeout:
+            # What an HTTP API answers when its integration does not answer in 29 s.
+            return web.json_response({"message": "Service Unavailable"}, status=503)
+        except ResponseTooLarge:
+            # Lambda refuses the oversized answer; the HTTP API reports a failed integration.
+            return web.json_response({"message": "Internal Server Error"}, status=500)
         headers = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers[name] = ",".join(values)
@@ -634,6 +684,15 @@ class InProcessTransport(Transport):
 def _deliver_all(targets: list[LiveSocket], data: bytes) -> None:
     for live in targets:
         live.deliver(data)
+
+
+def _response_bytes(result: Any) -> int:
+    """The size of a handler's answer as Lambda counts it, cheaply: the body is the bulk
+    of any answer that could come near the limit (small answers are not serialised)."""
+    body = result.get("body") if isinstance(result, dict) else None
+    if not isinstance(body, str) or len(body) * 4 < MAX_LAMBDA_RESPONSE_BYTES:
+        return 0 if not isinstance(body, str) else len(body)
+    return len(json.dumps(result, default=str).encode())
 
 
 def _iso(ms: int) -> str:

@@ -5,7 +5,6 @@ loopback with stand-in handlers and a real WebSocket client; no database."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -13,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiohttp import web
 from botocore.credentials import Credentials
 from websockets.sync.client import connect
 
-from local.gateway import Gateway, GatewayConfig, Handlers, InProcessTransport
+from local.gateway import Handlers, InProcessTransport
+from tests.integration.standin_gateway import allow_everyone, answer_200, running_gateway
 from warroom.fanout import PostStatus, SigV4HttpTransport
 
 pytestmark = pytest.mark.integration
@@ -34,24 +33,16 @@ class DuringConnect:
 
 
 @dataclass
-class RunningGateway:
+class Running:
     url: str
-    gateway: Gateway
     transport: InProcessTransport
     seen: DuringConnect
 
 
 @pytest.fixture
-def running() -> Iterator[RunningGateway]:
+def running() -> Iterator[Running]:
     holder: dict[str, Any] = {}
     seen = DuringConnect()
-
-    def authorizer(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return {
-            "principalId": "someone@factory.example",
-            "policyDocument": {"Statement": [{"Effect": "Allow"}]},
-            "context": {"user_id": "someone@factory.example"},
-        }
 
     def connect_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if event["requestContext"]["routeKey"] == "$connect" and not seen.done.is_set():
@@ -66,46 +57,15 @@ def running() -> Iterator[RunningGateway]:
             seen.done.set()
         return {"statusCode": 200}
 
-    def unused(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return {"statusCode": 200}
-
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    async def start() -> web.AppRunner:
-        gateway = Gateway(
-            GatewayConfig(public_url="", web_dir=None, s3_upstream="http://127.0.0.1:9"),
-            Handlers(authorizer=authorizer, connect=connect_handler, message=unused, http=unused),
-            issuer=None,  # type: ignore[arg-type]
-            dev_login=lambda user_id, name: {},
-        )
-        runner = web.AppRunner(gateway.app(), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        holder["url"] = f"http://127.0.0.1:{port}"
-        holder["gateway"] = gateway
-        holder["transport"] = gateway.transport()
-        return runner
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        holder["runner"] = loop.run_until_complete(start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield RunningGateway(holder["url"], holder["gateway"], holder["transport"], seen)
-    asyncio.run_coroutine_threadsafe(holder["runner"].cleanup(), loop).result(10)
-    asyncio.run_coroutine_threadsafe(holder["gateway"].close(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    handlers = Handlers(
+        authorizer=allow_everyone, connect=connect_handler, message=answer_200, http=answer_200
+    )
+    with running_gateway(handlers) as gateway:
+        holder.update(url=gateway.url, transport=gateway.transport)
+        yield Running(gateway.url, gateway.transport, seen)
 
 
-def test_posts_racing_connect_are_gone_and_later_ones_arrive(running: RunningGateway):
+def test_posts_racing_connect_are_gone_and_later_ones_arrive(running: Running):
     # Given a client connecting, whose $connect posts to its own connection while it runs
     with connect(running.url.replace("http", "ws", 1) + "/ws?token=t") as ws:
         assert running.seen.done.wait(10)
