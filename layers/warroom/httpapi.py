@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -152,10 +152,28 @@ def _authenticate_before_validation(
         app._request_validation_middleware = authenticate_then_validate  # type: ignore[assignment]
 
 
+class InvocationScopedResolver(APIGatewayHttpResolver):
+    """Powertools keeps the current event and Lambda context on the `BaseRouter` class,
+    shared by every resolver in the process. Lambda runs one invocation per process, so
+    that is harmless there; the local stack runs several warm containers in one process,
+    and concurrent requests then read each other's event (a POST validated against
+    another request's empty body). Each resolver here keeps its own, on the instance,
+    which is what every read (`app.current_event`) finds first."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self.lambda_context = context
+        return super().resolve(event, context)
+
+    def _to_proxy_event(self, event: dict[str, Any]) -> Any:
+        proxy = super()._to_proxy_event(event)
+        self.current_event = proxy  # type: ignore[assignment]
+        return proxy
+
+
 def build_app() -> APIGatewayHttpResolver:
     # Bodies go through the one safe loader: NUL, lone surrogates and deep nesting are
     # VALIDATION naming the field, never a 500.
-    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=inbound.loads)
+    app = InvocationScopedResolver(enable_validation=True, json_body_deserializer=inbound.loads)
 
     def authenticate(app: APIGatewayHttpResolver) -> None:
         if app.current_event.path in PUBLIC_PATHS:
