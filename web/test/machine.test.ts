@@ -6,52 +6,16 @@ import {
   PONG_TIMEOUT_MS,
   backoffDelay,
   initialState,
-  step,
 } from '../src/conn/machine';
-import type { ConnEvent, ConnState, Effect, Env } from '../src/conn/machine';
-import type { Message, SendMessageFrame, ServerFrame } from '../src/protocol';
+import type { ConnEvent, ConnState, Env } from '../src/conn/machine';
+import { draft, frame, msg, runMachine, sent } from './support';
 
 const env = (random = 0.5, now = 1_000_000): Env => ({ random: () => random, now: () => now });
+const run = (state: ConnState, events: ConnEvent[], e: Env = env()) => runMachine(state, events, e);
 
-/** Run events through the machine, collecting every effect. */
-function run(state: ConnState, events: ConnEvent[], e: Env = env()): { state: ConnState; effects: Effect[] } {
-  const effects: Effect[] = [];
-  for (const ev of events) {
-    const r = step(state, ev, e);
-    state = r.state;
-    effects.push(...r.effects);
-  }
-  return { state, effects };
-}
 
-const sent = (effects: Effect[]) =>
-  effects.filter((x): x is Extract<Effect, { type: 'send_frame' }> => x.type === 'send_frame').map((x) => x.frame);
 
-function msg(seq: number, extra: Partial<Message> = {}): Message {
-  return {
-    message_id: `m${seq}`,
-    room_id: 'r1',
-    sender_id: 'bob@factory.example',
-    sender_display_name: 'Bob Lin',
-    content: `hello ${seq}`,
-    message_type: 'text',
-    mentions: [],
-    created_at: '2025-03-10T01:00:00Z',
-    sequence_number: seq,
-    reactions: [],
-    client_msg_id: null,
-    ...extra,
-  };
-}
 
-const frame = (f: ServerFrame): ConnEvent => ({ type: 'frame', frame: f });
-const draft = (id: string, content = id): SendMessageFrame => ({
-  type: 'message',
-  client_msg_id: id,
-  message_type: 'text',
-  content,
-  mentions: [],
-});
 
 /** A room connection that is open and has finished its initial sync. */
 function openRoom(lastSeq = 10): ConnState {

@@ -3,53 +3,19 @@
  * refusals that never loop, RATE_LIMITED waits, and the browser's offline event.
  */
 import { describe, expect, it } from 'vitest';
-import { ACK_TIMEOUT_MS, initialState, step } from '../src/conn/machine';
+import { ACK_TIMEOUT_MS, initialState } from '../src/conn/machine';
 import type { ConnEvent, ConnState, Effect, Env } from '../src/conn/machine';
 import { fetchFullCopies, mergeChanges, mergeMessages } from '../src/lib/messages';
 import { MAX_FRAME_BYTES, frameBytes, incidentData } from '../src/protocol';
-import type { Message, SendMessageFrame, ServerFrame } from '../src/protocol';
+import { draft, frame, msg, runMachine, sent } from './support';
 
 let clock = 1_000_000;
 const env: Env = { random: () => 0.5, now: () => clock };
+const run = (state: ConnState, events: ConnEvent[]) => runMachine(state, events, env);
 
-function run(state: ConnState, events: ConnEvent[]): { state: ConnState; effects: Effect[] } {
-  const effects: Effect[] = [];
-  for (const ev of events) {
-    const r = step(state, ev, env);
-    state = r.state;
-    effects.push(...r.effects);
-  }
-  return { state, effects };
-}
-const frame = (f: ServerFrame): ConnEvent => ({ type: 'frame', frame: f });
-const sent = (effects: Effect[]) =>
-  effects.filter((x): x is Extract<Effect, { type: 'send_frame' }> => x.type === 'send_frame').map((x) => x.frame);
 const posted = (effects: Effect[]) =>
   effects.filter((x): x is Extract<Effect, { type: 'http_send' }> => x.type === 'http_send').map((x) => x.frame);
 
-function msg(seq: number, extra: Partial<Message> = {}): Message {
-  return {
-    message_id: `m${seq}`,
-    room_id: 'r1',
-    sender_id: 'bob@factory.example',
-    sender_display_name: 'Bob Lin',
-    content: `hello ${seq}`,
-    message_type: 'text',
-    mentions: [],
-    created_at: '2026-12-01T01:00:00Z',
-    sequence_number: seq,
-    reactions: [],
-    client_msg_id: null,
-    ...extra,
-  };
-}
-const draft = (id: string, content = id): SendMessageFrame => ({
-  type: 'message',
-  client_msg_id: id,
-  message_type: 'text',
-  content,
-  mentions: [],
-});
 
 function openRoom(lastSeq = 10, lastChange = 0): ConnState {
   return run(initialState({ room: true, lastSeq, lastChange }), [
