@@ -180,21 +180,26 @@ def in_room(conn: Conn, room_id: UUID) -> list[ConnectionRow]:
     return [_row(r) for r in rows]
 
 
+# The room's connections for an ephemeral frame, and whether the speaker is still active:
+# built once, as typing is the most frequent frame there is.
+AUDIENCE_OF = f"""
+WITH speaker AS (
+    SELECT coalesce((SELECT is_active FROM tr_users WHERE user_id = %(user)s), true)
+           AS active
+)
+SELECT s.active, {", ".join("c." + c.strip() for c in COLUMNS.split(","))}
+FROM speaker s
+LEFT JOIN connections c ON s.active AND c.room_id = %(room)s
+                       AND c.expires_at > clock_timestamp()
+ORDER BY c.connected_at
+"""
+
+
 def audience_of(conn: Conn, *, room_id: UUID, speaker: str) -> list[ConnectionRow] | None:
     """The room's live connections, for an ephemeral frame (typing) from `speaker`; None
     when the directory marks the speaker inactive. One statement, as `in_room`."""
     rows = conn.execute(
-        f"""
-        WITH speaker AS (
-            SELECT coalesce((SELECT is_active FROM tr_users WHERE user_id = %(user)s), true)
-                   AS active
-        )
-        SELECT s.active, {", ".join("c." + c.strip() for c in COLUMNS.split(","))}
-        FROM speaker s
-        LEFT JOIN connections c ON s.active AND c.room_id = %(room)s
-                               AND c.expires_at > clock_timestamp()
-        ORDER BY c.connected_at
-        """,
+        AUDIENCE_OF,
         {"room": room_id, "user": speaker},
     ).fetchall()
     if not rows or not rows[0]["active"]:
