@@ -384,14 +384,6 @@ class Broadcaster:
                     self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="fanout")
         return self._pool
 
-    def to_room(
-        self, room_id: str, frame: dict[str, Any], *, exclude: str | None = None
-    ) -> FanoutReport:
-        records = self.store.in_room(room_id)
-        return self.to_connections(
-            (r.connection_id for r in records if r.connection_id != exclude), frame
-        )
-
 
 TransportFactory = Callable[[str], Transport]
 _TRANSPORTS: dict[str, TransportFactory] = {
