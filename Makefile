@@ -43,6 +43,7 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@echo "browser tests use: $$(chromium --version 2>/dev/null)"
 
 install: $(VENV)/.installed $(if $(HAS_WEB),web/node_modules/.installed) $(if $(HAS_INFRA),infra/node_modules/.installed)
 

@@ -99,7 +99,7 @@ def test_notification_settings_persist_across_reloads(open_session, people, make
     # (Tab stays inside the dialog)
     for _ in range(8):
         a.page.keyboard.press("Tab")
-        assert a.page.evaluate("!!document.activeElement.closest('[role=dialog]')")
+        assert a.page.evaluate("!!document.activeElement.closest('dialog[open]')")
     dialog.get_by_role("button", name="Done").click()
 
     # And reloads the page

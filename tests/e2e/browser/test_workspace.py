@@ -378,14 +378,14 @@ def test_members_dialog_keeps_focus_after_add_and_remove(open_session, people, m
     dialog = a.page.get_by_role("dialog", name="Members (3)")
     expect(dialog).to_contain_text(carol.display_name)
     # Then focus stays in the dialog
-    assert a.page.evaluate("!!document.activeElement.closest('[role=dialog]')")
+    assert a.page.evaluate("!!document.activeElement.closest('dialog[open]')")
 
     # When she removes Bob
     dialog.get_by_role("button", name=f"Remove {bob.display_name}").click()
     dialog = a.page.get_by_role("dialog", name="Members (2)")
     expect(dialog.locator(".member-list")).not_to_contain_text(bob.display_name)
     expect(dialog.get_by_role("status")).to_have_text(f"{bob.display_name} was removed.")
-    assert a.page.evaluate("!!document.activeElement.closest('[role=dialog]')")
+    assert a.page.evaluate("!!document.activeElement.closest('dialog[open]')")
 
     # Then Escape still closes it, and focus returns to the Members button
     a.page.keyboard.press("Escape")

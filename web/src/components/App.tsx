@@ -245,7 +245,7 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
   orderedRef.current = ordered;
   useEffect(() => {
     const onKey = (ev: KeyboardEvent): void => {
-      if (document.body.classList.contains('modal-open')) return;
+      if (document.querySelector('dialog[open]')) return;
       const target = ev.target as HTMLElement | null;
       const typing = !!target?.closest('input, textarea, select, [contenteditable="true"]');
       if (ev.key === '?' && !typing && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {

@@ -1,11 +1,8 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { useT } from '../i18n';
 import { Icon } from './Icon';
 
-let openCount = 0;
-/** Open dialogs, innermost last: only the innermost answers keys. */
-const stack: HTMLElement[] = [];
 let idSeq = 0;
 
 const FOCUSABLE =
@@ -20,99 +17,88 @@ interface Props {
 }
 
 /**
- * A dialog that keeps Tab inside itself, closes on Escape or a click on the
- * backdrop, and gives focus back to whatever opened it.
+ * The platform's modal `<dialog>`, opened with `showModal()`: the browser gives it
+ * the top layer, makes the rest of the page inert (so Tab stays inside), and turns
+ * Escape into a close request for the innermost open dialog only. We add what the
+ * platform leaves to the page: focus starts on the content rather than the close
+ * button, a click on the backdrop closes, and focus goes back to the opener.
+ *
+ * The parent owns whether the dialog exists: every way of closing (Escape, the close
+ * button, the backdrop) calls `onClose`, and the parent unmounts it.
  */
 export function Modal({ title, onClose, children, wide }: Props) {
   const t = useT();
-  const ref = useRef<HTMLDivElement>(null);
+  const ref = useRef<HTMLDialogElement>(null);
   const titleId = useRef(`modal-title-${++idSeq}`).current;
   const closeRef = useRef(onClose);
   closeRef.current = onClose;
 
-  useEffect(() => {
-    const opener = document.activeElement as HTMLElement | null;
-    openCount += 1;
-    document.body.classList.add('modal-open');
+  // A layout effect: the dialog is open in the same frame it is mounted in.
+  useLayoutEffect(() => {
     const dialog = ref.current!;
+    const opener = document.activeElement as HTMLElement | null;
+    let unmounted = false;
+    if (!dialog.open) dialog.showModal();
     // Start on the content, not on the close button in the header.
     const first =
       dialog.querySelector<HTMLElement>('[data-autofocus]') ??
-      dialog.querySelector('.modal-body')?.querySelector<HTMLElement>(FOCUSABLE) ??
-      dialog.querySelector<HTMLElement>(FOCUSABLE);
+      dialog.querySelector('.modal-body')?.querySelector<HTMLElement>(FOCUSABLE);
     (first ?? dialog).focus();
 
-    stack.push(dialog);
-    // Keys are heard at the document, so Escape still closes the dialog when
-    // the focused control has just been removed (a member's Remove button).
-    const onKey = (ev: KeyboardEvent): void => {
-      if (stack[stack.length - 1] !== dialog) return;
-      if (ev.key === 'Escape') {
-        ev.stopPropagation();
-        closeRef.current();
-        return;
-      }
-      if (ev.key !== 'Tab') return;
-      const items = Array.from(dialog.querySelectorAll<HTMLElement>(FOCUSABLE)).filter(
-        (el) => el.offsetParent !== null || el === document.activeElement,
-      );
-      if (!items.length) {
-        ev.preventDefault();
-        return;
-      }
-      const firstEl = items[0]!;
-      const lastEl = items[items.length - 1]!;
-      if (ev.shiftKey && (document.activeElement === firstEl || !dialog.contains(document.activeElement))) {
-        ev.preventDefault();
-        lastEl.focus();
-      } else if (!ev.shiftKey && (document.activeElement === lastEl || !dialog.contains(document.activeElement))) {
-        ev.preventDefault();
-        firstEl.focus();
-      }
+    // Escape is a close request: let the parent decide (it unmounts us). Chromium may
+    // refuse to let a close request be cancelled (no user activation since the last
+    // one) and close the dialog itself: the `close` event then tells the parent.
+    const onCancel = (ev: Event): void => {
+      ev.preventDefault();
+      closeRef.current();
     };
-    // Focus that falls out of the dialog (its control re-rendered away) comes back to it.
+    const onNativeClose = (): void => {
+      if (!unmounted) closeRef.current();
+    };
+    // Focus that falls out of the dialog (its control re-rendered away) comes back to it,
+    // so keys still reach the dialog and Tab still starts inside it.
     const onFocusOut = (ev: FocusEvent): void => {
       if (ev.relatedTarget) return;
       setTimeout(() => {
         const active = document.activeElement;
-        if (stack[stack.length - 1] === dialog && (!active || active === document.body)) dialog.focus();
+        if (dialog.open && (!active || active === document.body)) dialog.focus();
       }, 0);
     };
-    document.addEventListener('keydown', onKey);
+    dialog.addEventListener('cancel', onCancel);
+    dialog.addEventListener('close', onNativeClose);
     dialog.addEventListener('focusout', onFocusOut);
     return () => {
-      document.removeEventListener('keydown', onKey);
+      unmounted = true;
+      dialog.removeEventListener('cancel', onCancel);
+      dialog.removeEventListener('close', onNativeClose);
       dialog.removeEventListener('focusout', onFocusOut);
-      stack.splice(stack.indexOf(dialog), 1);
-      openCount -= 1;
-      if (!openCount) document.body.classList.remove('modal-open');
+      if (dialog.open) dialog.close();
       if (opener && document.contains(opener)) opener.focus();
     };
   }, []);
 
   return (
-    <div
-      class="modal-backdrop"
+    <dialog
+      ref={ref}
+      class={`modal${wide ? ' modal-wide' : ''}`}
+      aria-labelledby={titleId}
+      tabIndex={-1}
+      // The dialog's own box is covered by its content, so a press whose target is the
+      // dialog itself landed on the ::backdrop. Its default action is cancelled: it would
+      // otherwise focus whatever lies under the pointer once we are gone, not the opener.
       onMouseDown={(ev) => {
-        if (ev.target === ev.currentTarget) onClose();
+        if (ev.target !== ev.currentTarget) return;
+        ev.preventDefault();
+        closeRef.current();
       }}
     >
-      <div
-        ref={ref}
-        class={`modal${wide ? ' modal-wide' : ''}`}
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        tabIndex={-1}
-      >
-        <header class="modal-header">
-          <h2 id={titleId}>{title}</h2>
-          <button type="button" class="icon-button" aria-label={t('common.close')} onClick={onClose}>
-            <Icon name="close" />
-          </button>
-        </header>
-        <div class="modal-body">{children}</div>
-      </div>
-    </div>
+      <header class="modal-header">
+        <h2 id={titleId}>{title}</h2>
+        <button type="button" class="icon-button" aria-label={t('common.close')} onClick={onClose}>
+          <Icon name="close" />
+        </button>
+      </header>
+      <div class="modal-body">{children}</div>
+    </dialog>
   );
 }
