@@ -12,10 +12,8 @@ process: no password sits in the function's environment.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -27,6 +25,7 @@ from psycopg import sql
 
 from warroom.db.connections import tls_parameters
 from warroom.db.migrate import upgrade
+from warroom.settings import MigrateSettings, migrate_settings
 
 logger = Logger()
 
@@ -38,25 +37,6 @@ SESSION_OPTIONS = "-c statement_timeout=0 -c lock_timeout=60000"
 # login: read it again and retry, a few times.
 LOGIN_ATTEMPTS = 5
 LOGIN_RETRY_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class MigrateSettings:
-    secret_arn: str
-    db_name: str
-    app_user: str
-
-    @classmethod
-    def from_env(cls) -> MigrateSettings:
-        env = os.environ
-        missing = [k for k in ("DB_SECRET_ARN", "DB_APP_USER") if not env.get(k)]
-        if missing:
-            raise RuntimeError(f"missing settings: {', '.join(missing)}")
-        return cls(
-            secret_arn=env["DB_SECRET_ARN"],
-            db_name=env.get("DB_NAME", "warroom"),
-            app_user=env["DB_APP_USER"],
-        )
 
 
 def database_url(secret: dict[str, Any], db_name: str) -> str:
@@ -154,7 +134,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if request_type == "Delete":
         return {"PhysicalResourceId": event.get("PhysicalResourceId", PHYSICAL_RESOURCE_ID)}
 
-    settings = MigrateSettings.from_env()
+    settings = migrate_settings()
     with_fresh_secret(
         settings,
         lambda url, db_name: migrate_and_grant(url, db_name, settings.app_user),

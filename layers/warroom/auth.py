@@ -8,43 +8,13 @@ WebSocket authorizer do it at the edge, and the handlers do it again.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
-
-from warroom.errors import ConfigurationError, ServiceUnavailable, UnauthorizedError
+from warroom.errors import ServiceUnavailable, UnauthorizedError
 from warroom.lazy import Lazy
 from warroom.models import normalize_user_id
-
-
-class AuthSettings(BaseModel):
-    issuer: str = Field(min_length=1)
-    audience: str = Field(min_length=1)
-    token_use: str = "id"
-    jwks_url: str | None = None
-    leeway_seconds: int = Field(30, ge=0, le=300)
-
-    @property
-    def resolved_jwks_url(self) -> str:
-        return self.jwks_url or self.issuer.rstrip("/") + "/.well-known/jwks.json"
-
-
-@lru_cache(maxsize=1)
-def auth_settings() -> AuthSettings:
-    env = os.environ
-    try:
-        return AuthSettings(
-            issuer=env.get("JWT_ISSUER", ""),
-            audience=env.get("JWT_AUDIENCE", ""),
-            token_use=env.get("JWT_TOKEN_USE", "id"),
-            jwks_url=env.get("JWT_JWKS_URL") or None,
-            leeway_seconds=int(env.get("JWT_LEEWAY_SECONDS", "30")),
-        )
-    except (ValidationError, ValueError) as exc:
-        raise ConfigurationError("JWT_ISSUER and JWT_AUDIENCE must be set") from exc
+from warroom.settings import AuthSettings, auth_settings
 
 
 @dataclass(frozen=True)
@@ -119,6 +89,7 @@ token_verifier = _verifier.get
 
 
 def reset_token_verifier() -> None:
+    """Verify against the environment as it is now (tests change the issuer)."""
     auth_settings.cache_clear()
     _verifier.set(None)
 

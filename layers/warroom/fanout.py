@@ -27,7 +27,6 @@ from __future__ import annotations
 import enum
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -40,6 +39,7 @@ from urllib.parse import quote, urlsplit
 
 from warroom.errors import ConfigurationError
 from warroom.lazy import Lazy
+from warroom.settings import fanout_settings
 
 if TYPE_CHECKING:
     import urllib3.connectionpool
@@ -260,7 +260,7 @@ def _region_of(endpoint_url: str) -> str:
     parts = host.split(".")
     if "execute-api" in parts and parts.index("execute-api") + 1 < len(parts):
         return parts[parts.index("execute-api") + 1]
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return fanout_settings().region
 
 
 def encode_frame(frame: dict[str, Any]) -> bytes | None:
@@ -409,10 +409,11 @@ def make_transport(name: str, endpoint_url: str) -> Transport:
 def _broadcaster_from_settings() -> Broadcaster:
     from warroom.connections import connection_store
 
-    endpoint = os.environ.get("WS_MANAGEMENT_ENDPOINT")
+    settings = fanout_settings()
+    endpoint = settings.management_endpoint
     if not endpoint:
         raise ConfigurationError("WS_MANAGEMENT_ENDPOINT is not set")
-    name = os.environ.get("WS_TRANSPORT") or DEFAULT_TRANSPORT
+    name = settings.transport or DEFAULT_TRANSPORT
     return Broadcaster(endpoint, connection_store(), transport=make_transport(name, endpoint))
 
 

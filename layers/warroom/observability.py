@@ -10,23 +10,14 @@ and the SDK is never imported.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from warroom.settings import tracing_enabled
+
 Handler = TypeVar("Handler", bound=Callable[[Any, Any], Any])
 
-_OFF = {"1", "true", "yes", "on", "y", "t"}
-
-
-def tracing_enabled() -> bool:
-    """Powertools' rules: off when POWERTOOLS_TRACE_DISABLED is true, and outside Lambda
-    (no task root) or in SAM's or Chalice's local emulators."""
-    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _OFF:
-        return False
-    if not os.environ.get("LAMBDA_TASK_ROOT"):
-        return False
-    return not (os.environ.get("AWS_SAM_LOCAL") or os.environ.get("AWS_CHALICE_CLI_MODE"))
+__all__ = ["capture_lambda_handler", "tracing_enabled"]
 
 
 def capture_lambda_handler(handler: Handler) -> Handler:

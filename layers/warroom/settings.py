@@ -1,8 +1,16 @@
-"""Configuration, validated once and read lazily (never at import time)."""
+"""Configuration: every environment variable the shared package and the functions read,
+read here and only here, validated by a pydantic model, lazily (never at import time).
+
+Each part has one cached reader (`database_settings()`, `auth_settings()`, ...) whose
+result is what the process-wide objects are built from; `runtime_settings()` is those
+same parts, checked together at a handler's first invocation. Tests that change the
+environment call `clear_settings_cache()`. (`local/` and `infra/` keep their own reads.)
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
@@ -37,9 +45,21 @@ class DatabaseSettings(BaseModel):
     embedded_dir: str = ".local/pgdata"
 
 
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+
+
+def _env() -> Mapping[str, str]:
+    """The process environment: the one place it is read."""
+    return os.environ
+
+
+def _region(env: Mapping[str, str]) -> str | None:
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+
+
 @lru_cache(maxsize=1)
 def database_settings() -> DatabaseSettings:
-    env = os.environ
+    env = _env()
     raw: dict[str, object] = {
         "url": env.get("DATABASE_URL") or None,
         "mode": env.get(
@@ -51,12 +71,12 @@ def database_settings() -> DatabaseSettings:
         "pool_recycle": env.get("DB_POOL_RECYCLE", 1800),
         "connect_timeout": env.get("DB_CONNECT_TIMEOUT", 5),
         "statement_timeout_ms": env.get("DB_STATEMENT_TIMEOUT_MS", 5000),
-        "iam_auth": env.get("DB_IAM_AUTH", "false").lower() in {"1", "true", "yes"},
+        "iam_auth": env.get("DB_IAM_AUTH", "false").lower() in _TRUE,
         "host": env.get("DB_HOST") or None,
         "port": env.get("DB_PORT", 5432),
         "name": env.get("DB_NAME", "warroom"),
         "user": env.get("DB_USER", "warroom"),
-        "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        "region": _region(env),
         "embedded_dir": env.get("WARROOM_PGDATA", ".local/pgdata"),
     }
     try:
@@ -65,30 +85,135 @@ def database_settings() -> DatabaseSettings:
         raise ConfigurationError(f"invalid database settings: {exc}") from exc
 
 
-class RuntimeSettings(BaseModel):
-    """What every handler needs, validated once per container (at its first invocation)."""
+class AuthSettings(BaseModel):
+    """How sign-in tokens are verified (`warroom.auth`)."""
 
-    ws_management_endpoint: str = Field(min_length=1)
-    jwt_issuer: str = Field(min_length=1)
-    jwt_audience: str = Field(min_length=1)
+    issuer: str = Field(min_length=1)
+    audience: str = Field(min_length=1)
+    token_use: str = "id"
+    jwks_url: str | None = None
+    leeway_seconds: int = Field(30, ge=0, le=300)
+
+    @property
+    def resolved_jwks_url(self) -> str:
+        return self.jwks_url or self.issuer.rstrip("/") + "/.well-known/jwks.json"
+
+
+@lru_cache(maxsize=1)
+def auth_settings() -> AuthSettings:
+    env = _env()
+    try:
+        return AuthSettings(
+            issuer=env.get("JWT_ISSUER", ""),
+            audience=env.get("JWT_AUDIENCE", ""),
+            token_use=env.get("JWT_TOKEN_USE", "id"),
+            jwks_url=env.get("JWT_JWKS_URL") or None,
+            leeway_seconds=int(env.get("JWT_LEEWAY_SECONDS", "30")),
+        )
+    except (ValidationError, ValueError) as exc:
+        raise ConfigurationError("JWT_ISSUER and JWT_AUDIENCE must be set") from exc
+
+
+class FanoutSettings(BaseModel):
+    """Where and how posts to `@connections` go (`warroom.fanout`)."""
+
+    management_endpoint: str | None = None
+    transport: str | None = None  # None: the fan-out's default (signed HTTP posts)
+    region: str = "us-east-1"  # for an endpoint whose host names no region (local)
+
+
+@lru_cache(maxsize=1)
+def fanout_settings() -> FanoutSettings:
+    env = _env()
+    return FanoutSettings(
+        management_endpoint=env.get("WS_MANAGEMENT_ENDPOINT") or None,
+        transport=env.get("WS_TRANSPORT") or None,
+        region=_region(env) or "us-east-1",
+    )
+
+
+class StorageSettings(BaseModel):
+    """The attachments bucket (`warroom.storage`)."""
+
     attachments_bucket: str | None = None
+    addressing_style: Literal["auto", "virtual", "path"] = "auto"
+
+
+@lru_cache(maxsize=1)
+def storage_settings() -> StorageSettings:
+    env = _env()
+    style = env.get("S3_ADDRESSING_STYLE", "auto")
+    return StorageSettings(
+        attachments_bucket=env.get("ATTACHMENTS_BUCKET") or None,
+        addressing_style=style if style in ("virtual", "path") else "auto",
+    )
+
+
+class PresenceSettings(BaseModel):
+    """Joins and departures: at most one announcement per room per window; the scheduled
+    sweep announces pending ones for `flush_seconds` of each run."""
+
+    join_window_seconds: float = Field(1.0, ge=0)
+    flush_seconds: float = Field(55.0, ge=0)
+
+
+@lru_cache(maxsize=1)
+def presence_settings() -> PresenceSettings:
+    env = _env()
+    try:
+        return PresenceSettings(
+            join_window_seconds=float(env.get("JOIN_ANNOUNCE_WINDOW_MS", "1000")) / 1000.0,
+            flush_seconds=float(env.get("PRESENCE_FLUSH_SECONDS", "55")),
+        )
+    except (ValidationError, ValueError) as exc:
+        raise ConfigurationError(f"invalid presence settings: {exc}") from exc
+
+
+class RuntimeSettings(BaseModel):
+    """What the WebSocket and HTTP handlers need, checked together at a handler's first
+    invocation. The parts are the very objects the process-wide objects are built from
+    (the token verifier, the broadcaster, the S3 adapter, the database)."""
+
+    auth: AuthSettings
+    fanout: FanoutSettings
+    storage: StorageSettings
+    database: DatabaseSettings
+
+    @property
+    def ws_management_endpoint(self) -> str:
+        return self.fanout.management_endpoint or ""
+
+    @property
+    def jwt_issuer(self) -> str:
+        return self.auth.issuer
+
+    @property
+    def jwt_audience(self) -> str:
+        return self.auth.audience
+
+    @property
+    def attachments_bucket(self) -> str | None:
+        return self.storage.attachments_bucket
 
 
 @lru_cache(maxsize=1)
 def runtime_settings() -> RuntimeSettings:
-    env = os.environ
+    missing = [] if fanout_settings().management_endpoint else ["WS_MANAGEMENT_ENDPOINT"]
     try:
-        settings = RuntimeSettings(
-            ws_management_endpoint=env.get("WS_MANAGEMENT_ENDPOINT", ""),
-            jwt_issuer=env.get("JWT_ISSUER", ""),
-            jwt_audience=env.get("JWT_AUDIENCE", ""),
-            attachments_bucket=env.get("ATTACHMENTS_BUCKET") or None,
-        )
-    except ValidationError as exc:
-        missing = ", ".join(str(e["loc"][0]).upper() for e in exc.errors())
-        raise ConfigurationError(f"missing or invalid settings: {missing}") from exc
-    database_settings()
-    return settings
+        auth = auth_settings()
+    except ConfigurationError:
+        env = _env()
+        missing += [name for name in ("JWT_ISSUER", "JWT_AUDIENCE") if not env.get(name)]
+        if not missing:
+            raise
+    if missing:
+        raise ConfigurationError(f"missing or invalid settings: {', '.join(missing)}")
+    return RuntimeSettings(
+        auth=auth,
+        fanout=fanout_settings(),
+        storage=storage_settings(),
+        database=database_settings(),
+    )
 
 
 class RateLimits(BaseModel):
@@ -104,7 +229,7 @@ class RateLimits(BaseModel):
 
 @lru_cache(maxsize=1)
 def rate_limits() -> RateLimits:
-    env = os.environ
+    env = _env()
     raw = {
         name: env[f"RATE_LIMIT_{name.upper()}"]
         for name in RateLimits.model_fields
@@ -114,3 +239,87 @@ def rate_limits() -> RateLimits:
         return RateLimits.model_validate(raw)
     except ValidationError as exc:
         raise ConfigurationError(f"invalid rate limits: {exc}") from exc
+
+
+class SweepGateSettings(BaseModel):
+    """The dev stage's sweep asks CloudWatch first (`warroom.sweep_gate`); unset: it runs."""
+
+    api_id: str | None = None
+    stage: str | None = None
+
+
+def sweep_gate_settings() -> SweepGateSettings:
+    """Read at each scheduled run (once a minute), not cached."""
+    env = _env()
+    return SweepGateSettings(
+        api_id=env.get("SWEEP_GATE_API_ID") or None, stage=env.get("SWEEP_GATE_STAGE") or None
+    )
+
+
+class MigrateSettings(BaseModel):
+    """The deploy-time schema custom resource (`functions/migrate`)."""
+
+    model_config = {"frozen": True}
+
+    secret_arn: str
+    db_name: str
+    app_user: str
+
+
+def migrate_settings() -> MigrateSettings:
+    """Read at each deploy event (rare), not cached."""
+    env = _env()
+    missing = [k for k in ("DB_SECRET_ARN", "DB_APP_USER") if not env.get(k)]
+    if missing:
+        raise ConfigurationError(f"missing settings: {', '.join(missing)}")
+    return MigrateSettings(
+        secret_arn=env["DB_SECRET_ARN"],
+        db_name=env.get("DB_NAME", "warroom"),
+        app_user=env["DB_APP_USER"],
+    )
+
+
+class ToolSettings(BaseModel):
+    """The command-line tools' knobs (`python -m warroom.db.migrate`)."""
+
+    migrations_dir: str | None = None
+    database_url: str | None = None
+
+
+def tool_settings() -> ToolSettings:
+    env = _env()
+    return ToolSettings(
+        migrations_dir=env.get("WARROOM_MIGRATIONS_DIR") or None,
+        database_url=env.get("DATABASE_URL") or None,
+    )
+
+
+def tracing_enabled() -> bool:
+    """Powertools' rules: off when POWERTOOLS_TRACE_DISABLED is true, and outside Lambda
+    (no task root) or in SAM's or Chalice's local emulators. Asked once per handler."""
+    env = _env()
+    if env.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _TRUE:
+        return False
+    if not env.get("LAMBDA_TASK_ROOT"):
+        return False
+    return not (env.get("AWS_SAM_LOCAL") or env.get("AWS_CHALICE_CLI_MODE"))
+
+
+def use_runtime_dir(path: str) -> None:
+    """pgserver keeps its lock file under XDG_RUNTIME_DIR, read at its import: point it
+    at `path` unless the environment already names one."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", path)
+
+
+def clear_settings_cache() -> None:
+    """Read the environment again (tests and the local stack change it)."""
+    for cached in (
+        database_settings,
+        auth_settings,
+        fanout_settings,
+        storage_settings,
+        presence_settings,
+        runtime_settings,
+        rate_limits,
+    ):
+        cached.cache_clear()

@@ -16,20 +16,22 @@ The stack sets SWEEP_GATE_API_ID and SWEEP_GATE_STAGE where the database can pau
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from warroom.dal.connections import CONNECTION_TTL_SECONDS
+from warroom.settings import SweepGateSettings, sweep_gate_settings
 
 logger = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_MARGIN = timedelta(minutes=30)
 
 
-def may_have_work(now: datetime | None = None, cloudwatch: Any = None) -> bool:
-    api_id = os.environ.get("SWEEP_GATE_API_ID")
-    stage = os.environ.get("SWEEP_GATE_STAGE")
+def may_have_work(
+    now: datetime | None = None, cloudwatch: Any = None, gate: SweepGateSettings | None = None
+) -> bool:
+    gate = gate or sweep_gate_settings()
+    api_id, stage = gate.api_id, gate.stage
     if not api_id or not stage:
         return True
     end = now or datetime.now(UTC)

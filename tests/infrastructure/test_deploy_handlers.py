@@ -178,7 +178,9 @@ def test_missing_settings_fail_the_deploy_with_their_names(
     monkeypatch.delenv("DB_APP_USER", raising=False)
     # When it runs a Create
     # Then it fails, naming what is missing (CloudFormation shows the message)
-    with pytest.raises(RuntimeError, match="DB_SECRET_ARN, DB_APP_USER"):
+    from warroom.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="DB_SECRET_ARN, DB_APP_USER"):
         migrate.lambda_handler({"RequestType": "Create"}, FakeContext())
 
 

@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from warroom.settings import use_runtime_dir
+
 _servers: dict[Path, Any] = {}
 _lock = threading.Lock()
 
@@ -25,7 +27,7 @@ def embedded_server(data_dir: str | os.PathLike[str] = ".local/pgdata") -> Any:
             runtime = path.parent / "run"
             runtime.mkdir(parents=True, exist_ok=True)
             runtime.chmod(0o700)
-            os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+            use_runtime_dir(str(runtime))
             import pgserver  # imported late: it reads XDG_RUNTIME_DIR at import
 
             _servers[path] = pgserver.get_server(path, cleanup_mode="stop")

@@ -4,12 +4,13 @@ custom resource). Alembic is a tool dependency, imported only here."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+
+from warroom.settings import tool_settings
 
 
 def migrations_dir() -> Path:
-    configured = os.environ.get("WARROOM_MIGRATIONS_DIR")
+    configured = tool_settings().migrations_dir
     if configured:
         return Path(configured)
     for base in (Path.cwd(), *Path(__file__).resolve().parents):
@@ -35,7 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Apply database migrations")
     parser.add_argument("--revision", default="heads")
     args = parser.parse_args()
-    upgrade(os.environ.get("DATABASE_URL") or None, args.revision)
+    upgrade(tool_settings().database_url, args.revision)
     print(f"migrations applied up to {args.revision}")
 
 
