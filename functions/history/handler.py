@@ -1,5 +1,8 @@
-"""The HTTP API: rooms, members, history, search, mentions, readings, files, reports.
-Routes live in the shared package (`warroom.httpapi`); this is the Lambda entry."""
+"""The HTTP API's one function: it serves ALL of `/api/*` (rooms, members, messages,
+files, reports, search, the caller's record, health and the OpenAPI document), not only
+the history; the name is the design's. Routes live in the shared package, one Powertools
+`Router` per resource in `warroom.routes`, joined by `warroom.httpapi.build_app`; this is
+the Lambda entry."""
 
 from __future__ import annotations
 

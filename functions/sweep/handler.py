@@ -11,14 +11,15 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from warroom.logic.maintenance import announce_pending_presence, sweep
+from warroom.delivery import announce_pending_presence
+from warroom.logic.maintenance import sweep
+from warroom.settings import presence_settings, sweep_gate_settings
 from warroom.sweep_gate import may_have_work
 
 logger = Logger()
@@ -29,11 +30,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # infra hook: with no socket opened within a row's lifetime there is nothing to sweep
     # or announce, and not connecting lets the dev stage's paused database sleep
     # (warroom/sweep_gate.py).
-    if not may_have_work():
+    if not may_have_work(gate=sweep_gate_settings()):
         logger.info("no WebSocket connects within the connection lifetime; nothing to do")
         return {"expired_connections": 0, "presence_posts": 0, "skipped": True}
     report = sweep()
-    budget = float(os.environ.get("PRESENCE_FLUSH_SECONDS", "55"))
+    budget = presence_settings().flush_seconds
     # Stop well before the function's own timeout.
     budget = min(budget, context.get_remaining_time_in_millis() / 1000 - 5)
     posts = announce_pending_presence(seconds=budget, interval=0.5, sleep=time.sleep)

@@ -1,4 +1,6 @@
-"""The HTTP API for `/api/*` (history, search, rooms, presigned uploads).
+"""The HTTP API: every `/api/*` route goes to one function, `functions/history` (named
+for the design's first route; it serves all of `/api/*`: rooms, members, messages, files,
+reports, search, the caller's record, health and the OpenAPI document).
 
 API Gateway checks the Cognito ID token (JWT authorizer: issuer and audience) before the
 function runs; the function verifies it again itself, so a misconfigured route can never
@@ -92,6 +94,7 @@ class HttpApi(Construct):
         )
         self.url = self.stage.url  # https://{api}.execute-api.{region}.amazonaws.com/
 
+        # `functions/history` serves all of /api/* (the id keeps the design's name).
         integration = integrations.HttpLambdaIntegration(
             "History",
             handler,

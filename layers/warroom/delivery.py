@@ -8,12 +8,15 @@ and by the HTTP routes alike.
 - HTTP-made room events (status, membership): the numbered system message, the system
   event, and badges.
 - Joins and departures: coalesced per room (at most one announcement per window; see
-  docs/design.md "Joins and departures"), without waiting in any invocation.
+  docs/design.md "Joins and departures"), without waiting in any invocation; the ones
+  left pending in quiet rooms are flushed here too (`announce_pending_presence`, called
+  by the scheduled sweep and the local stack's timer).
 """
 
 from __future__ import annotations
 
-import os
+import time
+from collections.abc import Callable
 from uuid import UUID
 
 from warroom import frames
@@ -24,11 +27,12 @@ from warroom.fanout import Broadcaster, FanoutReport
 from warroom.lazy import Lazy
 from warroom.logic.messages import Changed, Reacted, Sent
 from warroom.models import Message
+from warroom.settings import presence_settings
 
 
 def join_window_seconds() -> float:
     """At most one join (and one departure) announcement per room per this many seconds."""
-    return float(os.environ.get("JOIN_ANNOUNCE_WINDOW_MS", "1000")) / 1000.0
+    return presence_settings().join_window_seconds
 
 
 class RoomDelivery:
@@ -179,3 +183,22 @@ def _delivery_from_settings() -> RoomDelivery:
 _delivery = Lazy(_delivery_from_settings)
 room_delivery = _delivery.get
 set_room_delivery = _delivery.set
+
+
+def announce_pending_presence(
+    *,
+    seconds: float,
+    interval: float,
+    sleep: Callable[[float], None],
+    delivery: RoomDelivery | None = None,
+) -> int:
+    """Announce joins and departures left pending in quiet rooms, every `interval`
+    seconds for `seconds` (at least once). Returns the number of posts made."""
+    rooms = delivery or room_delivery()
+    posts = 0
+    deadline = time.monotonic() + max(0.0, seconds)
+    while True:
+        posts += rooms.flush_due_presence().delivered
+        if time.monotonic() + interval > deadline:
+            return posts
+        sleep(interval)

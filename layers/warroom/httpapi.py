@@ -1,9 +1,7 @@
-"""The HTTP API (history, rooms, members, search, files, reports) on Powertools'
-APIGatewayHttpResolver, with validation on and the OpenAPI document served.
-
-Each route is a few lines: who is asking (the bearer token, verified here even behind the
-API's JWT authorizer), one call into the logic, a typed answer. Domain errors become
-`{"error": {"code", "message"}}` in one handler below.
+"""The HTTP API on Powertools' APIGatewayHttpResolver, with validation on and the OpenAPI
+document served: `build_app` settles who is asking (the bearer token, verified here even
+behind the API's JWT authorizer), turns every error into `{"error": {"code", "message"}}`
+in one place, and includes the routes, one `Router` per resource in `warroom.routes`.
 """
 
 from __future__ import annotations
@@ -12,9 +10,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Annotated, Any
-from uuid import UUID
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
@@ -22,52 +18,17 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
     ResponseValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, Field
 
-from warroom import files, inbound
+from warroom import inbound
 from warroom.answer_metrics import count_error_answer
-from warroom.auth import Identity, bearer_token, token_verifier
-from warroom.bounds import MAX_HTTP_BYTES, fit_messages
-from warroom.dal.messages import Recipients
-from warroom.db import get_database
-from warroom.errors import DomainError, RateLimited, UnauthorizedError, ValidationFailed
-from warroom.frames import ack_fields
-from warroom.logic import messages, report, rooms, users
-from warroom.models import (
-    Member,
-    Message,
-    MessageDraft,
-    Role,
-    Room,
-    RoomDraft,
-    RoomPatch,
-    RoomStatus,
-    User,
-)
+from warroom.auth import bearer_token, token_verifier
+from warroom.errors import DomainError, RateLimited
+from warroom.logic import users
+from warroom.routes import dev, files, me, members, messages, reports, rooms, search
+from warroom.routes.common import request_scope, set_caller
+from warroom.routes.dev import PUBLIC_PATHS
 
 logger = logging.getLogger(__name__)
-
-PUBLIC_PATHS = {"/api/health", "/api/openapi.json"}
-
-
-class NewMember(BaseModel):
-    user_id: str = Field(min_length=3, max_length=254)
-    role: Role = Role.EDITOR
-
-
-class RoleChange(BaseModel):
-    role: Role
-
-
-class OutgoingMessage(MessageDraft):
-    """The body of the HTTP send: a `message` frame (`type` optional and ignored)."""
-
-    type: str | None = None
-
-
-class ReadMark(BaseModel):
-    last_read_seq: int = Field(ge=0)
 
 
 def _json_error(
@@ -84,27 +45,6 @@ def _json_error(
         body=json.dumps({"error": {"code": code, "message": message, **fields}}),
         headers=headers,
     )
-
-
-def _identity(app: APIGatewayHttpResolver) -> Identity:
-    identity = app.context.get("identity")
-    if not isinstance(identity, Identity):
-        raise UnauthorizedError("a sign-in token is required")
-    return identity
-
-
-def _announce(events: list[tuple[Message, Recipients]]) -> None:
-    """HTTP-made changes reach live clients too (see `RoomDelivery.room_events`)."""
-    if events:
-        from warroom.delivery import room_delivery
-
-        room_delivery().room_events(events)
-
-
-def _bounded(key: str, found: list[Message]) -> dict[str, Any]:
-    """A list answer cut by bytes to stay under the HTTP limit, saying `has_more`."""
-    kept = fit_messages(found, MAX_HTTP_BYTES)
-    return {key: kept, "has_more": len(kept) < len(found)}
 
 
 def _parameter_at_fault(app: APIGatewayHttpResolver, path: str) -> str:
@@ -162,7 +102,8 @@ class InvocationScopedResolver(APIGatewayHttpResolver):
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         self.lambda_context = context
-        return super().resolve(event, context)
+        with request_scope():
+            return super().resolve(event, context)
 
     def _to_proxy_event(self, event: dict[str, Any]) -> Any:
         proxy = super()._to_proxy_event(event)
@@ -174,20 +115,28 @@ def build_app() -> APIGatewayHttpResolver:
     # Bodies go through the one safe loader: NUL, lone surrogates and deep nesting are
     # VALIDATION naming the field, never a 500.
     app = InvocationScopedResolver(enable_validation=True, json_body_deserializer=inbound.loads)
+    _authenticate_before_validation(app, _authenticate)
+    _answer_errors(app)
+    for routes in (dev, me, rooms, members, messages, search, files, reports):
+        app.include_router(routes.router)
+    return app
 
-    def authenticate(app: APIGatewayHttpResolver) -> None:
-        if app.current_event.path in PUBLIC_PATHS:
-            return
-        identity = token_verifier().verify(bearer_token(app.current_event.headers))
-        users.require_active(identity.user_id)
-        app.append_context(identity=identity)
-        # Path and query parameters obey the same text rules as bodies.
-        for name, value in (app.context.get("_route_args") or {}).items():
-            inbound.check_text(str(value), name)
-        for name, value in (app.current_event.query_string_parameters or {}).items():
-            inbound.check_text(value, name)
 
-    _authenticate_before_validation(app, authenticate)
+def _authenticate(app: APIGatewayHttpResolver) -> None:
+    if app.current_event.path in PUBLIC_PATHS:
+        return
+    identity = token_verifier().verify(bearer_token(app.current_event.headers))
+    users.require_active(identity.user_id)
+    set_caller(identity)
+    # Path and query parameters obey the same text rules as bodies.
+    for name, value in (app.context.get("_route_args") or {}).items():
+        inbound.check_text(str(value), name)
+    for name, value in (app.current_event.query_string_parameters or {}).items():
+        inbound.check_text(value, name)
+
+
+def _answer_errors(app: APIGatewayHttpResolver) -> None:
+    """Every failure becomes the typed `{"error": ...}` answer, here and only here."""
 
     @app.exception_handler(DomainError)
     def domain_error(exc: DomainError) -> Response[str]:
@@ -224,7 +173,7 @@ def build_app() -> APIGatewayHttpResolver:
             # A NUL or lone surrogate can match no route's parameter: answer as for any
             # bad parameter, naming it, once the caller has shown a valid token.
             try:
-                authenticate(app)
+                _authenticate(app)
             except DomainError as error:
                 return _json_error(error.http_status, error.code, error.message)
             field = _parameter_at_fault(app, path)
@@ -236,210 +185,3 @@ def build_app() -> APIGatewayHttpResolver:
         # Never a stack trace to a client; the log has it with the correlation id.
         logger.exception("unexpected error")
         return _json_error(500, "INTERNAL", "something went wrong on our side; try again")
-
-    @app.get("/api/health")
-    def health() -> dict[str, str]:
-        get_database().run(lambda conn: conn.execute("SELECT 1").fetchone())
-        return {"status": "ok", "database": "ok"}
-
-    @app.get("/api/openapi.json")
-    def openapi() -> Response[str]:
-        return Response(
-            status_code=200,
-            content_type="application/json",
-            body=app.get_openapi_json_schema(title="War room HTTP API", version="1.0.0"),
-        )
-
-    @app.get("/api/me")
-    def me() -> User:
-        identity = _identity(app)
-        return users.sync_user(identity.user_id, identity.display_name)
-
-    @app.get("/api/users")
-    def directory(q: Annotated[str, Query(max_length=100)] = "") -> dict[str, list[User]]:
-        _identity(app)
-        return {"users": users.find_users(q)}
-
-    @app.get("/api/limits")
-    def upload_limits() -> dict[str, Any]:
-        return files.limits()
-
-    @app.get("/api/rooms")
-    def my_rooms(status: RoomStatus | None = None) -> dict[str, list[Room]]:
-        return {"rooms": rooms.list_rooms(user_id=_identity(app).user_id, status=status)}
-
-    @app.post("/api/rooms")
-    def create_room(draft: RoomDraft) -> Response[Room]:
-        identity = _identity(app)
-        users.sync_user(identity.user_id, identity.display_name)
-        room = rooms.create_room(user_id=identity.user_id, draft=draft)
-        return Response(status_code=201, content_type="application/json", body=room)
-
-    @app.get("/api/rooms/<room_id>")
-    def get_room(room_id: UUID) -> Room:
-        return rooms.get_room(room_id=room_id, user_id=_identity(app).user_id)
-
-    @app.patch("/api/rooms/<room_id>")
-    def update_room(room_id: UUID, patch: RoomPatch) -> Room:
-        change = rooms.update_room(room_id=room_id, user_id=_identity(app).user_id, patch=patch)
-        _announce(change.events)
-        assert change.room is not None
-        return change.room
-
-    @app.get("/api/rooms/<room_id>/members")
-    def list_members(room_id: UUID) -> dict[str, list[Member]]:
-        return {"members": rooms.list_members(room_id=room_id, user_id=_identity(app).user_id)}
-
-    @app.post("/api/rooms/<room_id>/members")
-    def add_member(room_id: UUID, body: NewMember) -> Response[Member]:
-        change = rooms.add_member(
-            room_id=room_id, user_id=_identity(app).user_id, member_id=body.user_id, role=body.role
-        )
-        assert change.member is not None
-        _announce(change.events)
-        return Response(status_code=201, content_type="application/json", body=change.member)
-
-    @app.patch("/api/rooms/<room_id>/members/<member_id>")
-    def change_role(room_id: UUID, member_id: str, body: RoleChange) -> Member:
-        change = rooms.change_member_role(
-            room_id=room_id, user_id=_identity(app).user_id, member_id=member_id, role=body.role
-        )
-        assert change.member is not None
-        return change.member
-
-    @app.delete("/api/rooms/<room_id>/members/<member_id>")
-    def remove_member(room_id: UUID, member_id: str) -> Response[str]:
-        change = rooms.remove_member(
-            room_id=room_id, user_id=_identity(app).user_id, member_id=member_id
-        )
-        from warroom.realtime import realtime
-
-        realtime().close_connections(change.closed_connections)
-        _announce(change.events)
-        return Response(status_code=204, content_type="application/json", body="")
-
-    @app.get("/api/rooms/<room_id>/messages")
-    def history(
-        room_id: UUID,
-        limit: Annotated[int | None, Query(ge=1)] = None,
-        before: datetime | None = None,
-        before_seq: Annotated[int | None, Query(ge=0)] = None,
-        after_seq: Annotated[int | None, Query(ge=0)] = None,
-        changed_after: Annotated[int | None, Query(ge=0)] = None,
-    ) -> dict[str, Any]:
-        user_id = _identity(app).user_id
-        if changed_after is not None:
-            if before is not None or before_seq is not None or after_seq is not None:
-                raise ValidationFailed("changed_after goes alone, without other cursors")
-            changes = messages.changed_since(
-                room_id=room_id,
-                user_id=user_id,
-                after_change=changed_after,
-                limit=limit,
-                max_bytes=MAX_HTTP_BYTES,
-            )
-            kept, has_more, resume = messages.bounded_changes(changes)
-            return {"messages": kept, "has_more": has_more, "next_changed_after": resume}
-        page = messages.history(
-            room_id=room_id,
-            user_id=user_id,
-            limit=limit,
-            before=before,
-            before_seq=before_seq,
-            after_seq=after_seq,
-            max_bytes=MAX_HTTP_BYTES,
-        )
-        return messages.bounded_history(page)
-
-    @app.post("/api/rooms/<room_id>/messages")
-    def send(room_id: UUID, body: OutgoingMessage) -> Response[dict[str, Any]]:
-        """The `message` frame's body over HTTP (for messages whose frame would pass
-        32 KB): same checks, idempotency, broadcast and badges."""
-        user_id = _identity(app).user_id
-        sent = messages.send_message(room_id=room_id, sender_id=user_id, draft=body)
-        if sent.created:
-            from warroom.delivery import room_delivery
-
-            room_delivery().sent(sent)
-        return Response(
-            status_code=201 if sent.created else 200,
-            content_type="application/json",
-            body=ack_fields(sent.message, sent.unresolved_mentions),
-        )
-
-    @app.post("/api/rooms/<room_id>/read")
-    def mark_read(room_id: UUID, body: ReadMark) -> dict[str, int]:
-        seq = rooms.mark_read(
-            room_id=room_id, user_id=_identity(app).user_id, last_read_seq=body.last_read_seq
-        )
-        return {"last_read_seq": seq}
-
-    @app.get("/api/search")
-    def search(
-        q: Annotated[str, Query(min_length=1, max_length=200)],
-        room_id: UUID | None = None,
-        limit: Annotated[int | None, Query(ge=1)] = None,
-    ) -> dict[str, Any]:
-        hits = messages.search(
-            user_id=_identity(app).user_id, query=q, room_id=room_id, limit=limit
-        )
-        kept = fit_messages([h.message for h in hits], MAX_HTTP_BYTES)
-        return {
-            "results": [
-                {"message": m, "highlight": h.highlight} for m, h in zip(kept, hits, strict=False)
-            ],
-            "has_more": len(kept) < len(hits),
-        }
-
-    @app.get("/api/mentions")
-    def mentions(limit: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
-        found = messages.mentions_of(user_id=_identity(app).user_id, limit=limit)
-        return _bounded("messages", found)
-
-    @app.get("/api/rooms/<room_id>/incident-data")
-    def incident_data(
-        room_id: UUID,
-        field: Annotated[str, Query(min_length=1, max_length=63)],
-        min: float | None = None,
-        max: float | None = None,
-        limit: Annotated[int | None, Query(ge=1)] = None,
-    ) -> dict[str, Any]:
-        found = messages.incident_readings(
-            room_id=room_id,
-            user_id=_identity(app).user_id,
-            field=field,
-            minimum=min,
-            maximum=max,
-            limit=limit,
-        )
-        return _bounded("messages", found)
-
-    @app.post("/api/rooms/<room_id>/files")
-    def upload(room_id: UUID, body: files.UploadRequest) -> Response[dict[str, Any]]:
-        created = files.create_upload(room_id=room_id, user_id=_identity(app).user_id, request=body)
-        return Response(status_code=201, content_type="application/json", body=created)
-
-    @app.get("/api/rooms/<room_id>/files")
-    def room_files(room_id: UUID) -> dict[str, Any]:
-        found = files.list_files(room_id=room_id, user_id=_identity(app).user_id)
-        return {"files": [f.model_dump(mode="json") for f in found]}
-
-    @app.get("/api/rooms/<room_id>/files/<file_id>")
-    def download(room_id: UUID, file_id: UUID) -> dict[str, Any]:
-        return files.download(room_id=room_id, user_id=_identity(app).user_id, file_id=file_id)
-
-    @app.get("/api/rooms/<room_id>/report")
-    def incident_report(room_id: UUID) -> Response[str]:
-        body = report.build_report(room_id=room_id, user_id=_identity(app).user_id)
-        if len(body.encode()) > report.MAX_INLINE_BYTES:
-            # Too large for a Lambda response: a short-lived link to the same Markdown.
-            url = report.publish_large_report(room_id, body)
-            return Response(
-                status_code=303,
-                content_type="application/json",
-                body=json.dumps({"url": url}),
-                headers={"Location": url},
-            )
-        return Response(status_code=200, content_type="text/markdown; charset=utf-8", body=body)
-
-    return app

@@ -26,7 +26,8 @@ from warroom.delivery import RoomDelivery, set_room_delivery
 from warroom.fanout import Broadcaster
 from warroom.models import Role
 from warroom.realtime import Realtime, set_realtime
-from warroom.settings import runtime_settings
+from warroom.settings import clear_settings_cache
+from warroom.storage import set_attachment_store
 
 
 class RecordingManagementApi:
@@ -103,8 +104,9 @@ def aws(db, issuer, monkeypatch):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    runtime_settings.cache_clear()
+    clear_settings_cache()
     reset_token_verifier()
+    set_attachment_store(None)
     with mock_aws():
         create_bucket(boto3.client("s3"), "attachments")
         api = RecordingManagementApi()
@@ -118,7 +120,8 @@ def aws(db, issuer, monkeypatch):
         yield api, store
         set_realtime(None)
         set_room_delivery(None)
-    runtime_settings.cache_clear()
+        set_attachment_store(None)
+    clear_settings_cache()
     reset_token_verifier()
 
 

@@ -1,9 +1,8 @@
-"""Housekeeping run on a schedule (EventBridge in the cloud, a timer in the local stack)."""
+"""Housekeeping run on a schedule (EventBridge in the cloud, a timer in the local stack).
+(Announcing pending joins and departures is delivery's: `warroom.delivery`.)"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from warroom.dal import connections as connections_dal
@@ -26,19 +25,3 @@ def sweep(db: Database | None = None, *, max_batches: int = 20) -> SweepReport:
         if removed == 0:
             break
     return SweepReport(expired_connections=total)
-
-
-def announce_pending_presence(
-    *, seconds: float, interval: float, sleep: Callable[[float], None]
-) -> int:
-    """Announce joins and departures left pending in quiet rooms, every `interval`
-    seconds for `seconds` (at least once). Returns the number of posts made."""
-    from warroom.delivery import room_delivery
-
-    posts = 0
-    deadline = time.monotonic() + max(0.0, seconds)
-    while True:
-        posts += room_delivery().flush_due_presence().delivered
-        if time.monotonic() + interval > deadline:
-            return posts
-        sleep(interval)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from warroom.dal import files as files_dal
 from warroom.dal import messages as messages_dal
@@ -19,6 +19,7 @@ from warroom.dal import rooms as rooms_dal
 from warroom.dal.messages import Conn
 from warroom.db import Database, get_database
 from warroom.logic.access import require_member, require_room
+from warroom.logic.files import AttachmentStore
 from warroom.logic.readings import readings_of
 from warroom.models import Member, Message, MessageType, Room
 
@@ -30,6 +31,7 @@ MAX_ENTRY_CHARS = 2000
 # Over this the report is written to S3 and handed out by a short-lived link (Lambda
 # answers at most 6 MB).
 MAX_INLINE_BYTES = 5 * 1024 * 1024
+REPORT_LINK_SECONDS = 300
 
 
 def _time(value: datetime) -> str:
@@ -211,22 +213,11 @@ def _render(
     return "\n".join(lines) + "\n"
 
 
-def publish_large_report(room_id: UUID, body: str) -> str:
-    """A report too large for a response: written to the attachments bucket under
-    `reports/` and handed out as a 5-minute presigned link."""
-    from uuid import uuid4
-
-    from warroom.files import _bucket, s3_client
-
+def publish_large_report(room_id: UUID, body: str, store: AttachmentStore) -> str:
+    """A report too large for a response: written to the attachments bucket (the
+    caller's `store`) under `reports/` and handed out as a 5-minute presigned link."""
     key = f"reports/{room_id}/{uuid4()}.md"
-    client = s3_client()
-    client.put_object(
-        Bucket=_bucket(), Key=key, Body=body.encode(), ContentType="text/markdown; charset=utf-8"
-    )
-    return str(
-        client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": _bucket(), "Key": key, "ResponseContentType": "text/markdown"},
-            ExpiresIn=300,
-        )
+    store.put(key, body.encode(), content_type="text/markdown; charset=utf-8")
+    return store.presigned_download(
+        key, content_type="text/markdown", expires_in=REPORT_LINK_SECONDS
     )

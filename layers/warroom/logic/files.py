@@ -1,6 +1,7 @@
-"""Attachments: presigned uploads to and downloads from the private S3 bucket.
+"""Attachments: who may upload and download which file, and on what terms.
 
-The API hands out a presigned POST whose policy pins the key, the content type and the
+The bucket itself is behind an `AttachmentStore` the caller hands in (the S3 adapter,
+`warroom.storage`); this module only decides. The API hands out a presigned POST whose policy pins the key, the content type and the
 size range, so a client cannot upload something other than what it declared; downloads
 are presigned GETs that live five minutes, with the stored type and a disposition that
 lets the browser show only images and PDF (everything else downloads).
@@ -8,11 +9,9 @@ lets the browser show only images and PDF (everything else downloads).
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 import uuid
-from typing import Any, Literal
+from typing import Any, Protocol
 from urllib.parse import quote
 from uuid import UUID
 
@@ -22,13 +21,7 @@ from warroom.dal import files as files_dal
 from warroom.dal import rooms as rooms_dal
 from warroom.dal.messages import Conn
 from warroom.db import Database, get_database
-from warroom.errors import (
-    ConfigurationError,
-    NotFoundError,
-    PayloadTooLarge,
-    ServiceUnavailable,
-    ValidationFailed,
-)
+from warroom.errors import NotFoundError, PayloadTooLarge, ValidationFailed
 from warroom.logic.access import require_member, require_writer
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
@@ -98,50 +91,27 @@ def content_disposition(content_type: str, filename: str) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-_client: Any | None = None
-_lock = threading.Lock()
+class AttachmentStore(Protocol):
+    """What the use-cases need of the bucket (`warroom.storage.AttachmentStore`)."""
 
+    def presigned_upload(
+        self, key: str, *, content_type: str, max_bytes: int, expires_in: int
+    ) -> dict[str, Any]: ...
 
-def _addressing_style() -> Literal["auto", "virtual", "path"]:
-    style = os.environ.get("S3_ADDRESSING_STYLE", "auto")
-    return style if style in ("virtual", "path") else "auto"  # type: ignore[return-value]
+    def presigned_download(
+        self, key: str, *, content_type: str, disposition: str | None = None, expires_in: int
+    ) -> str: ...
 
-
-def s3_client() -> Any:
-    global _client
-    if _client is None:
-        with _lock:
-            if _client is None:
-                # boto3 on first use: the HTTP handler's cold start does not pay for it.
-                import boto3
-                from botocore.config import Config
-
-                _client = boto3.client(
-                    "s3",
-                    config=Config(
-                        signature_version="s3v4",
-                        s3={"addressing_style": _addressing_style()},
-                    ),
-                )
-    return _client
-
-
-def _aws_errors() -> tuple[type[Exception], ...]:
-    """botocore's errors, imported only when one is being handled."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return (ClientError, BotoCoreError)
-
-
-def _bucket() -> str:
-    bucket = os.environ.get("ATTACHMENTS_BUCKET")
-    if not bucket:
-        raise ConfigurationError("ATTACHMENTS_BUCKET is not set")
-    return bucket
+    def put(self, key: str, body: bytes, *, content_type: str) -> None: ...
 
 
 def create_upload(
-    *, room_id: UUID, user_id: str, request: UploadRequest, db: Database | None = None
+    *,
+    room_id: UUID,
+    user_id: str,
+    request: UploadRequest,
+    store: AttachmentStore,
+    db: Database | None = None,
 ) -> dict[str, Any]:
     if request.content_type not in ALLOWED_CONTENT_TYPES:
         raise ValidationFailed(f"files of type {request.content_type} are not accepted")
@@ -164,19 +134,12 @@ def create_upload(
         )
 
     (db or get_database()).run(operation)
-    try:
-        upload = s3_client().generate_presigned_post(
-            Bucket=_bucket(),
-            Key=key,
-            Fields={"Content-Type": request.content_type},
-            Conditions=[
-                {"Content-Type": request.content_type},
-                ["content-length-range", 1, request.size],
-            ],
-            ExpiresIn=UPLOAD_EXPIRES_SECONDS,
-        )
-    except _aws_errors() as exc:
-        raise ServiceUnavailable("attachments cannot be uploaded right now") from exc
+    upload = store.presigned_upload(
+        key,
+        content_type=request.content_type,
+        max_bytes=request.size,
+        expires_in=UPLOAD_EXPIRES_SECONDS,
+    )
     return {
         "file_id": str(file_id),
         "upload": {
@@ -196,28 +159,24 @@ def _file_row(conn: Conn, room_id: UUID, file_id: UUID) -> dict[str, Any]:
 
 
 def download(
-    *, room_id: UUID, user_id: str, file_id: UUID, db: Database | None = None
+    *,
+    room_id: UUID,
+    user_id: str,
+    file_id: UUID,
+    store: AttachmentStore,
+    db: Database | None = None,
 ) -> dict[str, Any]:
     def operation(conn: Conn) -> dict[str, Any]:
         require_member(conn, room_id, user_id)
         return _file_row(conn, room_id, file_id)
 
     row = (db or get_database()).run(operation)
-    try:
-        url = s3_client().generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": _bucket(),
-                "Key": row["object_key"],
-                "ResponseContentType": row["content_type"],
-                "ResponseContentDisposition": content_disposition(
-                    row["content_type"], row["filename"]
-                ),
-            },
-            ExpiresIn=DOWNLOAD_EXPIRES_SECONDS,
-        )
-    except _aws_errors() as exc:
-        raise ServiceUnavailable("attachments cannot be downloaded right now") from exc
+    url = store.presigned_download(
+        row["object_key"],
+        content_type=row["content_type"],
+        disposition=content_disposition(row["content_type"], row["filename"]),
+        expires_in=DOWNLOAD_EXPIRES_SECONDS,
+    )
     return {
         "url": url,
         "file_id": str(row["file_id"]),

@@ -1,0 +1,31 @@
+"""The incident report (Markdown), inline or, when too large for a response, as a
+short-lived link to the same document in the attachments bucket."""
+
+from __future__ import annotations
+
+import json
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from warroom.logic import report
+from warroom.routes.common import caller
+from warroom.storage import attachment_store
+
+router = Router()
+
+
+@router.get("/api/rooms/<room_id>/report")
+def incident_report(room_id: UUID) -> Response[str]:
+    body = report.build_report(room_id=room_id, user_id=caller().user_id)
+    if len(body.encode()) > report.MAX_INLINE_BYTES:
+        # Too large for a Lambda response: a short-lived link to the same Markdown.
+        url = report.publish_large_report(room_id, body, attachment_store())
+        return Response(
+            status_code=303,
+            content_type="application/json",
+            body=json.dumps({"url": url}),
+            headers={"Location": url},
+        )
+    return Response(status_code=200, content_type="text/markdown; charset=utf-8", body=body)
