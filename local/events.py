@@ -91,6 +91,14 @@ class WsConnection:
         return {**self._headers(), "requestContext": context, "isBase64Encoded": False}
 
 
+TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
+
+
+def is_text_type(content_type: str) -> bool:
+    """Whether the HTTP API hands the body to the function as text (else base64)."""
+    return any(content_type.startswith(t) for t in TEXT_TYPES)
+
+
 def http_event(
     *,
     method: str,
@@ -102,11 +110,10 @@ def http_event(
     source_ip: str,
     domain_name: str,
 ) -> dict[str, Any]:
-    """HTTP API payload format 2.0 for the route `ANY /api/{proxy+}`."""
+    """HTTP API payload format 2.0 for the route `ANY /api/{proxy+}`. A text body must be
+    UTF-8 (the gateway answers 400 before building an event for one that is not)."""
     now = time.time()
-    text_types = ("application/json", "text/", "application/x-www-form-urlencoded")
-    content_type = headers.get("content-type", "")
-    is_text = not body or any(content_type.startswith(t) for t in text_types)
+    is_text = not body or is_text_type(headers.get("content-type", ""))
     lowered = {k.lower(): v for k, v in headers.items()}
     return {
         "version": "2.0",

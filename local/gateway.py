@@ -39,7 +39,7 @@ import aiohttp
 from aiohttp import WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
-from local.events import LambdaContext, WsConnection, http_event
+from local.events import LambdaContext, WsConnection, http_event, is_text_type
 from local.issuer import LocalIssuer
 from local.sigv4 import (
     LOCAL_SIGNING_KEYS,
@@ -490,6 +490,8 @@ class Gateway:
     # --- HTTP API ---------------------------------------------------------------
     async def http_api(self, request: web.Request) -> web.Response:
         body = await request.read()
+        if is_text_type(request.headers.get("content-type", "")) and not _is_utf8(body):
+            return _error(400, "VALIDATION", "the request body is not valid UTF-8")
         event = http_event(
             method=request.method,
             path=request.path,
@@ -520,13 +522,19 @@ class Gateway:
         return web.json_response(self.issuer.jwks())
 
     async def login(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if not _is_utf8(body):
+            return _error(400, "VALIDATION", "the request body is not valid UTF-8")
         try:
-            data = inbound.loads(await request.read())
-            user_id = str(data["user_id"]).strip().lower()
-            display_name = str(data.get("display_name") or "").strip() or user_id.split("@")[0]
+            data = inbound.loads(body)
         except ValidationFailed as exc:
             return _error(422, "VALIDATION", exc.message)
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        except (json.JSONDecodeError, RecursionError):
+            return _error(400, "VALIDATION", "the request body is not JSON")
+        try:
+            user_id = str(data["user_id"]).strip().lower()
+            display_name = str(data.get("display_name") or "").strip() or user_id.split("@")[0]
+        except (KeyError, TypeError, AttributeError):
             return _error(422, "VALIDATION", 'send {"user_id": e-mail, "display_name": name}')
         loop = asyncio.get_running_loop()
         try:
@@ -713,6 +721,14 @@ def _s3_error(refused: Refused) -> web.Response:
     return web.Response(
         status=403, text=body, content_type="application/xml", headers=PROXIED_OBJECT_HEADERS
     )
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
