@@ -1,5 +1,6 @@
 """Routes for developers and operators, open without a token: the health check and the
-OpenAPI document."""
+OpenAPI document. (The local sign-in, `/api/dev/login` and `/api/dev/users`, is the
+local gateway's own and never reaches a function: `local/gateway.py`.)"""
 
 from __future__ import annotations
 
