@@ -114,13 +114,13 @@ async def serve(args: argparse.Namespace) -> None:
 
     from warroom.db import get_database
     from warroom.db.migrate import upgrade
-    from warroom.settings import database_settings
+    from warroom.settings import clear_settings_cache
 
     database_url = _database_url(data_dir)
     moto, moto_url = aws.start_moto()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     configure_environment(public_url, moto_url, database_url, args.transport)
-    database_settings.cache_clear()  # read again, now that DATABASE_URL names this server
+    clear_settings_cache()  # read again, now that DATABASE_URL (and the rest) are set
     upgrade(database_url)
     aws.provision(moto_url, REGION)
     if not args.no_demo:
