@@ -68,7 +68,7 @@ def _count_fanout(outcome: Outcome) -> None:
 @metrics.log_metrics
 @capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    runtime_settings()
+    runtime_settings()  # fails fast; its parts are what the verifier, broadcaster and store use
     route = event.get("requestContext", {}).get("routeKey")
     try:
         if route == "$connect":

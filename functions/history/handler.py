@@ -25,5 +25,5 @@ app = build_app()
 @metrics.log_metrics
 @capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    runtime_settings()
+    runtime_settings()  # fails fast; its parts are what the verifier, broadcaster and store use
     return app.resolve(event, context)

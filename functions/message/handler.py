@@ -43,7 +43,7 @@ def _payload(body: Any) -> Any:
 @metrics.log_metrics
 @capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    runtime_settings()
+    runtime_settings()  # fails fast; its parts are what the verifier, broadcaster and store use
     parsed = WebSocketEvent.model_validate(event)
     connection_id = parsed.request_context.connection_id
     route = parsed.request_context.route_key
