@@ -5,6 +5,11 @@ Each part has one cached reader (`database_settings()`, `auth_settings()`, ...) 
 result is what the process-wide objects are built from; `runtime_settings()` is those
 same parts, checked together at a handler's first invocation. Tests that change the
 environment call `clear_settings_cache()`. (`local/` and `infra/` keep their own reads.)
+
+Plain pydantic models over one reader (`_env`), not pydantic-settings: the variables
+have legacy names, defaults that depend on each other (the connection mode on
+`AWS_LAMBDA_FUNCTION_NAME`) and unit conversions (milliseconds to seconds), which
+explicit readers state plainly, and the Lambda layer gains no dependency.
 """
 
 from __future__ import annotations
