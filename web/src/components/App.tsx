@@ -15,6 +15,7 @@ import { SessionContext } from '../session';
 import type { Session } from '../session';
 import { ErrorAlert } from './Form';
 import { HelpDialog } from './HelpDialog';
+import { Loading } from './Loading';
 import { Login } from './Login';
 import { RoomList, sortRooms } from './RoomList';
 import { RoomPage } from './RoomPage';
@@ -88,16 +89,6 @@ function AppBody({ config, auth, initiallySignedIn, changeLocale }: Props & { ch
   }
   if (!me) return <Loading text={t('app.loading')} />;
   return <SignedIn config={config} auth={auth} api={api} me={me} signOut={signOut} changeLocale={changeLocale} />;
-}
-
-/** A spinner with words, announced politely. */
-export function Loading({ text }: { text: string }) {
-  return (
-    <p class="loading" role="status">
-      <span class="spinner" aria-hidden="true" />
-      {text}
-    </p>
-  );
 }
 
 interface SignedInProps {

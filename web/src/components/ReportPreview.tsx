@@ -4,6 +4,7 @@ import { useT } from '../i18n';
 import { errorMessage } from '../lib/format';
 import { ownFilePath, renderReport } from '../lib/markdown';
 import type { Message, Room } from '../protocol';
+import { Loading } from './Loading';
 import { readingLabel } from './MessageItem';
 import { Modal } from './Modal';
 import { chartImage, useAllReadings } from './ReadingsPanel';
@@ -112,10 +113,7 @@ export function ReportPreview({ room, messages, api, onClose }: { room: Room; me
         </p>
       )}
       {markdown === null && !error && (
-        <p class="loading-inline" role="status">
-          <span class="spinner" aria-hidden="true" />
-          {t('report.loading')}
-        </p>
+        <Loading inline text={t('report.loading')} />
       )}
       {markdown !== null && (
         <article

@@ -6,6 +6,7 @@ import { navigate, roomHref } from '../router';
 import { useSession } from '../session';
 import { formatFullTime, formatMessageTime } from '../lib/time';
 import { ErrorAlert, FormActions, SelectField, useBusyAction } from './Form';
+import { Loading } from './Loading';
 import { Modal } from './Modal';
 import { RoomChips } from './RoomChips';
 
@@ -68,10 +69,7 @@ export function RoomList() {
         </label>
       </div>
       {!roomsLoaded ? (
-        <p class="loading-inline" role="status">
-          <span class="spinner" aria-hidden="true" />
-          {t('rooms.loading')}
-        </p>
+        <Loading inline text={t('rooms.loading')} />
       ) : shown.length === 0 ? (
         <div class="empty-state">
           <p>{rooms.length === 0 ? t('rooms.none') : t('rooms.noMatch')}</p>

@@ -7,6 +7,7 @@ import type { FileInfo } from '../protocol';
 import { useSession } from '../session';
 import { ErrorAlert, FormActions, SelectField, choiceOptions, useBusyAction } from './Form';
 import { Icon } from './Icon';
+import { Loading } from './Loading';
 import { Modal } from './Modal';
 
 const ROLES: Role[] = ['OWNER', 'EDITOR', 'VIEWER'];
@@ -189,10 +190,7 @@ export function FilesPanel({ roomId, onClose }: { roomId: string; onClose: () =>
     <Modal title={t('files.title')} onClose={onClose}>
       <ErrorAlert error={error} />
       {files === null && !error && (
-        <p class="loading-inline" role="status">
-          <span class="spinner" aria-hidden="true" />
-          {t('files.loading')}
-        </p>
+        <Loading inline text={t('files.loading')} />
       )}
       {files && files.length === 0 && (
         <div class="empty-state">

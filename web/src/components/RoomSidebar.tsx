@@ -2,6 +2,7 @@ import { useT } from '../i18n';
 import { formatFullTime, formatMessageTime } from '../lib/time';
 import type { Room } from '../protocol';
 import { roomHref } from '../router';
+import { Loading } from './Loading';
 import { Badges } from './RoomList';
 import { StatusChip, SeverityChip } from './RoomChips';
 
@@ -16,10 +17,7 @@ export function RoomSidebar({ rooms, openRoomId, loaded }: { rooms: Room[]; open
         </a>
       </div>
       {!loaded ? (
-        <p class="muted sidebar-empty" role="status">
-          <span class="spinner" aria-hidden="true" />
-          {t('rooms.loading')}
-        </p>
+        <Loading className="muted sidebar-empty" text={t('rooms.loading')} />
       ) : rooms.length === 0 ? (
         <p class="muted sidebar-empty">{t('sidebar.empty')}</p>
       ) : (

@@ -7,6 +7,7 @@ import type { SearchHit } from '../protocol';
 import { roomHref } from '../router';
 import { useSession } from '../session';
 import { ErrorAlert } from './Form';
+import { Loading } from './Loading';
 
 /** Results across my rooms; matched terms in <mark>, everything else as text. */
 export function SearchPage({ q }: { q: string }) {
@@ -39,10 +40,7 @@ export function SearchPage({ q }: { q: string }) {
       <h1 id="search-title">{t('search.results', { q })}</h1>
       <ErrorAlert error={error} />
       {hits === null && !error && (
-        <p class="loading-inline" role="status">
-          <span class="spinner" aria-hidden="true" />
-          {t('search.searching')}
-        </p>
+        <Loading inline text={t('search.searching')} />
       )}
       {hits && hits.length === 0 && (
         <div class="empty-state">
