@@ -5,11 +5,11 @@ import { currentLocale, tn, useT } from '../i18n';
 import { joinNames } from '../lib/joins';
 import type { JoinLine } from '../lib/joins';
 import { groupMessages, knownClientIds } from '../lib/messages';
+import { describeError } from '../lib/roomState';
 import { formatDayLabel } from '../lib/time';
 import type { Message } from '../protocol';
 import { MessageItem } from './MessageItem';
 import type { DeliveryStatus, MessageActions } from './MessageItem';
-import { describeError } from './useRoom';
 
 interface Props {
   messages: Message[];

@@ -282,7 +282,6 @@ function connect(state: ConnState, effects: Effect[]): ConnState {
 
 /** An acknowledgement, over the socket or as the HTTP send's answer. */
 function onAck(state: ConnState, frame: AckFrame, effects: Effect[]): ConnState {
-  effects.push({ type: 'deliver', frame });
   state = settled(state, frame.client_msg_id, effects);
   const outbox = state.outbox.map((e) =>
     e.client_msg_id === frame.client_msg_id
@@ -330,14 +329,12 @@ function onFrame(state: ConnState, frame: ServerFrame, effects: Effect[], env: E
     case 'ack':
       return flushOutbox(onAck(state, frame, effects), effects, env);
     case 'message': {
-      effects.push({ type: 'deliver', frame });
       let next = { ...state, outbox: pruneDelivered(state.outbox, [frame.message]) };
       next = noteChange(next, frame.change_seq ?? frame.message.change_seq);
       // (if this was the in-flight entry, whose ack is late, the next may go now)
       return flushOutbox(noteSequence(next, frame.message.sequence_number, effects), effects, env);
     }
     case 'sync': {
-      effects.push({ type: 'deliver', frame });
       let next: ConnState = { ...state, outbox: pruneDelivered(state.outbox, frame.messages) };
       // The server answered with everything after lastSeq (or lastChange, which
       // includes every newer message), up to a page, so its highest number is
@@ -366,7 +363,6 @@ function onFrame(state: ConnState, frame: ServerFrame, effects: Effect[], env: E
       return flushOutbox(next, effects, env);
     }
     case 'error': {
-      effects.push({ type: 'deliver', frame });
       if (!frame.client_msg_id) return state;
       const id = frame.client_msg_id;
       state = settled(state, id, effects);
@@ -376,17 +372,14 @@ function onFrame(state: ConnState, frame: ServerFrame, effects: Effect[], env: E
       return flushOutbox({ ...state, outbox }, effects, env);
     }
     case 'message_edited':
-      effects.push({ type: 'deliver', frame });
       return noteChange(state, frame.change_seq ?? frame.message.change_seq);
     case 'message_deleted':
     case 'reaction_updated':
     case 'system':
-      effects.push({ type: 'deliver', frame });
       return noteChange(state, frame.change_seq);
     case 'presence':
     case 'typing':
     case 'notification':
-      effects.push({ type: 'deliver', frame });
       return state;
     default: {
       const never: never = frame;
@@ -462,6 +455,11 @@ export function step(state: ConnState, event: ConnEvent, env: Env): StepResult {
 
     case 'frame':
       if (state.status !== 'open') return done(state);
+      // Every frame of an open socket goes to the UI once, as it came, first:
+      // what it does to the room is decided in one place, the room's reducer
+      // (lib/roomState.ts). Here only what it does to the connection: numbers,
+      // outbox, heartbeat.
+      effects.push({ type: 'deliver', frame: event.frame });
       return done(onFrame(state, event.frame, effects, env));
 
     case 'timer':
@@ -558,7 +556,11 @@ export function step(state: ConnState, event: ConnEvent, env: Env): StepResult {
       const entry = state.outbox.find((e) => e.client_msg_id === event.client_msg_id);
       if (!entry) return done(state);
       const o = event.outcome;
-      if (o.ok) return done(flushOutbox(onAck(state, o.ack, effects), effects, env));
+      if (o.ok) {
+        // The HTTP answer stands for the ack frame the socket would have brought.
+        effects.push({ type: 'deliver', frame: o.ack });
+        return done(flushOutbox(onAck(state, o.ack, effects), effects, env));
+      }
       if ('network' in o) {
         // A failed send is news about the network: start over at once.
         if (state.status === 'open' || state.status === 'connecting') {
