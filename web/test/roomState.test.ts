@@ -338,4 +338,23 @@ describe('one dispatch of server frames', () => {
     expect(s.typing.map((p) => p.user_id)).toEqual([BOB]); // he typed again after his message
     expect(s.notice).toContain('no');
   });
+
+  it("the HTTP send's answer is handed over once, as the ack the socket would have brought", () => {
+    // Given an open room with a message too big for one frame, sent over HTTP
+    const env: Env = { random: () => 0.5, now: () => NOW };
+    const big = { type: 'message' as const, client_msg_id: 'big', message_type: 'text' as const, content: 'x'.repeat(40_000), mentions: [] };
+    const open = runMachine(initialState({ room: true, lastSeq: 3 }), [
+      { type: 'start' },
+      { type: 'socket_open' },
+      frame({ type: 'sync', messages: [], has_more: false }),
+      { type: 'send', frame: big },
+    ], env);
+    // When the HTTP answer is the ack, listing a mention of someone outside the room
+    const ack = { type: 'ack' as const, client_msg_id: 'big', message_id: 'm4', sequence_number: 4, created_at: 'now', unresolved_mentions: ['carol'] };
+    const r = runMachine(open.state, [{ type: 'http_result', client_msg_id: 'big', outcome: { ok: true, ack } }], env);
+    // Then the UI gets it once, and the reducer shows the unresolved mention
+    const delivered = r.effects.flatMap((e) => (e.type === 'deliver' ? [e.frame] : []));
+    expect(delivered).toEqual([ack]);
+    expect(delivered.reduce((st, f) => roomReducer(st, on(f)), opened()).unresolved).toEqual(['carol']);
+  });
 });
