@@ -284,6 +284,14 @@ describe('the connection and the effects queue', () => {
     expect(reduce(s, { type: 'clear_unresolved' }).unresolved).toEqual([]);
   });
 
+  it('a frame of a kind this client does not know changes nothing', () => {
+    // Given an open room, When a newer server sends a frame type not known here
+    const s0 = opened();
+    const s = reduce(s0, on({ type: 'pinned', message_id: 'm1' } as unknown as ServerFrame));
+    // Then the state is the same object, with no effect asked for
+    expect(s).toBe(s0);
+  });
+
   it('never changes the state it is given', () => {
     // Given a room state frozen deep
     const s0 = opened({ typing: [{ user_id: BOB, display_name: 'Bob Lin', until: NOW }] });
