@@ -200,6 +200,15 @@ def act_as(local_stack: LocalStack) -> Callable[..., list[dict[str, Any]]]:
     return act
 
 
+# Tab in a modal <dialog> never reaches the inert page behind it; past the last control
+# the browser may hand focus to its own UI for one stop (the document then has no focused
+# element, activeElement is <body>) before wrapping to the dialog's first control.
+FOCUS_NOT_BEHIND_DIALOG = (
+    "() => !document.activeElement || document.activeElement === document.body"
+    " || !!document.activeElement.closest('dialog[open]')"
+)
+
+
 def wait_until(check: Callable[[], Any], timeout_s: float = 10.0, what: str = "condition") -> Any:
     """Poll a server-side fact until it holds (a wait, not a timing assertion)."""
     deadline = time.monotonic() + timeout_s
