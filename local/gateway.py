@@ -50,18 +50,16 @@ from local.sigv4 import (
     verify_presigned_url,
 )
 from warroom import inbound
+from warroom.bounds import MAX_CLIENT_FRAME_BYTES, MAX_LAMBDA_RESPONSE_BYTES, MAX_MESSAGE_BYTES
 from warroom.errors import ValidationFailed
 from warroom.fanout import PostStatus, Transport
 from warroom.frames import ROUTES
 
 logger = logging.getLogger("local.gateway")
 
-MAX_FRAME_BYTES = 32 * 1024  # one client frame (API Gateway's WebSocket frame size)
-MAX_MESSAGE_BYTES = 128 * 1024  # one client message, and one @connections post
 MAX_CONNECTION_SECONDS = 2 * 3600
 CLOSE_LINGER_SECONDS = 0.25  # see FrameSizeGuard
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's integration timeout
-MAX_LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response payload limit
 PONG = b'{"type":"pong"}'
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -213,7 +211,7 @@ class LimitedWebSocketResponse(web.WebSocketResponse):
         handler = request.protocol
         early, handler._message_tail = handler._message_tail, b""
         super()._post_start(request, protocol, writer)
-        guard = FrameSizeGuard(handler._payload_parser, self._reader, MAX_FRAME_BYTES)
+        guard = FrameSizeGuard(handler._payload_parser, self._reader, MAX_CLIENT_FRAME_BYTES)
         handler._payload_parser = guard
         if early:
             eof, _ = guard.feed_data(early)

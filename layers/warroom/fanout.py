@@ -25,7 +25,6 @@ Transports, chosen by `WS_TRANSPORT` (read once, when the broadcaster is built):
 from __future__ import annotations
 
 import enum
-import json
 import logging
 import random
 import threading
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from warroom.bounds import MAX_MESSAGE_BYTES, encode, slim
 from warroom.errors import ConfigurationError
 from warroom.lazy import Lazy
 from warroom.settings import fanout_settings
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_FRAME_BYTES = 128 * 1024
 THROTTLE_CODES = {"TooManyRequestsException", "LimitExceededException", "ThrottlingException"}
 GONE_CODES = {"GoneException"}
 DEFAULT_TRANSPORT = "http"
@@ -264,15 +263,15 @@ def _region_of(endpoint_url: str) -> str:
 
 
 def encode_frame(frame: dict[str, Any]) -> bytes | None:
-    """JSON bytes of a frame, within the 128 KB limit, or None if it cannot fit."""
-    data = json.dumps(frame, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-    if len(data) <= MAX_FRAME_BYTES:
+    """JSON bytes of a frame, within the 128 KB limit, or None if it cannot fit. A frame
+    carrying a message that is too big goes with the message slimmed (`bounds.slim`)."""
+    data = encode(frame)
+    if len(data) <= MAX_MESSAGE_BYTES:
         return data
     message = frame.get("message")
     if isinstance(message, dict):
-        slim = {**frame, "message": {**message, "content": None, "content_truncated": True}}
-        data = json.dumps(slim, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-        if len(data) <= MAX_FRAME_BYTES:
+        data = encode({**frame, "message": slim(message)})
+        if len(data) <= MAX_MESSAGE_BYTES:
             return data
     return None
 

@@ -17,7 +17,8 @@ from pydantic import (
     field_validator,
 )
 
-MAX_CONTENT_BYTES = 64 * 1024
+from warroom.bounds import MAX_CONTENT_BYTES as MAX_CONTENT_BYTES
+
 EDIT_WINDOW_SECONDS = 15 * 60
 MAX_MENTIONS = 50
 HISTORY_DEFAULT_LIMIT = 50

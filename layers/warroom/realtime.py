@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from warroom import frames, inbound
 from warroom.auth import Identity
-from warroom.bounds import MAX_FRAME_BYTES, fit_messages
+from warroom.bounds import MAX_MESSAGE_BYTES, fit_messages
 from warroom.connections import ConnectionRecord, ConnectionStore
 from warroom.delivery import RoomDelivery
 from warroom.errors import (
@@ -39,7 +39,7 @@ from warroom.models import Message
 logger = logging.getLogger(__name__)
 
 NOT_REGISTERED = "this connection is not registered; reconnect"
-SYNC_BUDGET = MAX_FRAME_BYTES
+SYNC_BUDGET = MAX_MESSAGE_BYTES
 
 
 @dataclass
@@ -277,12 +277,7 @@ class Realtime:
         return self._react(record, frame, False)
 
     def _typing(self, record: ConnectionRecord, frame: frames.TypingFrame) -> Outcome:
-        typing = {
-            "type": "typing",
-            "user_id": record.user_id,
-            "display_name": record.display_name,
-            "is_typing": frame.is_typing,
-        }
+        typing = frames.typing_frame(record.user_id, record.display_name, frame.is_typing)
         # The audience read also tells whether the typist is still active: no extra trip.
         audience = self.store.audience_of(self._room(record), record.user_id)
         if audience is None:
@@ -295,7 +290,7 @@ class Realtime:
         )
 
     def _ping(self, record: ConnectionRecord, frame: frames.EmptyFrame) -> Outcome:
-        return Outcome(replies=[{"type": "pong"}])
+        return Outcome(replies=[frames.pong_frame()])
 
     def _sync(self, record: ConnectionRecord, frame: frames.SyncFrame) -> Outcome:
         if frame.after_change is not None:
@@ -330,16 +325,7 @@ class Realtime:
         online: dict[str, str] = {}
         for r in self.store.in_room(room_id):
             online.setdefault(r.user_id, r.display_name)
-        return Outcome(
-            replies=[
-                {
-                    "type": "presence",
-                    "online": [
-                        {"user_id": u, "display_name": n} for u, n in sorted(online.items())
-                    ],
-                }
-            ]
-        )
+        return Outcome(replies=[frames.online_frame(online)])
 
     def close_connections(self, connection_ids: list[str]) -> None:
         """Close sockets whose rows are already gone (a member removed from a room)."""

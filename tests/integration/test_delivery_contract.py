@@ -277,7 +277,7 @@ def test_a_message_holds_at_most_twenty_different_reactions(aws, room, make_user
 
 def test_sync_and_history_over_huge_messages_answer_within_limits(aws, room, sql):
     # Given a room of 64 KB messages and one message with a very long reactions list
-    from warroom.bounds import MAX_FRAME_BYTES, MAX_HTTP_BYTES, encoded_size
+    from warroom.bounds import MAX_HTTP_RESPONSE_BYTES, MAX_MESSAGE_BYTES, encoded_size
     from warroom.logic import messages
 
     api, _store = aws
@@ -304,7 +304,7 @@ def test_sync_and_history_over_huge_messages_answer_within_limits(aws, room, sql
             frame(owner, {"type": "sync", cursor: position})
             reply = api.frames(owner.connection_id, "sync")[-1]
             # Then every reply fits one frame and moves forward
-            assert encoded_size(reply) <= MAX_FRAME_BYTES
+            assert encoded_size(reply) <= MAX_MESSAGE_BYTES
             assert reply["messages"], "a page always holds at least one message"
             seen += len(reply["messages"])
             last = reply["messages"][-1]
@@ -330,7 +330,7 @@ def test_sync_and_history_over_huge_messages_answer_within_limits(aws, room, sql
             room_id=uuid.UUID(room["room_id"]), user_id=room["ids"]["owner"], limit=200
         )
     )
-    assert encoded_size(page) < MAX_HTTP_BYTES and page["has_more"] is True
+    assert encoded_size(page) < MAX_HTTP_RESPONSE_BYTES and page["has_more"] is True
     assert page["next_before_seq"] == page["messages"][-1]["sequence_number"]
 
 

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from warroom.bounds import MAX_FRAME_BYTES, MAX_HTTP_BYTES, encoded_size, fit_messages
+from warroom.bounds import MAX_HTTP_RESPONSE_BYTES, MAX_MESSAGE_BYTES, encoded_size, fit_messages
 from warroom.models import Message, Reaction
 from warroom.realtime import changes_sync_frame, sync_frame
 
@@ -45,7 +45,7 @@ def test_one_message_too_big_even_without_its_content_still_ends_and_fits():
     # When it is synced, by number and by change
     for reply in (sync_frame([heavy], False), changes_sync_frame([heavy], False, 0, 70)):
         # Then the reply fits one frame and carries it as a pointer with its totals
-        assert encoded_size(reply) <= MAX_FRAME_BYTES
+        assert encoded_size(reply) <= MAX_MESSAGE_BYTES
         (slim,) = reply["messages"]
         assert slim["content"] is None and slim["content_truncated"] is True
         assert slim["reactions_truncated"] is True
@@ -61,12 +61,12 @@ def test_a_cut_change_page_resumes_after_the_last_message_it_holds():
     held = reply["messages"]
     assert 0 < len(held) < 40 and reply["has_more"] is True
     assert reply["change_seq"] == held[-1]["change_seq"]
-    assert encoded_size(reply) <= MAX_FRAME_BYTES
+    assert encoded_size(reply) <= MAX_MESSAGE_BYTES
 
 
 def test_http_lists_stay_under_one_megabyte():
     many = [message(n, "y" * 60_000) for n in range(200)]
-    kept = fit_messages(many, MAX_HTTP_BYTES)
+    kept = fit_messages(many, MAX_HTTP_RESPONSE_BYTES)
     assert 0 < len(kept) < 200
-    assert encoded_size({"messages": kept}) < MAX_HTTP_BYTES
-    assert fit_messages([], MAX_HTTP_BYTES) == []
+    assert encoded_size({"messages": kept}) < MAX_HTTP_RESPONSE_BYTES
+    assert fit_messages([], MAX_HTTP_RESPONSE_BYTES) == []

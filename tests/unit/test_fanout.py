@@ -8,7 +8,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from warroom.fanout import MAX_FRAME_BYTES, Broadcaster, PostStatus, Transport, encode_frame
+from warroom.bounds import MAX_MESSAGE_BYTES
+from warroom.fanout import Broadcaster, PostStatus, Transport, encode_frame
 
 pytestmark = pytest.mark.unit
 
@@ -79,7 +80,7 @@ def test_nothing_over_128_kb_is_posted():
     # A message frame is slimmed to a pointer the client fetches by history
     big = {"type": "message", "message": {"message_id": "m", "content": "\u0001" * 60_000}}
     encoded = encode_frame(big)
-    assert encoded is not None and len(encoded) <= MAX_FRAME_BYTES
+    assert encoded is not None and len(encoded) <= MAX_MESSAGE_BYTES
     slim = json.loads(encoded)
     assert slim["message"]["content"] is None and slim["message"]["content_truncated"] is True
     # any other oversized frame is not posted at all

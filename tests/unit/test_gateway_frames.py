@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from infra.constants import WS_PONG_FRAME
-from local.gateway import MAX_FRAME_BYTES, PONG, FrameSizeGuard
+from local.gateway import PONG, FrameSizeGuard
+from warroom.bounds import MAX_CLIENT_FRAME_BYTES
 
 pytestmark = pytest.mark.unit
 
@@ -56,7 +57,7 @@ class Queue:
 
 def feed(stream: bytes, read_size: int) -> tuple[Parser, Queue, bool]:
     parser, queue = Parser(), Queue()
-    guard = FrameSizeGuard(parser, queue, MAX_FRAME_BYTES, linger=0)
+    guard = FrameSizeGuard(parser, queue, MAX_CLIENT_FRAME_BYTES, linger=0)
     eof = False
     for start in range(0, len(stream), read_size):
         eof, _ = guard.feed_data(stream[start : start + read_size])
@@ -72,7 +73,7 @@ def test_frames_up_to_32_kb_pass_whole_whatever_the_reads(read_size):
     stream = (
         frame(b'{"type":"ping"}')
         + frame(b"are you there", opcode=0x9)
-        + frame(b"x" * MAX_FRAME_BYTES)
+        + frame(b"x" * MAX_CLIENT_FRAME_BYTES)
         + frame(b"y" * 20_000, fin=False)
         + frame(b"z" * 20_000, opcode=0x0)
     )
@@ -84,7 +85,7 @@ def test_frames_up_to_32_kb_pass_whole_whatever_the_reads(read_size):
 @pytest.mark.parametrize("read_size", [1, 5, 4096, 1 << 20])
 @pytest.mark.parametrize(
     ("oversized", "opcode"),
-    [(MAX_FRAME_BYTES + 1, 0x1), (70_000, 0x2), (40_000, 0x0)],  # text, binary, continuation
+    [(MAX_CLIENT_FRAME_BYTES + 1, 0x1), (70_000, 0x2), (40_000, 0x0)],  # text, binary, continuation
 )
 def test_a_data_frame_over_32_kb_is_refused_with_1009(read_size, oversized, opcode):
     # Given a good frame and then one data frame one byte (or more) over 32 KB

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from warroom.bounds import MAX_CONTENT_BYTES
 from warroom.dal import files as files_dal
 from warroom.dal import rooms as rooms_dal
 from warroom.dal.messages import Conn
@@ -63,7 +64,7 @@ def limits() -> dict[str, Any]:
     return {
         "max_file_bytes": MAX_FILE_BYTES,
         "allowed_content_types": list(ALLOWED_CONTENT_TYPES),
-        "max_content_bytes": 64 * 1024,
+        "max_content_bytes": MAX_CONTENT_BYTES,
     }
 
 

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 from pydantic import ValidationError
 
-from warroom.bounds import MAX_HTTP_BYTES, fit_messages
+from warroom.bounds import MAX_HTTP_RESPONSE_BYTES, fit_messages
 from warroom.dal import messages as dal
 from warroom.dal.messages import (
     MAX_DISTINCT_REACTIONS,
@@ -531,7 +531,7 @@ def changed_since(
     return _db(db).run(operation)
 
 
-def bounded_history(page: HistoryPage, budget: int = MAX_HTTP_BYTES) -> dict[str, Any]:
+def bounded_history(page: HistoryPage, budget: int = MAX_HTTP_RESPONSE_BYTES) -> dict[str, Any]:
     """A history page as the HTTP API answers it, cut by bytes; the cursors follow the
     last message kept."""
     kept = fit_messages(page.messages, budget)
@@ -549,7 +549,7 @@ def bounded_history(page: HistoryPage, budget: int = MAX_HTTP_BYTES) -> dict[str
 
 
 def bounded_changes(
-    page: ChangesPage, budget: int = MAX_HTTP_BYTES
+    page: ChangesPage, budget: int = MAX_HTTP_RESPONSE_BYTES
 ) -> tuple[list[dict[str, Any]], bool, int]:
     """Changed messages cut by bytes: (messages, has_more, where to resume)."""
     kept = fit_messages(page.messages, budget)

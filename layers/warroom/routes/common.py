@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from warroom.auth import Identity
-from warroom.bounds import MAX_HTTP_BYTES, fit_messages
+from warroom.bounds import MAX_HTTP_RESPONSE_BYTES, fit_messages
 from warroom.dal.messages import Recipients
 from warroom.errors import UnauthorizedError
 from warroom.models import Message
@@ -59,5 +59,5 @@ def announce(events: list[tuple[Message, Recipients]]) -> None:
 
 def bounded(key: str, found: list[Message]) -> dict[str, Any]:
     """A list answer cut by bytes to stay under the HTTP limit, saying `has_more`."""
-    kept = fit_messages(found, MAX_HTTP_BYTES)
+    kept = fit_messages(found, MAX_HTTP_RESPONSE_BYTES)
     return {key: kept, "has_more": len(kept) < len(found)}

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from warroom.bounds import MAX_HTTP_BYTES
+from warroom.bounds import MAX_HTTP_RESPONSE_BYTES
 from warroom.errors import ValidationFailed
 from warroom.frames import ack_fields
 from warroom.logic import messages
@@ -45,7 +45,7 @@ def history(
             user_id=user_id,
             after_change=changed_after,
             limit=limit,
-            max_bytes=MAX_HTTP_BYTES,
+            max_bytes=MAX_HTTP_RESPONSE_BYTES,
         )
         kept, has_more, resume = messages.bounded_changes(changes)
         return {"messages": kept, "has_more": has_more, "next_changed_after": resume}
@@ -56,7 +56,7 @@ def history(
         before=before,
         before_seq=before_seq,
         after_seq=after_seq,
-        max_bytes=MAX_HTTP_BYTES,
+        max_bytes=MAX_HTTP_RESPONSE_BYTES,
     )
     return messages.bounded_history(page)
 

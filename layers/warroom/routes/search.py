@@ -8,7 +8,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from warroom.bounds import MAX_HTTP_BYTES, fit_messages
+from warroom.bounds import MAX_HTTP_RESPONSE_BYTES, fit_messages
 from warroom.logic import messages
 from warroom.routes.common import bounded, caller
 
@@ -22,7 +22,7 @@ def search(
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
     hits = messages.search(user_id=caller().user_id, query=q, room_id=room_id, limit=limit)
-    kept = fit_messages([h.message for h in hits], MAX_HTTP_BYTES)
+    kept = fit_messages([h.message for h in hits], MAX_HTTP_RESPONSE_BYTES)
     return {
         "results": [
             {"message": m, "highlight": h.highlight} for m, h in zip(kept, hits, strict=False)
