@@ -16,12 +16,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 HAS_WEB := $(wildcard web/package.json)
 HAS_INFRA := $(wildcard infra/package.json)
 
-.PHONY: help install dev migrate test test-python test-web lint bench synth deploy destroy smoke layer web chromium clean
+.PHONY: help install dev migrate test test-python test-web lint bench synth deploy destroy smoke layer web types chromium clean
 
 help:
 	@echo "make dev      run the whole system locally on http://127.0.0.1:$(PORT)"
 	@echo "make test     install everything and run every test"
-	@echo "make lint | migrate | bench | synth | deploy STAGE=dev | smoke STAGE=dev | clean"
+	@echo "make lint | migrate | bench | synth | deploy STAGE=dev | smoke STAGE=dev | types | clean"
 
 # --- installation -----------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
@@ -51,6 +51,13 @@ web: install
 ifneq ($(HAS_WEB),)
 	cd web && npm run build --silent
 endif
+
+# The web client's wire types, from the server's pydantic models (JSON Schema, then
+# json-schema-to-typescript). The result is committed, so `web` needs no Python step;
+# tests/unit/test_generated_types.py fails when it is stale: run this and commit.
+types: install
+	set -o pipefail; $(PY) -m warroom.wire_schema | (cd web && node scripts/gen-types.mjs) > web/src/generated/protocol.ts.new
+	mv web/src/generated/protocol.ts.new web/src/generated/protocol.ts
 
 # --- running ----------------------------------------------------------------
 dev: install web
