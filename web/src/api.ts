@@ -13,10 +13,11 @@ import type {
   Message,
   Role,
   Room,
+  RoomDraft,
+  RoomPatch,
   SendMessageFrame,
   RoomStatus,
   SearchHit,
-  Severity,
   UploadTicket,
   UserSummary,
 } from './protocol';
@@ -33,20 +34,8 @@ export class ApiError extends Error {
   }
 }
 
-export interface RoomDraft {
-  title: string;
-  severity: Severity;
-  location: string;
-  lots: string[];
-}
-
-export interface RoomPatch {
-  status?: RoomStatus;
-  title?: string;
-  severity?: Severity;
-  location?: string;
-  lots?: string[];
-}
+/** The bodies of `POST /api/rooms` and `PATCH /api/rooms/{id}` (generated from the server's models). */
+export type { RoomDraft, RoomPatch };
 
 const GET_RETRY_PAUSES_MS = [250, 750];
 

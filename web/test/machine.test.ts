@@ -154,20 +154,20 @@ describe('resume by sequence number', () => {
   });
 
   it('advances on consecutive live messages', () => {
-    const r = run(openRoom(10), [frame({ type: 'message', message: msg(11) }), frame({ type: 'message', message: msg(12) })]);
+    const r = run(openRoom(10), [frame({ type: 'message', message: msg(11), change_seq: 0 }), frame({ type: 'message', message: msg(12), change_seq: 0 })]);
     expect(r.state.lastSeq).toBe(12);
     expect(sent(r.effects)).toEqual([]);
   });
 
   it('fills a gap in sequence numbers from the server', () => {
     // Given messages up to 10 and then 13 arrives (11 and 12 were lost)
-    const a = run(openRoom(10), [frame({ type: 'message', message: msg(13) })]);
+    const a = run(openRoom(10), [frame({ type: 'message', message: msg(13), change_seq: 0 })]);
     // Then the message is shown and the gap is requested
-    expect(a.effects[0]).toEqual({ type: 'deliver', frame: { type: 'message', message: msg(13) } });
+    expect(a.effects[0]).toEqual({ type: 'deliver', frame: { type: 'message', message: msg(13), change_seq: 0 } });
     expect(sent(a.effects)).toEqual([{ type: 'sync', after_seq: 10 }]);
     expect(a.state.lastSeq).toBe(10);
     // When 14 arrives during the fill, no second request is made
-    const b = run(a.state, [frame({ type: 'message', message: msg(14) })]);
+    const b = run(a.state, [frame({ type: 'message', message: msg(14), change_seq: 0 })]);
     expect(sent(b.effects)).toEqual([]);
     // And when the fill answers, lastSeq covers everything seen
     const c = run(b.state, [frame({ type: 'sync', messages: [msg(11), msg(12), msg(13)], has_more: false })]);
@@ -176,13 +176,13 @@ describe('resume by sequence number', () => {
   });
 
   it('treats duplicates as harmless', () => {
-    const r = run(openRoom(10), [frame({ type: 'message', message: msg(9) }), frame({ type: 'message', message: msg(10) })]);
+    const r = run(openRoom(10), [frame({ type: 'message', message: msg(9), change_seq: 0 }), frame({ type: 'message', message: msg(10), change_seq: 0 })]);
     expect(r.state.lastSeq).toBe(10);
     expect(sent(r.effects)).toEqual([]);
   });
 
   it('resumes from the last received message after a drop', () => {
-    const s = run(openRoom(10), [frame({ type: 'message', message: msg(11) }), { type: 'socket_closed', code: 1006 }, { type: 'timer', name: 'retry' }]).state;
+    const s = run(openRoom(10), [frame({ type: 'message', message: msg(11), change_seq: 0 }), { type: 'socket_closed', code: 1006 }, { type: 'timer', name: 'retry' }]).state;
     const r = run(s, [{ type: 'socket_open' }]);
     expect(sent(r.effects)).toEqual([{ type: 'sync', after_seq: 11 }]);
   });
@@ -193,10 +193,10 @@ describe('outbox', () => {
     const a = run(openRoom(), [{ type: 'send', frame: draft('c1') }]);
     expect(sent(a.effects)).toEqual([draft('c1')]);
     expect(a.state.outbox[0]).toMatchObject({ status: 'pending', inflight: true });
-    const b = run(a.state, [frame({ type: 'ack', client_msg_id: 'c1', message_id: 'm11', sequence_number: 11, created_at: 'x' })]);
+    const b = run(a.state, [frame({ type: 'ack', client_msg_id: 'c1', message_id: 'm11', sequence_number: 11, created_at: 'x', change_seq: 0, unresolved_mentions: [] })]);
     expect(b.state.outbox[0]).toMatchObject({ status: 'sent', message_id: 'm11', sequence_number: 11 });
     // When the broadcast copy arrives, the entry is no longer needed
-    const c = run(b.state, [frame({ type: 'message', message: msg(11, { client_msg_id: 'c1' }) })]);
+    const c = run(b.state, [frame({ type: 'message', message: msg(11, { client_msg_id: 'c1' }), change_seq: 0 })]);
     expect(c.state.outbox).toEqual([]);
     expect(c.state.lastSeq).toBe(11);
   });
@@ -216,12 +216,12 @@ describe('outbox', () => {
     // And after the sync the outbox is sent in order, one after the other's ack
     const c = run(b.state, [frame({ type: 'sync', messages: [msg(11)], has_more: false })]);
     expect(sent(c.effects)).toEqual([draft('c1')]);
-    const d = run(c.state, [frame({ type: 'ack', client_msg_id: 'c1', message_id: 'm12', sequence_number: 12, created_at: 'x' })]);
+    const d = run(c.state, [frame({ type: 'ack', client_msg_id: 'c1', message_id: 'm12', sequence_number: 12, created_at: 'x', change_seq: 0, unresolved_mentions: [] })]);
     expect(sent(d.effects)).toEqual([draft('c2')]);
     const e = run(d.state, [
-      frame({ type: 'ack', client_msg_id: 'c2', message_id: 'm13', sequence_number: 13, created_at: 'x' }),
-      frame({ type: 'message', message: msg(12, { client_msg_id: 'c1' }) }),
-      frame({ type: 'message', message: msg(13, { client_msg_id: 'c2' }) }),
+      frame({ type: 'ack', client_msg_id: 'c2', message_id: 'm13', sequence_number: 13, created_at: 'x', change_seq: 0, unresolved_mentions: [] }),
+      frame({ type: 'message', message: msg(12, { client_msg_id: 'c1' }), change_seq: 0 }),
+      frame({ type: 'message', message: msg(13, { client_msg_id: 'c2' }), change_seq: 0 }),
     ]);
     // And nothing is ever sent twice
     expect(sent(e.effects)).toEqual([]);
@@ -262,7 +262,7 @@ describe('outbox', () => {
   it('does not re-send a message already acknowledged', () => {
     const a = run(openRoom(10), [
       { type: 'send', frame: draft('c1') },
-      frame({ type: 'ack', client_msg_id: 'c1', message_id: 'm11', sequence_number: 11, created_at: 'x' }),
+      frame({ type: 'ack', client_msg_id: 'c1', message_id: 'm11', sequence_number: 11, created_at: 'x', change_seq: 0, unresolved_mentions: [] }),
       { type: 'socket_closed', code: 1006 },
       { type: 'timer', name: 'retry' },
       { type: 'socket_open' },

@@ -14,6 +14,14 @@ function msg(seq: number, extra: Partial<Message> = {}): Message {
     created_at: `2025-03-10T01:0${seq % 10}:00Z`,
     sequence_number: seq,
     reactions: [],
+    client_msg_id: null,
+    file_id: null,
+    file_url: null,
+    file: null,
+    edited_at: null,
+    deleted_at: null,
+    change_seq: 0,
+    reactions_version: 0,
     ...extra,
   };
 }

@@ -13,6 +13,14 @@ const m = (seq: number, content: unknown, extra: Partial<Message> = {}): Message
   created_at: `2026-12-01T01:0${seq}:00Z`,
   sequence_number: seq,
   reactions: [],
+  client_msg_id: null,
+  file_id: null,
+  file_url: null,
+  file: null,
+  edited_at: null,
+  deleted_at: null,
+  change_seq: 0,
+  reactions_version: 0,
   ...extra,
 });
 

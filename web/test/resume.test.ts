@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ACK_TIMEOUT_MS, initialState } from '../src/conn/machine';
 import type { ConnEvent, ConnState, Effect, Env } from '../src/conn/machine';
 import { fetchFullCopies, mergeChanges, mergeMessages } from '../src/lib/messages';
-import { MAX_FRAME_BYTES, frameBytes, incidentData } from '../src/protocol';
+import { MAX_CLIENT_FRAME_BYTES, frameBytes, incidentData } from '../src/protocol';
 import { draft, frame, msg, runMachine, sent } from './support';
 
 let clock = 1_000_000;
@@ -54,7 +54,7 @@ describe('resume by change number', () => {
     // When changes 51 and 53 arrive (52 was lost in fan-out)
     s = run(s, [
       frame({ type: 'message_edited', message: msg(3, { change_seq: 51 }), change_seq: 51 }),
-      frame({ type: 'reaction_updated', message_id: 'm4', reactions: [], version: 2, change_seq: 53 }),
+      frame({ type: 'reaction_updated', message_id: 'm4', room_id: 'r1', reactions: [], version: 2, change_seq: 53 }),
     ]).state;
     // Then it holds 51 (53 waits for 52)
     expect(s.lastChange).toBe(51);
@@ -132,7 +132,7 @@ describe('messages too big for one frame', () => {
   it('go over the HTTP send, with the same client_msg_id, in outbox order', () => {
     // Given a paste whose frame passes 32 KB, and a short message behind it
     const big = draft('big', 'x'.repeat(40_000));
-    expect(frameBytes(big)).toBeGreaterThan(MAX_FRAME_BYTES);
+    expect(frameBytes(big)).toBeGreaterThan(MAX_CLIENT_FRAME_BYTES);
     const s = openRoom();
     // When both are sent
     const a = run(s, [{ type: 'send', frame: big }, { type: 'send', frame: draft('small') }]);
@@ -144,7 +144,7 @@ describe('messages too big for one frame', () => {
       {
         type: 'http_result',
         client_msg_id: 'big',
-        outcome: { ok: true, ack: { type: 'ack', client_msg_id: 'big', message_id: 'mb', sequence_number: 11, created_at: 'now', change_seq: 3 } },
+        outcome: { ok: true, ack: { type: 'ack', client_msg_id: 'big', message_id: 'mb', sequence_number: 11, created_at: 'now', change_seq: 3, unresolved_mentions: [] } },
       },
     ]);
     // Then it is sent and the small one goes over the socket
@@ -154,7 +154,7 @@ describe('messages too big for one frame', () => {
   });
 
   it('a 30,000-character ASCII message still fits one frame', () => {
-    expect(frameBytes(draft('id', 'a'.repeat(30_000)))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    expect(frameBytes(draft('id', 'a'.repeat(30_000)))).toBeLessThanOrEqual(MAX_CLIENT_FRAME_BYTES);
   });
 });
 
@@ -168,7 +168,7 @@ describe('refusals', () => {
       expect(sent(b.effects)).toEqual([draft('two')]);
       // And a reconnect does not resend it
       const c = run(b.state, [
-        frame({ type: 'ack', client_msg_id: 'two', message_id: 'm2', sequence_number: 11, created_at: 'now' }),
+        frame({ type: 'ack', client_msg_id: 'two', message_id: 'm2', sequence_number: 11, created_at: 'now', change_seq: 0, unresolved_mentions: [] }),
         { type: 'socket_closed', code: 1006 },
         { type: 'timer', name: 'retry' },
         { type: 'socket_open' },
@@ -266,7 +266,7 @@ describe('a lost change frame on a live connection', () => {
   it('is fetched at the next heartbeat, not only at the next reconnect', () => {
     // Given a live room at change 50 where 52 arrived but 51 never did
     let s = openRoom(10, 50);
-    s = run(s, [frame({ type: 'reaction_updated', message_id: 'm4', reactions: [], version: 2, change_seq: 52 })]).state;
+    s = run(s, [frame({ type: 'reaction_updated', message_id: 'm4', room_id: 'r1', reactions: [], version: 2, change_seq: 52 })]).state;
     expect(s.lastChange).toBe(50);
     // When the heartbeat's pong comes back
     const r = run(s, [{ type: 'timer', name: 'heartbeat' }, frame({ type: 'pong' })]);

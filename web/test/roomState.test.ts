@@ -106,7 +106,7 @@ describe('a message frame', () => {
     expect(s.typing.map((p) => p.user_id)).toEqual([BOB]);
     // When his message mentioning me arrives
     const m = msg(4, { mentions: [ME] });
-    s = reduce(s, on({ type: 'message', message: m }));
+    s = reduce(s, on({ type: 'message', message: m, change_seq: 0 }));
     // Then it is held, he no longer types, and an alert is asked for as a mention
     expect(s.messages.map((x) => x.sequence_number)).toEqual([1, 2, 3, 4]);
     expect(s.typing).toEqual([]);
@@ -115,19 +115,19 @@ describe('a message frame', () => {
 
   it('of my own is merged without an alert, and a second copy does not duplicate it', () => {
     const mine = msg(4, { sender_id: ME });
-    const s = reduce(opened(), on({ type: 'message', message: mine }), on({ type: 'message', message: mine }));
+    const s = reduce(opened(), on({ type: 'message', message: mine, change_seq: 0 }), on({ type: 'message', message: mine, change_seq: 0 }));
     expect(s.messages.map((x) => x.sequence_number)).toEqual([1, 2, 3, 4]);
     expect(s.effects).toEqual([]);
   });
 
   it('of type system reloads the room and its members, and alerts nobody', () => {
-    const s = reduce(opened(), on({ type: 'message', message: msg(4, { message_type: 'system' }) }));
+    const s = reduce(opened(), on({ type: 'message', message: msg(4, { message_type: 'system' }), change_seq: 0 }));
     expect(s.effects).toEqual([{ type: 'reload_room' }, { type: 'reload_members' }]);
   });
 
   it('that came without its content asks for the full copy', () => {
     const big = msg(4, { sender_id: ME, content: null, content_truncated: true });
-    const s = reduce(opened(), on({ type: 'message', message: big }));
+    const s = reduce(opened(), on({ type: 'message', message: big, change_seq: 0 }));
     expect(s.effects).toEqual([{ type: 'fetch_full', messages: [big] }]);
   });
 });
@@ -146,8 +146,8 @@ describe('edits, deletions and reactions', () => {
     s = reduce(
       s,
       on({ type: 'message_edited', message: msg(1, { content: '91 °C', edited_at: '2026-12-01T01:02:00Z' }), change_seq: 7 }),
-      on({ type: 'message_deleted', message_id: 'm2', deleted_at: '2026-12-01T01:03:00Z', change_seq: 8 }),
-      on({ type: 'reaction_updated', message_id: 'm3', reactions: [{ emoji: '👍', count: 1, user_ids: [ME] }], version: 1, change_seq: 9 }),
+      on({ type: 'message_deleted', message_id: 'm2', room_id: 'r1', sequence_number: 2, deleted_at: '2026-12-01T01:03:00Z', change_seq: 8 }),
+      on({ type: 'reaction_updated', message_id: 'm3', room_id: 'r1', reactions: [{ emoji: '👍', count: 1, user_ids: [ME] }], version: 1, change_seq: 9 }),
     );
     // Then each shows its new state and nothing is left to send again
     expect(s.messages[0]!.content).toBe('91 °C');
@@ -160,7 +160,7 @@ describe('edits, deletions and reactions', () => {
     // Given an unconfirmed edit
     const s0 = reduce(opened(), { type: 'write_sent', frame: { type: 'edit_message', message_id: 'm1', content: 'x' }, now: NOW });
     // When the room refuses a frame for the rate, without saying which
-    const s = reduce(s0, on({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', retry_after: 2 }));
+    const s = reduce(s0, on({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', client_msg_id: null, retry_after: 2 }));
     // Then the edit is kept, a retry in 2 s is asked for, and the person is told
     expect(s.writes.size).toBe(1);
     expect(s.effects).toEqual([{ type: 'retry_writes', afterMs: 2000 }]);
@@ -169,7 +169,7 @@ describe('edits, deletions and reactions', () => {
 
   it('another refusal forgets the writes (none is sent again) and says why', () => {
     const s0 = reduce(opened(), { type: 'write_sent', frame: { type: 'delete_message', message_id: 'm1' }, now: NOW });
-    const s = reduce(s0, on({ type: 'error', code: 'OTHER', message: 'no such message' }));
+    const s = reduce(s0, on({ type: 'error', code: 'OTHER', message: 'no such message', client_msg_id: null }));
     expect(s.writes.size).toBe(0);
     expect(s.effects).toEqual([]);
     expect(s.notice).toBe('no such message');
@@ -233,7 +233,7 @@ describe('presence, typing, joins', () => {
     // When Bob joins (the server coalesces joins into users)
     const s = reduce(
       opened(),
-      on({ type: 'system', event: 'user_joined', users: [{ user_id: BOB, display_name: 'Bob Lin' }], timestamp: '2026-12-01T02:00:00Z' }),
+      on({ type: 'system', event: 'user_joined', user_id: BOB, display_name: 'Bob Lin', users: [{ user_id: BOB, display_name: 'Bob Lin' }], timestamp: '2026-12-01T02:00:00Z' }),
     );
     // Then one "joined" line sits after message 3, and presence is asked for
     expect(s.joins).toHaveLength(1);
@@ -245,17 +245,18 @@ describe('presence, typing, joins', () => {
   it('a departure given by user_id alone is a "left" line; my own is not shown', () => {
     const s = reduce(
       opened(),
-      on({ type: 'system', event: 'user_left', user_id: BOB, display_name: 'Bob Lin' }),
-      on({ type: 'system', event: 'user_left', user_id: ME, display_name: 'Alice' }),
+      // (without the timestamp the server always sends: the reducer falls back to now)
+      on({ type: 'system', event: 'user_left', user_id: BOB, display_name: 'Bob Lin' } as ServerFrame),
+      on({ type: 'system', event: 'user_left', user_id: ME, display_name: 'Alice' } as ServerFrame),
     );
     expect(s.joins.map((l) => [l.kind, l.users.map((u) => u.user_id)])).toEqual([['left', [BOB]]]);
     expect(s.joins[0]!.firstAt).toBe(NOW);
   });
 
   it('status and membership changes reload what they changed', () => {
-    expect(reduce(opened(), on({ type: 'system', event: 'room_status_changed' })).effects).toEqual([{ type: 'reload_room' }]);
-    expect(reduce(opened(), on({ type: 'system', event: 'member_added' })).effects).toEqual([{ type: 'reload_members' }]);
-    expect(reduce(opened(), on({ type: 'system', event: 'member_removed' })).effects).toEqual([{ type: 'reload_members' }]);
+    expect(reduce(opened(), on({ type: 'system', event: 'room_status_changed', user_id: ME, timestamp: '2026-12-01T02:00:00Z' })).effects).toEqual([{ type: 'reload_room' }]);
+    expect(reduce(opened(), on({ type: 'system', event: 'member_added', user_id: ME, timestamp: '2026-12-01T02:00:00Z' })).effects).toEqual([{ type: 'reload_members' }]);
+    expect(reduce(opened(), on({ type: 'system', event: 'member_removed', user_id: ME, timestamp: '2026-12-01T02:00:00Z' })).effects).toEqual([{ type: 'reload_members' }]);
   });
 });
 
@@ -273,12 +274,12 @@ describe('the connection and the effects queue', () => {
   });
 
   it('drops only the effects carried out, keeping any added meanwhile', () => {
-    const s = reduce(opened(), on({ type: 'system', event: 'room_status_changed' }), on({ type: 'system', event: 'member_added' }));
+    const s = reduce(opened(), on({ type: 'system', event: 'room_status_changed', user_id: ME, timestamp: '2026-12-01T02:00:00Z' }), on({ type: 'system', event: 'member_added', user_id: ME, timestamp: '2026-12-01T02:00:00Z' }));
     expect(reduce(s, { type: 'effects_done', count: 1 }).effects).toEqual([{ type: 'reload_members' }]);
   });
 
   it('an unresolved mention in an ack is shown until dismissed', () => {
-    const ack: ServerFrame = { type: 'ack', client_msg_id: 'c', message_id: 'm4', sequence_number: 4, created_at: 'now', unresolved_mentions: ['carol'] };
+    const ack: ServerFrame = { type: 'ack', client_msg_id: 'c', message_id: 'm4', sequence_number: 4, created_at: 'now', change_seq: 4, unresolved_mentions: ['carol'] };
     const s = reduce(opened(), on(ack));
     expect(s.unresolved).toEqual(['carol']);
     expect(reduce(s, { type: 'clear_unresolved' }).unresolved).toEqual([]);
@@ -299,15 +300,15 @@ describe('the connection and the effects queue', () => {
     // When every kind of frame passes through it
     reduce(
       s0,
-      on({ type: 'message', message: msg(4) }),
-      on({ type: 'message_edited', message: msg(1, { content: 'x', edited_at: '2026-12-01T01:02:00Z' }) }),
-      on({ type: 'message_deleted', message_id: 'm2', deleted_at: '2026-12-01T01:03:00Z' }),
-      on({ type: 'reaction_updated', message_id: 'm3', reactions: [], version: 1 }),
+      on({ type: 'message', message: msg(4), change_seq: 0 }),
+      on({ type: 'message_edited', message: msg(1, { content: 'x', edited_at: '2026-12-01T01:02:00Z' }), change_seq: 0 }),
+      on({ type: 'message_deleted', message_id: 'm2', room_id: 'r1', sequence_number: 2, deleted_at: '2026-12-01T01:03:00Z', change_seq: 0 }),
+      on({ type: 'reaction_updated', message_id: 'm3', room_id: 'r1', reactions: [], version: 1, change_seq: 0 }),
       on({ type: 'sync', messages: [msg(5)], has_more: false }),
       on({ type: 'presence', online: [] }),
       on({ type: 'typing', user_id: BOB, display_name: 'Bob Lin', is_typing: false }),
-      on({ type: 'system', event: 'user_joined', user_id: BOB }),
-      on({ type: 'error', code: 'RATE_LIMITED', message: 'slow' }),
+      on({ type: 'system', event: 'user_joined', user_id: BOB, timestamp: '2026-12-01T02:00:00Z' }),
+      on({ type: 'error', code: 'RATE_LIMITED', message: 'slow', client_msg_id: null }),
       on({ type: 'pong' }),
     );
     // Then s0 is as it was
@@ -326,7 +327,7 @@ describe('one dispatch of server frames', () => {
       { type: 'typing', user_id: BOB, display_name: 'Bob Lin', is_typing: true },
       { type: 'message_edited', message: msg(1, { content: 'x', edited_at: '2026-12-01T01:02:00Z' }), change_seq: 5 },
       { type: 'presence', online: [{ user_id: BOB, display_name: 'Bob Lin' }] },
-      { type: 'error', code: 'FORBIDDEN', message: 'no' },
+      { type: 'error', code: 'FORBIDDEN', message: 'no', client_msg_id: null },
       { type: 'pong' },
     ];
     // When the socket brings them
@@ -358,7 +359,7 @@ describe('one dispatch of server frames', () => {
       { type: 'send', frame: big },
     ], env);
     // When the HTTP answer is the ack, listing a mention of someone outside the room
-    const ack = { type: 'ack' as const, client_msg_id: 'big', message_id: 'm4', sequence_number: 4, created_at: 'now', unresolved_mentions: ['carol'] };
+    const ack = { type: 'ack' as const, client_msg_id: 'big', message_id: 'm4', sequence_number: 4, created_at: 'now', change_seq: 4, unresolved_mentions: ['carol'] };
     const r = runMachine(open.state, [{ type: 'http_result', client_msg_id: 'big', outcome: { ok: true, ack } }], env);
     // Then the UI gets it once, and the reducer shows the unresolved mention
     const delivered = r.effects.flatMap((e) => (e.type === 'deliver' ? [e.frame] : []));

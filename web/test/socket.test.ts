@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Connection, buildSocketUrl } from '../src/conn/socket';
 import type { ServerFrame } from '../src/protocol';
+import { msg } from './support';
 
 /** A stand-in WebSocket the test drives by hand. */
 class FakeSocket {
@@ -114,7 +115,7 @@ describe('Connection driver', () => {
     ws.open();
     ws.onmessage?.({ data: '{"type":"mystery"}' });
     ws.onmessage?.({ data: 'not json' });
-    ws.receive({ type: 'notification', event: 'mention', room_id: 'r', message: {} as never });
+    ws.receive({ type: 'notification', event: 'mention', room_id: 'r1', message: msg(1) });
     expect(frames.map((f) => f.type)).toEqual(['notification']);
     expect(warn).toHaveBeenCalledTimes(2);
     conn.stop();

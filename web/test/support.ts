@@ -45,6 +45,13 @@ export function msg(seq: number, extra: Partial<Message> = {}): Message {
     sequence_number: seq,
     reactions: [],
     client_msg_id: null,
+    file_id: null,
+    file_url: null,
+    file: null,
+    edited_at: null,
+    deleted_at: null,
+    change_seq: 0,
+    reactions_version: 0,
     ...extra,
   };
 }

@@ -14,6 +14,7 @@ describe('writes retried after RATE_LIMITED', () => {
     pending = confirmWrites(pending, {
       type: 'message_edited',
       message: { message_id: 'm1' } as never,
+      change_seq: 0,
     });
     // Then the reaction and the deletion are retried, in order
     expect(writesToRetry(pending, 10).map((f) => f.type)).toEqual(['add_reaction', 'delete_message']);

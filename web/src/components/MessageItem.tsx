@@ -6,7 +6,7 @@ import type { Key } from '../i18n';
 import { segmentMentions } from '../lib/mentions';
 import { formatBytes } from '../lib/format';
 import { formatFullTime, formatMessageTime } from '../lib/time';
-import { EDIT_WINDOW_MS, MAX_FRAME_BYTES, frameBytes, incidentData, isSystemContent } from '../protocol';
+import { EDIT_WINDOW_MS, MAX_CLIENT_FRAME_BYTES, frameBytes, incidentData, isSystemContent } from '../protocol';
 import type { FileInfo, IncidentData, Message, Role, RoomStatus } from '../protocol';
 import { Icon } from './Icon';
 import { initials } from './Login';
@@ -537,7 +537,7 @@ function EditBox({
   const [expired, setExpired] = useState(false);
   const save = (v: string): void => setExpired(!onSave(v));
   // An edit travels as one WebSocket frame: over 32 KB it could not be sent.
-  const tooBig = frameBytes({ type: 'edit_message', message_id: '00000000-0000-0000-0000-000000000000', content: value }) > MAX_FRAME_BYTES;
+  const tooBig = frameBytes({ type: 'edit_message', message_id: '00000000-0000-0000-0000-000000000000', content: value }) > MAX_CLIENT_FRAME_BYTES;
   const ref = useRef<HTMLTextAreaElement>(null);
   // Before paint, not after: a caret moved later would undo a selection the user (or a
   // test driver) has already made, and typing would append instead of replace.

@@ -52,8 +52,12 @@ function outboxAsMessage(e: OutboxEntry, myId: string, myName: string, roomId: s
     file_url: null,
     file: null,
     created_at: new Date(e.queuedAt).toISOString(),
+    edited_at: null,
+    deleted_at: null,
     sequence_number: e.sequence_number ?? Number.MAX_SAFE_INTEGER,
+    change_seq: 0,
     reactions: [],
+    reactions_version: 0,
     client_msg_id: e.client_msg_id,
   };
 }

@@ -12,7 +12,7 @@
  *   so it needs just the heartbeat and reconnects.
  */
 
-import { MAX_FRAME_BYTES, PERMANENT_ERRORS, frameBytes } from '../protocol';
+import { MAX_CLIENT_FRAME_BYTES, PERMANENT_ERRORS, frameBytes } from '../protocol';
 import type { AckFrame, ClientFrame, Message, SendMessageFrame, ServerFrame } from '../protocol';
 
 export const HEARTBEAT_INTERVAL_MS = 30_000;
@@ -282,7 +282,7 @@ function connect(state: ConnState, effects: Effect[]): ConnState {
 
 /** An acknowledgement, over the socket or as the HTTP send's answer. */
 function onAck(state: ConnState, frame: AckFrame, effects: Effect[]): ConnState {
-  state = settled(state, frame.client_msg_id, effects);
+  if (frame.client_msg_id !== null) state = settled(state, frame.client_msg_id, effects);
   const outbox = state.outbox.map((e) =>
     e.client_msg_id === frame.client_msg_id
       ? {
@@ -505,7 +505,7 @@ export function step(state: ConnState, event: ConnEvent, env: Env): StepResult {
         status: 'pending',
         inflight: false,
         queuedAt: env.now(),
-        viaHttp: frameBytes(event.frame) > MAX_FRAME_BYTES,
+        viaHttp: frameBytes(event.frame) > MAX_CLIENT_FRAME_BYTES,
         tries: 0,
       };
       return done(flushOutbox({ ...state, outbox: [...state.outbox, entry] }, effects, env));
