@@ -160,6 +160,8 @@ class WireMessage(Message, WireModel):
                     {"type": "string"},
                     {WIRE_REF: "IncidentData"},
                     {WIRE_REF: "SystemContent"},
+                    # incident_data in the flat shape ({"temperature": 85, …}), as sent
+                    {"type": "object", "additionalProperties": True},
                     {"type": "null"},
                 ]
             }

@@ -12,6 +12,8 @@ from uuid import uuid4
 import pytest
 from jsonschema import Draft202012Validator
 
+from infra.constants import WS_PONG_FRAME
+from local.gateway import PONG
 from warroom import bounds, frames, wire_schema
 from warroom.models import Message, Reaction, ReactionChange
 
@@ -57,7 +59,9 @@ def test_typing_pong_and_presence_frames_are_the_documented_json():
         "is_typing": False,
     }
     assert pong == {"type": "pong"}
-    assert bounds.encode(pong) == b'{"type":"pong"}'
+    # And the pong answered without the backend (local gateway, the cloud's MOCK route)
+    # is the same bytes
+    assert bounds.encode(pong) == PONG == WS_PONG_FRAME.encode()
     assert online == {
         "type": "presence",
         "online": [
@@ -120,9 +124,16 @@ def every_frame() -> list[tuple[type, dict[str, Any]]]:
         room_id=message.room_id, message_id=message.message_id, reactions=[], version=3
     )
     slimmed = bounds.slimmest(message.model_dump(mode="json"))
+    flat = a_message(message_type="incident_data", content={"temperature": 85, "note": "hot"})
+    nested = a_message(
+        message_type="incident_data",
+        content={"machine_id": "CNC-07", "readings": {"溫度": 85.2}, "units": {"溫度": "°C"}},
+    )
     return [
         (frames.AckFrame, frames.ack_frame(a_message(client_msg_id=None))),
         (frames.MessageFrame, frames.message_frame(message)),
+        (frames.MessageFrame, frames.message_frame(flat)),
+        (frames.MessageFrame, frames.message_frame(nested)),
         (frames.MessageEditedFrame, frames.edited_frame(message)),
         (frames.MessageDeletedFrame, frames.deleted_frame(deleted)),
         (frames.ReactionUpdatedFrame, frames.reactions_frame(change)),

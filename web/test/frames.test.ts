@@ -99,3 +99,12 @@ describe('parseServerFrame checks each frame against what the server may send', 
     expect(checkAgainst(SERVER_FRAME_SCHEMA, { type: 'presence', online: [{ user_id: 1, display_name: 'A' }] })).toBe('online[0].user_id: expected string');
   });
 });
+
+describe('message content in every shape the server accepts', () => {
+  it('passes incident data in the flat shape of the specification', () => {
+    // Given a reading sent as the spec's flat object
+    const flat = msg(3, { message_type: 'incident_data', content: { temperature: 85, pressure: 120, timestamp: '2026-12-06T01:00:00Z' } });
+    // Then the frame carrying it is accepted
+    expect(parse({ type: 'message', message: flat, change_seq: 3 }).type).toBe('message');
+  });
+});

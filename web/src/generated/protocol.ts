@@ -44,7 +44,14 @@ export interface Message {
   room_id: string;
   sender_id: string;
   sender_display_name: string;
-  content: string | IncidentData | SystemContent | null;
+  content:
+    | string
+    | IncidentData
+    | SystemContent
+    | {
+        [k: string]: unknown;
+      }
+    | null;
   message_type: MessageType;
   mentions: string[];
   file_id: string | null;
@@ -977,6 +984,10 @@ export const SERVER_FRAME_SCHEMA: JsonSchema = {
       },
       {
        "$ref": "#/$defs/SystemContent"
+      },
+      {
+       "additionalProperties": true,
+       "type": "object"
       },
       {
        "type": "null"
