@@ -227,7 +227,15 @@ class Session:
     def __init__(self, context: BrowserContext, page: Page, person: Person, base_url: str) -> None:
         self.context, self.page, self.person, self.base_url = context, page, person, base_url
         self.dialogs: list[str] = []
+        # Frames the client refused on arrival (parseServerFrame): the server sent
+        # something its own schema does not allow.
+        self.refused_frames: list[str] = []
         page.on("dialog", self._on_dialog)
+        page.on("console", self._on_console)
+
+    def _on_console(self, message: Any) -> None:
+        if message.text.startswith("warroom: ignored frame"):
+            self.refused_frames.append(message.text)
 
     def _on_dialog(self, dialog: Any) -> None:
         self.dialogs.append(dialog.message)
@@ -256,6 +264,7 @@ class Session:
 @pytest.fixture
 def open_session(browser: Browser, local_stack: LocalStack) -> Iterator[Callable[..., Session]]:
     contexts: list[BrowserContext] = []
+    sessions: list[Session] = []
 
     def open_(
         person: Person,
@@ -292,8 +301,12 @@ def open_session(browser: Browser, local_stack: LocalStack) -> Iterator[Callable
         for script in init_scripts or []:
             context.add_init_script(script)
         page = context.new_page()
-        return Session(context, page, person, local_stack.base_url)
+        session = Session(context, page, person, local_stack.base_url)
+        sessions.append(session)
+        return session
 
     yield open_
     for context in contexts:
         context.close()
+    # Every frame the server sent fitted the schema the client checks it against.
+    assert [text for session in sessions for text in session.refused_frames] == []
