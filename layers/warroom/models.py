@@ -17,8 +17,6 @@ from pydantic import (
     field_validator,
 )
 
-from warroom.bounds import MAX_CONTENT_BYTES as MAX_CONTENT_BYTES
-
 EDIT_WINDOW_SECONDS = 15 * 60
 MAX_MENTIONS = 50
 HISTORY_DEFAULT_LIMIT = 50

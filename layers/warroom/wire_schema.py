@@ -23,9 +23,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
 from warroom import bodies, bounds, frames
-from warroom.files import UploadRequest
-from warroom.httpapi import NewMember, OutgoingMessage, ReadMark, RoleChange
+from warroom.logic.files import UploadRequest
 from warroom.models import FileInfo, Reaction, RoomDraft, RoomPatch, User
+from warroom.routes.members import NewMember, RoleChange
+from warroom.routes.messages import OutgoingMessage
+from warroom.routes.rooms import ReadMark
 
 #: What the server sends: dumped whole.
 SENT: tuple[type[BaseModel], ...] = (

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 from pydantic import ValidationError
 
-from warroom.bounds import MAX_HTTP_RESPONSE_BYTES, fit_messages
+from warroom.bounds import MAX_CONTENT_BYTES, MAX_HTTP_RESPONSE_BYTES, fit_messages
 from warroom.dal import messages as dal
 from warroom.dal.messages import (
     MAX_DISTINCT_REACTIONS,
@@ -44,7 +44,6 @@ from warroom.models import (
     CLIENT_MESSAGE_TYPES,
     HISTORY_DEFAULT_LIMIT,
     HISTORY_MAX_LIMIT,
-    MAX_CONTENT_BYTES,
     MAX_MENTIONS,
     ChangesPage,
     HistoryPage,
