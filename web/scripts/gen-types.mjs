@@ -30,10 +30,11 @@ const compiled = await compile(everything, ROOT, {
   format: true,
   style: { singleQuote: true, printWidth: 120 },
 });
+// Without the generator's note on where each definition came from (the root is ours).
 const types = compiled
   .replace(`export interface ${ROOT} {}\n`, '')
-  .replace(/\n\s*\*\s*This interface was referenced by `WireTypes`'s JSON-Schema\n\s*\* via the `definition` "[^"]*"\.\n/g, '\n')
-  .replace(/\/\*\*\n\s*\*\/\n/g, '');
+  .replace(/(\n \*)?\n \* This interface was referenced by `WireTypes`'s JSON-Schema\n \* via the `definition` "[^"]*"\./g, '')
+  .replace(/\/\*\*\n \*\/\n/g, '');
 
 // The frames' part of the schema, for the check on arrival (src/frames.ts): the
 // definitions a frame can reach, without the words (descriptions, titles).

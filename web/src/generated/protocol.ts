@@ -37,7 +37,6 @@ export interface MessageFrame {
  * A message as it goes on the wire (M in docs/protocol.md): `Message` dumped, and
  * when it was too big for its frame or page, slimmed by `bounds.slim`/`slimmest`.
  * Schema only: frames hold messages already dumped (`DumpedMessage`).
- *
  */
 export interface Message {
   message_id: string;
@@ -70,7 +69,6 @@ export interface Message {
 }
 /**
  * incident_data content in its nested shape (the flat shape is read as readings).
- *
  */
 export interface IncidentData {
   machine_id?: string | null;
@@ -85,7 +83,6 @@ export interface IncidentData {
 }
 /**
  * The content of a system message kept in history (status and membership).
- *
  */
 export interface SystemContent {
   event: string;
@@ -128,7 +125,6 @@ export interface ReactionUpdatedFrame {
 /**
  * Room events made over HTTP carry `room_id` and `change_seq`; coalesced joins and
  * departures carry `display_name` and `users` (docs/protocol.md).
- *
  */
 export interface SystemFrame {
   type: 'system';
@@ -159,7 +155,6 @@ export interface PongFrame {
 }
 /**
  * `after_change` and `change_seq` only on a reply to `after_change`.
- *
  */
 export interface SyncFrame {
   type: 'sync';
@@ -183,7 +178,6 @@ export interface ErrorFrame {
 }
 /**
  * What an ack says: over the WebSocket, and as the HTTP send's answer.
- *
  */
 export interface AckFields {
   client_msg_id: string | null;
@@ -195,7 +189,6 @@ export interface AckFields {
 }
 /**
  * `GET …/messages?changed_after=`.
- *
  */
 export interface ChangesPage {
   messages: Message[];
@@ -237,7 +230,6 @@ export interface Health {
 /**
  * `GET …/messages` by number or time (cut by bytes: the cursors follow the last
  * message given).
- *
  */
 export interface HistoryPage {
   messages: Message[];
@@ -264,7 +256,6 @@ export interface MemberList {
 }
 /**
  * `GET /api/mentions`, `GET …/incident-data`.
- *
  */
 export interface MessageList {
   messages: Message[];
@@ -276,7 +267,6 @@ export interface NewMember {
 }
 /**
  * The body of the HTTP send: a `message` frame (`type` optional and ignored).
- *
  */
 export interface OutgoingMessage {
   client_msg_id?: string | null;
@@ -299,7 +289,6 @@ export interface ReadMarkAnswer {
 }
 /**
  * The 303 answer of a report too big to answer inline.
- *
  */
 export interface ReportLink {
   url: string;
