@@ -3,23 +3,27 @@
 import type { Auth } from './auth/auth';
 import type { HttpOutcome } from './conn/machine';
 import type {
-  AckFrame,
-  FileInfo,
+  AckFields,
   FileLink,
+  FileList,
   HistoryPage,
   Limits,
   Me,
   Member,
+  MemberList,
   Message,
+  MessageList,
   Role,
   Room,
   RoomDraft,
+  RoomList,
   RoomPatch,
-  SendMessageFrame,
   RoomStatus,
-  SearchHit,
+  SearchAnswer,
+  SendMessageFrame,
+  UploadRequest,
   UploadTicket,
-  UserSummary,
+  UserList,
 } from './protocol';
 
 export class ApiError extends Error {
@@ -99,7 +103,7 @@ export class Api {
     return this.json('/api/me');
   }
 
-  users(q: string): Promise<{ users: UserSummary[] }> {
+  users(q: string): Promise<UserList> {
     return this.json(`/api/users?q=${encodeURIComponent(q)}`);
   }
 
@@ -107,7 +111,7 @@ export class Api {
     return this.json('/api/limits');
   }
 
-  rooms(status?: RoomStatus): Promise<{ rooms: Room[] }> {
+  rooms(status?: RoomStatus): Promise<RoomList> {
     return this.json(`/api/rooms${status ? `?status=${status}` : ''}`);
   }
 
@@ -126,18 +130,18 @@ export class Api {
     });
   }
 
-  members(roomId: string): Promise<{ members: Member[] }> {
+  members(roomId: string): Promise<MemberList> {
     return this.json(`/api/rooms/${encodeURIComponent(roomId)}/members`);
   }
 
-  addMember(roomId: string, user_id: string, role: Role): Promise<unknown> {
+  addMember(roomId: string, user_id: string, role: Role): Promise<Member> {
     return this.json(`/api/rooms/${encodeURIComponent(roomId)}/members`, {
       method: 'POST',
       body: JSON.stringify({ user_id, role }),
     });
   }
 
-  setMemberRole(roomId: string, userId: string, role: Role): Promise<unknown> {
+  setMemberRole(roomId: string, userId: string, role: Role): Promise<Member> {
     return this.json(
       `/api/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(userId)}`,
       { method: 'PATCH', body: JSON.stringify({ role }) },
@@ -172,7 +176,7 @@ export class Api {
    */
   async sendMessage(roomId: string, frame: SendMessageFrame): Promise<HttpOutcome> {
     try {
-      const ack = await this.json<Omit<AckFrame, 'type'>>(`/api/rooms/${encodeURIComponent(roomId)}/messages`, {
+      const ack = await this.json<AckFields>(`/api/rooms/${encodeURIComponent(roomId)}/messages`, {
         method: 'POST',
         body: JSON.stringify(frame),
       });
@@ -200,30 +204,27 @@ export class Api {
     });
   }
 
-  search(q: string, roomId?: string): Promise<{ results: SearchHit[] }> {
+  search(q: string, roomId?: string): Promise<SearchAnswer> {
     const p = new URLSearchParams({ q });
     if (roomId) p.set('room_id', roomId);
     return this.json(`/api/search?${p.toString()}`);
   }
 
-  mentions(): Promise<{ messages: Message[] }> {
+  mentions(): Promise<MessageList> {
     return this.json('/api/mentions');
   }
 
   /** Every incident_data message that has a reading by this name (either shape). */
-  incidentData(roomId: string, field: string): Promise<{ messages: Message[]; has_more?: boolean }> {
+  incidentData(roomId: string, field: string): Promise<MessageList> {
     const q = new URLSearchParams({ field });
     return this.json(`/api/rooms/${encodeURIComponent(roomId)}/incident-data?${q.toString()}`);
   }
 
-  files(roomId: string): Promise<{ files: FileInfo[] }> {
+  files(roomId: string): Promise<FileList> {
     return this.json(`/api/rooms/${encodeURIComponent(roomId)}/files`);
   }
 
-  requestUpload(
-    roomId: string,
-    file: { filename: string; content_type: string; size: number },
-  ): Promise<UploadTicket> {
+  requestUpload(roomId: string, file: UploadRequest): Promise<UploadTicket> {
     return this.json(`/api/rooms/${encodeURIComponent(roomId)}/files`, {
       method: 'POST',
       body: JSON.stringify(file),

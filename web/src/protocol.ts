@@ -12,6 +12,7 @@ import { SERVER_FRAME_SCHEMA, type ServerFrame } from './generated/protocol';
 import { checkAgainst } from './frames';
 
 export type {
+  AckFields,
   AckFrame,
   ChangesPage,
   ErrorBody,
@@ -49,6 +50,7 @@ export type {
   SystemContent,
   SystemFrame,
   TypingFrame,
+  UploadRequest,
   UploadTicket,
   User as Me,
   UserList,
