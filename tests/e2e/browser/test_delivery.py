@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import WebSocketRoute, expect
 
-pytestmark = pytest.mark.browser
+from warroom.bounds import MAX_CLIENT_FRAME_BYTES
 
-MAX_FRAME = 32 * 1024
+pytestmark = pytest.mark.browser
 
 
 def test_back_online_a_reader_sees_the_edit_the_deletion_and_the_reaction_missed(
@@ -103,7 +103,7 @@ def test_a_60_kb_paste_is_delivered_over_http_and_what_follows_goes_through(
     ]
     assert seqs[0] < seqs[1]
     # And Alice's connection never carried a frame over 32 KB, and stayed up
-    assert frames and max(frames) <= MAX_FRAME, max(frames)
+    assert frames and max(frames) <= MAX_CLIENT_FRAME_BYTES, max(frames)
     expect(a.message("after the paste")).to_have_attribute("data-status", "sent")
     expect(a.message("paste-start")).to_have_attribute("data-status", "sent")
     a.wait_live()
