@@ -273,11 +273,14 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
 
   const openRoomId = route.name === 'room' ? route.roomId : null;
   const showSidebar = wide;
+  // "Skip to the message box" only where there is one (not for a viewer, nor in an archived room).
+  const openRoom = openRoomId ? rooms.find((r) => r.room_id === openRoomId) : undefined;
+  const hasComposer = Boolean(openRoom && openRoom.my_role !== 'VIEWER' && openRoom.status !== 'archived');
 
   return (
     <SessionContext.Provider value={session}>
       <AppHeader
-        skipLabel={route.name === 'room' ? t('app.skipToComposer') : t('app.skipToContent')}
+        skipLabel={hasComposer ? t('app.skipToComposer') : t('app.skipToContent')}
         me={me}
         signOut={signOut}
         initialQuery={route.name === 'search' ? route.q : ''}

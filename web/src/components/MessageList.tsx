@@ -17,7 +17,8 @@ interface Props {
   myId: string;
   myName: string;
   isOwner: boolean;
-  canWrite: boolean;
+  /** every member may react (viewers too: a reaction is an acknowledgement) */
+  canReact: boolean;
   online: boolean;
   names: ReadonlyMap<string, string>;
   hasMoreOlder: boolean;
@@ -327,7 +328,7 @@ export function MessageList(props: Props) {
                   showHeader={it.showHeader}
                   myId={myId}
                   isOwner={props.isOwner}
-                  canWrite={props.canWrite}
+                  canReact={props.canReact}
                   names={props.names}
                   status={status}
                   error={st?.error}

@@ -14,9 +14,17 @@ const COMMON_READINGS = ['temperature', 'pressure', 'production_rate'];
 
 const COLORS = ['#1d4ed8', '#c2410c', '#157f3b', '#7c3aed', '#b42318', '#0e7490'];
 
+/** A lone reading is drawn in the middle of ten minutes: its time, ±5 min. */
+const ONE_POINT_SPAN_S = 5 * 60;
+
+/** The time axis: the readings' own span, or ±5 min around a lone reading (not 00:00:00 repeated). */
+export function timeRange(_u: unknown, min: number, max: number): [number, number] {
+  return min === max ? [min - ONE_POINT_SPAN_S, max + ONE_POINT_SPAN_S] : [min, max];
+}
+
 /** uPlot options for one small chart; times on the axis in GMT+8. */
 export function chartOptions(s: ReadingSeries, width: number, height: number, color: string): uPlot.Options {
-  const span = s.points.length > 1 ? s.points[s.points.length - 1]![0] - s.points[0]![0] : 0;
+  const span = s.points.length > 1 ? s.points[s.points.length - 1]![0] - s.points[0]![0] : 2 * ONE_POINT_SPAN_S;
   // Clock times on the axis (GMT+8), with seconds only when the readings are that close.
   const clock = uPlot.fmtDate(span < 180 ? '{HH}:{mm}:{ss}' : '{HH}:{mm}');
   const taipei = (ts: number): Date => uPlot.tzDate(new Date(ts * 1000), 'Asia/Taipei');
@@ -26,7 +34,7 @@ export function chartOptions(s: ReadingSeries, width: number, height: number, co
     legend: { show: false },
     cursor: { show: false },
     tzDate: taipei,
-    scales: { x: { time: true } },
+    scales: { x: { time: true, range: timeRange } },
     axes: [
       {
         stroke: '#44505c',

@@ -182,8 +182,6 @@ export const en = {
   'upload.unknownType': 'unknown',
   'upload.preview': 'Preview of {name}',
   'upload.uploading': 'Uploading {name}',
-  'upload.upload': 'Upload',
-  'upload.withCaption': 'Upload with caption',
 
   'incident.title': 'Send incident readings',
   'incident.machine': 'Machine',
@@ -311,6 +309,23 @@ export const en = {
   'login.userId': 'User id (e-mail)',
   'login.displayName': 'Display name',
   'login.signIn': 'Sign in',
+
+  // Issue 16: readings form (numbers, repeat last reading)
+  'readingsForm.ambiguousComma': 'The value of {name}, "{value}", can be read two ways: a comma only groups thousands (1,200). For a decimal write {suggestion}.',
+  'readingsForm.ambiguous': 'The value of {name}, "{value}", can be read two ways: a comma only groups thousands (1,200), and a decimal uses a point (2.1).',
+  'readingsForm.repeat': 'Repeat last reading ({what})',
+
+  // Issue 16: a mentioned viewer, one-send photos, attach types
+  'mentionViewer.warning': '{name} is a viewer and cannot reply.',
+  'mentionViewer.makeEditor': 'Make {name} an editor',
+  'mentionViewer.madeEditor': '{name} is now an editor.',
+  'photoSend.hint': 'Type a caption if you like, then Send.',
+  'fileKind.images': 'photos',
+  'fileKind.text': 'text',
+  'fileKind.spreadsheets': 'spreadsheets',
+  'fileKind.documents': 'documents',
+  'fileKind.videos': 'videos',
+  'fileKind.separator': ', ',
 } satisfies Record<string, string>;
 
 export type Key = keyof typeof en;

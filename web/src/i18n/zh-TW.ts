@@ -184,8 +184,6 @@ export const zhTW: Record<Key, string> = {
   'upload.unknownType': '未知',
   'upload.preview': '{name} 預覽',
   'upload.uploading': '正在上傳 {name}',
-  'upload.upload': '上傳',
-  'upload.withCaption': '連同說明上傳',
 
   'incident.title': '傳送事故讀數',
   'incident.machine': '機台',
@@ -313,4 +311,21 @@ export const zhTW: Record<Key, string> = {
   'login.userId': '使用者帳號（電子郵件）',
   'login.displayName': '顯示名稱',
   'login.signIn': '登入',
+
+  // Issue 16: readings form (numbers, repeat last reading)
+  'readingsForm.ambiguousComma': '{name} 的值「{value}」有兩種讀法：逗號只用於千位分隔（1,200）。若是小數，請寫成 {suggestion}。',
+  'readingsForm.ambiguous': '{name} 的值「{value}」有兩種讀法：逗號只用於千位分隔（1,200），小數請用小數點（2.1）。',
+  'readingsForm.repeat': '重複上一筆讀數（{what}）',
+
+  // Issue 16: a mentioned viewer, one-send photos, attach types
+  'mentionViewer.warning': '{name} 是檢視者，無法回覆。',
+  'mentionViewer.makeEditor': '將 {name} 設為編輯者',
+  'mentionViewer.madeEditor': '{name} 已是編輯者。',
+  'photoSend.hint': '可輸入說明，再按送出。',
+  'fileKind.images': '照片',
+  'fileKind.text': '文字檔',
+  'fileKind.spreadsheets': '試算表',
+  'fileKind.documents': '文件',
+  'fileKind.videos': '影片',
+  'fileKind.separator': '、',
 };
