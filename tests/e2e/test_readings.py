@@ -110,3 +110,58 @@ def test_a_mentioned_viewer_may_react_but_not_write(local_stack, incident):
             )
             error = frames_until(ws, of_type("error"))[-1]
             assert error["code"] == "FORBIDDEN", error
+
+
+def test_the_zh_tw_report_has_chinese_headings_and_every_reading_with_its_note(
+    local_stack, incident
+):
+    owner, room = incident["owner"], incident["room_id"]
+    # Given a reading with machine, line, units and a note, in a room with a viewer
+    with local_stack.connect(owner.token, room) as ws:
+        client_msg_id = str(uuid.uuid4())
+        ws.send(
+            json.dumps(
+                {
+                    "type": "message",
+                    "client_msg_id": client_msg_id,
+                    "message_type": "incident_data",
+                    "content": {
+                        "machine_id": "CNC-12",
+                        "line": "L3",
+                        "readings": {"temperature": 87, "coolant_flow": 2.1},
+                        "units": {"temperature": "°C", "coolant_flow": "L/min"},
+                        "note": "主軸溫度持續上升",
+                    },
+                }
+            )
+        )
+        frames_until(ws, of_type("ack", client_msg_id=client_msg_id))
+    # When the viewer asks for the report in zh-TW
+    zh = local_stack.request(
+        "GET", f"/api/rooms/{room}/report?lang=zh-TW", incident["viewer"].token
+    )
+    # Then headings, labels, roles and system lines are Chinese
+    assert zh.status == 200, zh.text
+    text = zh.text
+    assert text.startswith("# 事故報告：Press 4 hydraulic leak")
+    for needle in (
+        "| 狀態 | 處理中 |",
+        "## 參與者",
+        "## 時間軸（GMT+8）",
+        "## 機台讀數",
+        "— 擁有者",
+    ):
+        assert needle in text, needle
+    assert "加入為檢視者" in text and "as VIEWER" not in text and "Status" not in text
+    # and the reading carries its machine, line, units and note, in the table and timeline
+    assert "| 時間（GMT+8） | 機台 | 產線 | 溫度 | coolant flow | 備註 | 記錄者 |" in text
+    assert "| CNC-12 | L3 | 87 °C | 2.1 L/min | 主軸溫度持續上升 |" in text
+    assert "📈 CNC-12 · L3 讀數: 溫度 87 °C, coolant flow 2.1 L/min — 主軸溫度持續上升" in text
+    # When asked in English by the browser's language, Then it is English
+    en = local_stack.request(
+        "GET",
+        f"/api/rooms/{room}/report",
+        incident["viewer"].token,
+        headers={"Accept-Language": "en-US"},
+    )
+    assert en.text.startswith("# Incident report:") and "| Note | By |" in en.text

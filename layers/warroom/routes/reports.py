@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from warroom.logic import report
+from warroom.logic.report_text import pick_language
 from warroom.routes.common import caller
 from warroom.storage import attachment_store
 
@@ -18,7 +19,12 @@ router = Router()
 
 @router.get("/api/rooms/<room_id>/report")
 def incident_report(room_id: UUID) -> Response[str]:
-    body = report.build_report(room_id=room_id, user_id=caller().user_id)
+    event = router.current_event
+    # The reader's language: ?lang=, else the browser's Accept-Language (issue 16).
+    language = pick_language(
+        event.get_query_string_value("lang"), event.headers.get("accept-language")
+    )
+    body = report.build_report(room_id=room_id, user_id=caller().user_id, language=language)
     if len(body.encode()) > report.MAX_INLINE_BYTES:
         # Too large for a Lambda response: a short-lived link to the same Markdown.
         url = report.publish_large_report(room_id, body, attachment_store())

@@ -14,6 +14,7 @@ import { navigate, roomHref, searchHref, useRoute } from '../router';
 import { SessionContext } from '../session';
 import type { Session } from '../session';
 import { ErrorAlert } from './Form';
+import { FileOpener } from './FileOpener';
 import { HelpDialog } from './HelpDialog';
 import { Loading } from './Loading';
 import { Login } from './Login';
@@ -293,6 +294,7 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
         <main id="main" class={`main main-${route.name}`} tabIndex={-1}>
           {route.name === 'rooms' && <RoomList />}
           {route.name === 'search' && <SearchPage q={route.q} />}
+          {route.name === 'file' && <FileOpener roomId={route.roomId} fileId={route.fileId} />}
           {route.name === 'room' && (
             <RoomPage key={route.roomId} roomId={route.roomId} targetMessageId={route.messageId} wide={wide} />
           )}

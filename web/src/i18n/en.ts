@@ -326,6 +326,11 @@ export const en = {
   'fileKind.documents': 'documents',
   'fileKind.videos': 'videos',
   'fileKind.separator': ', ',
+
+  // Issue 16: report links to room files
+  'reportFile.opening': 'Opening the file…',
+  'reportFile.failed': 'The file could not be opened: {reason}',
+  'reportFile.openRoom': 'Open its room',
 } satisfies Record<string, string>;
 
 export type Key = keyof typeof en;

@@ -328,4 +328,9 @@ export const zhTW: Record<Key, string> = {
   'fileKind.documents': '文件',
   'fileKind.videos': '影片',
   'fileKind.separator': '、',
+
+  // Issue 16: report links to room files
+  'reportFile.opening': '正在開啟檔案…',
+  'reportFile.failed': '無法開啟檔案：{reason}',
+  'reportFile.openRoom': '開啟所屬房間',
 };
