@@ -320,7 +320,9 @@ function UserMessage(props: Props) {
 
 export const MessageItem = memo(MessageItemImpl);
 
-function MessageContent({ message: m, names, myId, api }: Props) {
+function MessageContent({ message: m, names, myId, api, active }: Props) {
+  // Controls inside a message are in the list's one Tab stop (roving), never stops of their own.
+  const tab = active ? 0 : -1;
   switch (m.message_type) {
     case 'incident_data': {
       const data = incidentData(m.content);
@@ -329,14 +331,14 @@ function MessageContent({ message: m, names, myId, api }: Props) {
     case 'image_ref':
       return (
         <>
-          <ImageAttachment message={m} api={api} />
+          <ImageAttachment message={m} api={api} tab={tab} />
           {typeof m.content === 'string' && m.content && <MentionText text={m.content} message={m} names={names} myId={myId} />}
         </>
       );
     case 'file_ref':
       return (
         <>
-          <FileAttachment message={m} api={api} />
+          <FileAttachment message={m} api={api} tab={tab} />
           {typeof m.content === 'string' && m.content && <MentionText text={m.content} message={m} names={names} myId={myId} />}
         </>
       );
@@ -422,7 +424,7 @@ export function readingLabel(name: string): string {
   return key ? t(key) : name.replace(/_/g, ' ');
 }
 
-function ImageAttachment({ message, api }: { message: Message; api: Api }) {
+function ImageAttachment({ message, api, tab }: { message: Message; api: Api; tab: number }) {
   const [url, setUrl] = useState<string | null>(null);
   const [failed, setFailed] = useState(false);
   const [enlarged, setEnlarged] = useState(false);
@@ -440,14 +442,20 @@ function ImageAttachment({ message, api }: { message: Message; api: Api }) {
   return (
     <figure class="msg-image">
       {url ? (
-        <button type="button" class="img-button" aria-label={t('msg.enlarge', { name })} onClick={() => setEnlarged(true)}>
+        <button
+          type="button"
+          class="img-button"
+          tabIndex={tab}
+          aria-label={t('msg.enlarge', { name })}
+          onClick={() => setEnlarged(true)}
+        >
           <img src={url} alt={name} />
         </button>
       ) : (
         <div class="img-placeholder" role="img" aria-label={t('msg.loadingImage')} />
       )}
       <figcaption>
-        <FileAttachment message={message} api={api} compact />
+        <FileAttachment message={message} api={api} compact tab={tab} />
       </figcaption>
       {enlarged && url && (
         <Modal title={name} onClose={() => setEnlarged(false)} wide>
@@ -458,13 +466,14 @@ function ImageAttachment({ message, api }: { message: Message; api: Api }) {
   );
 }
 
-function FileAttachment({ message, api, compact }: { message: Message; api: Api; compact?: boolean }) {
+function FileAttachment({ message, api, compact, tab }: { message: Message; api: Api; compact?: boolean; tab: number }) {
   const file: FileInfo | null | undefined = message.file;
   const name = file?.filename ?? t('msg.file');
   return (
     <button
       type="button"
       class={compact ? 'link-button file-link' : 'file-card'}
+      tabIndex={tab}
       onClick={() => void downloadFile(api, message, name)}
       aria-label={t('msg.download', { name })}
     >

@@ -227,6 +227,12 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
             </li>
           ))}
           {online.length > 6 && <li>+{online.length - 6}</li>}
+          {/* On a phone the names do not fit: the dots get a word beside them. */}
+          {online.length > 0 && (
+            <li class="online-count" aria-hidden="true">
+              {t('presenceWords.onlineCount', { count: online.length })}
+            </li>
+          )}
         </ul>
       </header>
       <ActionBar

@@ -96,8 +96,8 @@ export const en = {
   'day.today': 'Today',
   'day.yesterday': 'Yesterday',
 
-  'join.joined': '{names} joined',
-  'join.left': '{names} left',
+  'join.joined': '{names} came online',
+  'join.left': '{names} went offline',
   'join.and': '{a} and {b}',
   'join.sep': ', ',
   'join.otherOne': '{count} other',
@@ -212,8 +212,8 @@ export const en = {
 
   'members.title': 'Members ({count})',
   'members.you': '(you)',
-  'members.online': 'online',
-  'members.offline': 'offline',
+  'members.online': 'in this room now',
+  'members.offline': 'not in this room now',
   'members.roleOf': 'Role of {name}',
   'members.remove': 'Remove {name}',
   'members.removeShort': 'Remove',
@@ -331,6 +331,14 @@ export const en = {
   'reportFile.opening': 'Opening the file…',
   'reportFile.failed': 'The file could not be opened: {reason}',
   'reportFile.openRoom': 'Open its room',
+
+  // Issue 16: presence in words
+  'presenceWords.onlineCount': '{count} online',
+
+  // Issue 16: rooms with the same title
+  'twins.opened': 'opened {time}',
+  'twins.createWarning': 'An open incident already has this title (opened {time}).',
+  'twins.openIt': 'Open it instead',
 } satisfies Record<string, string>;
 
 export type Key = keyof typeof en;

@@ -98,8 +98,8 @@ export const zhTW: Record<Key, string> = {
   'day.today': '今天',
   'day.yesterday': '昨天',
 
-  'join.joined': '{names} 加入了',
-  'join.left': '{names} 離開了',
+  'join.joined': '{names} 上線了',
+  'join.left': '{names} 已離線',
   'join.and': '{a}和{b}',
   'join.sep': '、',
   'join.otherOne': '其他 {count} 人',
@@ -214,8 +214,8 @@ export const zhTW: Record<Key, string> = {
 
   'members.title': '成員（{count}）',
   'members.you': '（你）',
-  'members.online': '在線',
-  'members.offline': '離線',
+  'members.online': '目前在此房間',
+  'members.offline': '目前不在此房間',
   'members.roleOf': '{name} 的角色',
   'members.remove': '移除 {name}',
   'members.removeShort': '移除',
@@ -333,4 +333,12 @@ export const zhTW: Record<Key, string> = {
   'reportFile.opening': '正在開啟檔案…',
   'reportFile.failed': '無法開啟檔案：{reason}',
   'reportFile.openRoom': '開啟所屬房間',
+
+  // Issue 16: presence in words
+  'presenceWords.onlineCount': '{count} 人在線',
+
+  // Issue 16: rooms with the same title
+  'twins.opened': '{time} 開立',
+  'twins.createWarning': '已有一個進行中的事故使用這個標題（{time} 開立）。',
+  'twins.openIt': '改為開啟該事故',
 };
