@@ -26,3 +26,10 @@ describe('the time axis of a readings chart', () => {
     expect(values(null, [at - 300, at, at + 300])).toEqual(['08:55', '09:00', '09:05']);
   });
 });
+
+describe('axisSpan', () => {
+  it('names the ends of a lone reading axis in GMT+8', async () => {
+    const { axisSpan } = await import('../src/components/ReadingsPanel');
+    expect(axisSpan({ name: 't', unit: '', points: [[at, 1]], latest: 1 })).toBe('08:55–09:05');
+  });
+});

@@ -49,6 +49,15 @@ export function chartOptions(s: ReadingSeries, width: number, height: number, co
   };
 }
 
+/** The time axis's ends as clock times (GMT+8), "08:55–09:05": the chart's range in words. */
+export function axisSpan(s: ReadingSeries): string {
+  if (!s.points.length) return '';
+  const [from, to] = timeRange(null, s.points[0]![0], s.points[s.points.length - 1]![0]);
+  const clock = uPlot.fmtDate('{HH}:{mm}');
+  const taipei = (ts: number): Date => uPlot.tzDate(new Date(ts * 1000), 'Asia/Taipei');
+  return `${clock(taipei(from))}–${clock(taipei(to))}`;
+}
+
 export function chartData(s: ReadingSeries): uPlot.AlignedData {
   return [s.points.map((p) => p[0]), s.points.map((p) => p[1])];
 }
@@ -67,7 +76,7 @@ export function ReadingChart({ series, index }: { series: ReadingSeries; index: 
   }, [key, index]);
   const label = readingLabel(series.name);
   return (
-    <figure class="reading-chart" data-reading={series.name} data-points={series.points.length}>
+    <figure class="reading-chart" data-reading={series.name} data-points={series.points.length} data-axis={axisSpan(series)}>
       <figcaption>
         <span class="reading-name">{label}</span>
         <span class="reading-latest">
