@@ -165,3 +165,11 @@ def test_the_zh_tw_report_has_chinese_headings_and_every_reading_with_its_note(
         headers={"Accept-Language": "en-US"},
     )
     assert en.text.startswith("# Incident report:") and "| Note | By |" in en.text
+    # and a browser that prefers Chinese gets Chinese without ?lang=
+    browser_zh = local_stack.request(
+        "GET",
+        f"/api/rooms/{room}/report",
+        incident["viewer"].token,
+        headers={"Accept-Language": "zh-TW,zh;q=0.9,en;q=0.8"},
+    )
+    assert browser_zh.text.startswith("# 事故報告：")
