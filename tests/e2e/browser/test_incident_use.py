@@ -6,8 +6,10 @@ English (or both ways round), against the local stack and real Chromium.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -204,6 +206,19 @@ def test_the_report_is_in_the_readers_language_with_the_note_and_the_photo(
         )
         == 40
     )
+    # When she downloads the .md, the photo is a link to the app's route for the file
+    with a.page.expect_download() as info:
+        a.page.get_by_role(
+            "button", name="下載 .md" if locale == "zh-TW" else "Download .md"
+        ).click()
+    saved = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "主軸溫度持續上升" in saved and "/api/rooms/" not in saved
+    link = re.search(r"\[spindle\.png\]\((http[^)]+#/rooms/[0-9a-f-]+/files/[0-9a-f-]+)\)", saved)
+    assert link, saved
+    # and that link works: opened by a signed-in member, it serves the photo itself
+    with a.page.expect_response(lambda r: "spindle.png" in r.url and r.status == 200) as served:
+        a.page.goto(link.group(1))
+    assert served.value.body()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # ---------------------------------------------------------------- 4. a mentioned viewer
@@ -309,6 +324,10 @@ def test_a_10_s_signal_loss_writes_no_left_line(
     a.open_room(room)
     b.open_room(room)
     expect(a.page.locator(".online-list")).to_contain_text(bob.display_name)
+    if viewport == PHONE:
+        # (on a phone the dots carry their count in words)
+        expect(a.page.locator(".online-count")).to_be_visible()
+        expect(a.page.locator(".online-count")).to_have_text("2 人在線")
     # When Bob's signal is lost for 10 s, then comes back
     b.context.set_offline(True)
     b.page.evaluate("window.__warroom.room.dropSocket()")
