@@ -499,3 +499,59 @@ def test_tab_reaches_the_messages_in_a_room_with_a_photo(
     editor.fill("temp 91")
     editor.press("Enter")
     expect(a.message("temp 91")).to_be_focused()
+
+
+# ---------------------------------------------------------------- 11. smaller points
+
+
+def test_a_second_open_incident_with_the_same_title_is_warned_and_told_apart(
+    open_session, people, make_room, send_as, local_stack
+):
+    # Given an open incident "Line 3 CNC spindle over…" that Alice is in
+    alice = people("Alice")
+    title = f"Line 3 CNC spindle overheating {uuid.uuid4().hex[:4]}"
+    first = make_room(alice, title=title)
+    a = open_session(alice)
+    a.open_room_list()
+    # When she starts a new incident with the same title
+    a.page.get_by_role("button", name="New room").click()
+    form = a.page.get_by_role("dialog", name="New war room")
+    form.get_by_label("Title").fill(title.upper())
+    # Then she is warned, and offered the open one
+    warning = form.get_by_role("status")
+    expect(warning).to_contain_text("already has this title")
+    expect(warning.get_by_role("link")).to_have_attribute("href", f"#/rooms/{first.room_id}")
+    # When she creates it anyway
+    form.get_by_label("Location").fill("Plant A / Line 3")
+    form.get_by_role("button", name="Create room").click()
+    expect(a.page.get_by_role("heading", level=1, name=title.upper())).to_be_visible()
+    # Then the sidebar tells the two apart by where and when each was opened
+    twins = a.page.locator(".sidebar-room-title", has_text=title).or_(
+        a.page.locator(".sidebar-room-title", has_text=title.upper())
+    )
+    expect(twins).to_have_count(2)
+    expect(twins.locator(".twin-note")).to_have_count(2)
+    expect(twins.nth(0).locator(".twin-note")).not_to_have_text(
+        twins.nth(1).locator(".twin-note").inner_text()
+    )
+
+
+def test_no_lone_check_mark_under_a_deleted_message(open_session, people, make_room):
+    alice, bob = people("Alice"), people("Bob")
+    room = make_room(alice, bob)
+    a = open_session(alice)
+    a.open_room(room)
+    # Given her own sent message
+    a.page.get_by_role("textbox", name="Message").fill("wrong lot number")
+    a.page.get_by_role("button", name="Send", exact=True).click()
+    mine = a.message("wrong lot number")
+    expect(mine).to_have_attribute("data-status", "sent")
+    expect(mine.locator(".msg-status-sent")).to_have_count(1)
+    # When she deletes it
+    mine.hover()
+    mine.get_by_role("button", name="Delete message").click()
+    a.page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    deleted = a.page.locator("article.msg", has=a.page.locator(".msg-deleted"))
+    expect(deleted).to_have_count(1)
+    # Then no check mark is left on a line of its own under "message deleted"
+    expect(deleted.locator(".msg-status-sent")).to_have_count(0)

@@ -70,6 +70,14 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
   const area = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const lastTypingSent = useRef(0);
+  // A picked file lives in this page's memory: closing or reloading the page asks first.
+  useEffect(() => {
+    if (!upload) return;
+    const ask = (ev: BeforeUnloadEvent): void => ev.preventDefault();
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [Boolean(upload)]);
+
   // Leaving the room stops an upload under way; its file stays picked for the return.
   const leaving = useRef(false);
   const running = useRef<AbortController | null>(null);
