@@ -3,7 +3,7 @@ import { useT } from '../i18n';
 import { errorMessage } from '../lib/format';
 import { roomHref } from '../router';
 import { useSession } from '../session';
-import { Loading } from './App';
+import { Loading } from './Loading';
 
 /** A room file from a link in a saved report: a fresh short-lived link, opened in place. */
 export function FileOpener({ roomId, fileId }: { roomId: string; fileId: string }) {
