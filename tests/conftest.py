@@ -30,6 +30,9 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 for _bucket in ("SEND", "WRITE"):
     os.environ.setdefault(f"RATE_LIMIT_{_bucket}_BURST", "1000000")
     os.environ.setdefault(f"RATE_LIMIT_{_bucket}_PER_SECOND", "1000000")
+# A departure waits 30 s in production before it is announced; the test stacks wait 12 s,
+# still longer than the 10 s signal loss the browser tests make (issue 16).
+os.environ.setdefault("PRESENCE_LEAVE_GRACE_MS", "12000")
 
 
 @pytest.fixture(scope="session")

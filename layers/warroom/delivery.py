@@ -42,10 +42,16 @@ class RoomDelivery:
         *,
         db: Database | None = None,
         join_window: float | None = None,
+        leave_grace: float | None = None,
     ) -> None:
         self.broadcaster = broadcaster
         self._db = db
         self.join_window = join_window if join_window is not None else join_window_seconds()
+        # A departure is announced only if the person is not back within this many
+        # seconds (a reload or a short signal loss is not "left").
+        self.leave_grace = (
+            leave_grace if leave_grace is not None else presence_settings().leave_grace_seconds
+        )
 
     @property
     def db(self) -> Database:
@@ -138,7 +144,11 @@ class RoomDelivery:
     def _claim(self, room_id: UUID, change: presence_dal.PresenceChange | None) -> FanoutReport:
         claim = self.db.run(
             lambda conn: presence_dal.claim(
-                conn, room_id=room_id, window_seconds=self.join_window, change=change
+                conn,
+                room_id=room_id,
+                window_seconds=self.join_window,
+                change=change,
+                leave_grace_seconds=self.leave_grace,
             )
         )
         if claim.changes is None:

@@ -160,6 +160,9 @@ class PresenceSettings(BaseModel):
 
     join_window_seconds: float = Field(1.0, ge=0)
     flush_seconds: float = Field(55.0, ge=0)
+    # A departure waits this long before it is announced (`PRESENCE_LEAVE_GRACE_MS`):
+    # someone back within it (a reload, a short signal loss) never "left" (issue 16).
+    leave_grace_seconds: float = Field(30.0, ge=0, le=600)
 
 
 @lru_cache(maxsize=1)
@@ -169,6 +172,7 @@ def presence_settings() -> PresenceSettings:
         return PresenceSettings(
             join_window_seconds=float(env.get("JOIN_ANNOUNCE_WINDOW_MS", "1000")) / 1000.0,
             flush_seconds=float(env.get("PRESENCE_FLUSH_SECONDS", "55")),
+            leave_grace_seconds=float(env.get("PRESENCE_LEAVE_GRACE_MS", "30000")) / 1000.0,
         )
     except (ValidationError, ValueError) as exc:
         raise ConfigurationError(f"invalid presence settings: {exc}") from exc

@@ -149,7 +149,8 @@ def test_a_member_demoted_while_their_send_waits_for_the_room_cannot_post(
     assert all(m["content"] != "too late" for m in page.body["messages"])
 
 
-@pytest.mark.parametrize("change", ["edit_message", "add_reaction", "delete_message"])
+# (not add_reaction: a viewer may react, issue 16: a reaction acknowledges, it says nothing)
+@pytest.mark.parametrize("change", ["edit_message", "delete_message"])
 def test_a_member_demoted_while_their_change_waits_for_the_room_cannot_make_it(
     local_stack, incident, database_url, change
 ):

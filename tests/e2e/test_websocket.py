@@ -226,7 +226,8 @@ def test_presence_and_typing(local_stack, incident):
                 "display_name": editor.display_name,
                 "is_typing": True,
             }
-        left = frames_until(a, of_type("system", event="user_left"))[-1]
+        # (announced once the departure grace has passed: 12 s in the test stack)
+        left = frames_until(a, of_type("system", event="user_left"), timeout=30)[-1]
         assert left["user_id"] == editor.user_id
 
 

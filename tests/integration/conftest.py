@@ -112,9 +112,9 @@ def aws(db, issuer, monkeypatch):
         api = RecordingManagementApi()
         store = ConnectionStore(db)
         broadcaster = Broadcaster("https://ws.test/local", store, client=api)
-        # No announcement window: every join and departure is announced as it happens
-        # (the coalescing has tests of its own).
-        delivery = RoomDelivery(broadcaster, db=db, join_window=0.0)
+        # No announcement window and no departure grace: every join and departure is
+        # announced as it happens (the coalescing and the grace have tests of their own).
+        delivery = RoomDelivery(broadcaster, db=db, join_window=0.0, leave_grace=0.0)
         set_realtime(Realtime(store, broadcaster, delivery))
         set_room_delivery(delivery)
         yield api, store

@@ -240,11 +240,12 @@ def test_reactions_are_counted_per_emoji_and_toggle(db, cast):
     ]
     # and each change carries a higher version than the last, to order the fan-out
     assert removed.version > change.version
-    # and a viewer may not react, nor anyone with a word instead of an emoji
-    with pytest.raises(ForbiddenError):
-        messages.add_reaction(
-            message_id=message.message_id, user_id=cast["viewer"], emoji="👍", db=db
-        )
+    # and a viewer may react (an acknowledgement, issue 16), but nobody with a word
+    acknowledged = messages.add_reaction(
+        message_id=message.message_id, user_id=cast["viewer"], emoji="👍", db=db
+    ).change
+    assert (acknowledged.reactions[0].emoji, acknowledged.reactions[0].count) == ("👍", 2)
+    assert cast["viewer"] in acknowledged.reactions[0].user_ids
     with pytest.raises(ValidationFailed):
         messages.add_reaction(
             message_id=message.message_id, user_id=cast["owner"], emoji="lol", db=db

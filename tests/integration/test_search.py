@@ -132,3 +132,58 @@ def test_long_messages_are_cut_to_a_snippet_around_the_match(db, two_rooms):
 def test_empty_or_silly_queries_are_refused(db, two_rooms, query):
     with pytest.raises(ValidationFailed):
         messages.search(user_id=two_rooms["alice"], query=query, db=db)
+
+
+def send_reading(db, room, sender, content):
+    draft = MessageDraft(client_msg_id=uuid.uuid4(), message_type="incident_data", content=content)
+    return messages.send_message(room_id=room.room_id, sender_id=sender, draft=draft, db=db).message
+
+
+READING = {
+    "machine_id": "CNC-12",
+    "line": "L3",
+    "readings": {"temperature": 87, "冷卻水流量": 2.1},
+    "units": {"temperature": "°C", "冷卻水流量": "L/min"},
+    "note": "主軸溫度持續上升，已通知品保",
+}
+
+
+def test_chinese_label_finds_a_reading_by_its_name_and_note(db, two_rooms):
+    # Given a reading named in English with a Chinese note
+    room, alice = two_rooms["mine"], two_rooms["alice"]
+    reading = send_reading(db, room, alice, READING)
+    # When alice searches for 溫度 (the label of "temperature" and a word of the note)
+    hits = messages.search(user_id=alice, query="溫度", room_id=room.room_id, db=db)
+    # Then she finds the reading, shown as text with the term highlighted, never as JSON
+    assert [h.message.message_id for h in hits] == [reading.message_id]
+    text = hits[0].highlight.replace(S, "").replace(E, "")
+    assert text.startswith("CNC-12 · L3 · temperature 溫度 87 °C · 冷卻水流量 2.1 L/min — 主軸")
+    assert "{" not in text and "\\u" not in text
+    assert f"{S}溫度{E}" in hits[0].highlight
+
+
+def test_a_reading_is_found_by_its_note_machine_line_and_english_label(db, two_rooms):
+    room, alice = two_rooms["mine"], two_rooms["alice"]
+    # Given a reading named in Chinese
+    reading = send_reading(
+        db, room, alice, {"machine_id": "CNC-12", "line": "L3", "readings": {"壓力": 3.2}}
+    )
+    noted = send_reading(db, room, alice, READING)
+    # When searching by the note's exact text, the machine, the line and the English label
+    # Then each query finds the reading it names
+    for query, expected in (
+        ("主軸溫度持續上升", [noted]),
+        ("pressure", [reading]),
+        ("CNC-12", [noted, reading]),
+        ("L3", [noted, reading]),
+    ):
+        hits = messages.search(user_id=alice, query=query, room_id=room.room_id, db=db)
+        assert [h.message.message_id for h in hits] == [m.message_id for m in expected], query
+
+
+def test_reading_keys_and_json_punctuation_are_not_indexed(db, two_rooms):
+    room, alice = two_rooms["mine"], two_rooms["alice"]
+    # Given a reading (its JSON has the keys "readings", "units", "note")
+    send_reading(db, room, alice, READING)
+    # When searching for a JSON key, Then nothing is found
+    assert messages.search(user_id=alice, query="units", room_id=room.room_id, db=db) == []

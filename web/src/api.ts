@@ -243,8 +243,10 @@ export class Api {
     return this.json(`/api/rooms/${encodeURIComponent(roomId)}/files/${encodeURIComponent(fileId)}`);
   }
 
-  async report(roomId: string): Promise<string> {
-    const res = await this.request(`/api/rooms/${encodeURIComponent(roomId)}/report`);
+  /** The Markdown report in the reader's language (`lang`: en or zh-TW). */
+  async report(roomId: string, lang?: string): Promise<string> {
+    const query = lang ? `?lang=${encodeURIComponent(lang)}` : '';
+    const res = await this.request(`/api/rooms/${encodeURIComponent(roomId)}/report${query}`);
     return res.text();
   }
 }

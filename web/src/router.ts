@@ -3,6 +3,7 @@
  *   #/                       room list
  *   #/rooms/{id}[?msg={id}]  a room, optionally opened at one message
  *   #/search?q=…             search across my rooms
+ *   #/rooms/{id}/files/{fid} a room's file, opened for a signed-in member (links in a saved report)
  */
 
 import { useEffect, useState } from 'preact/hooks';
@@ -10,7 +11,8 @@ import { useEffect, useState } from 'preact/hooks';
 export type Route =
   | { name: 'rooms' }
   | { name: 'room'; roomId: string; messageId: string | null }
-  | { name: 'search'; q: string };
+  | { name: 'search'; q: string }
+  | { name: 'file'; roomId: string; fileId: string };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, '') || '/';
@@ -18,6 +20,8 @@ export function parseRoute(hash: string): Route {
   const params = new URLSearchParams(query);
   const room = /^\/rooms\/([^/]+)\/?$/.exec(path);
   if (room) return { name: 'room', roomId: decodeURIComponent(room[1]!), messageId: params.get('msg') };
+  const file = /^\/rooms\/([^/]+)\/files\/([^/]+)\/?$/.exec(path);
+  if (file) return { name: 'file', roomId: decodeURIComponent(file[1]!), fileId: decodeURIComponent(file[2]!) };
   if (path === '/search') return { name: 'search', q: params.get('q') ?? '' };
   return { name: 'rooms' };
 }

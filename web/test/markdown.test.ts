@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { ownFilePath, renderMarkdown, renderReport } from '../src/lib/markdown';
+import { ownFilePath, portableReport, renderMarkdown, renderReport } from '../src/lib/markdown';
 
 describe('renderMarkdown', () => {
   it('renders headings and tables', () => {
@@ -46,5 +46,26 @@ describe('renderReport addresses', () => {
     const html = renderReport('- Alice (alice@factory.example) — OWNER', () => null);
     expect(html).toContain('alice@factory.example');
     expect(html).not.toContain('mailto:');
+  });
+});
+
+describe('portableReport (issue 16: links that work in the saved .md)', () => {
+  const room = '11111111-2222-3333-4444-555555555555';
+  const file = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+  it("turns a room file's image and link into the app's file route", () => {
+    // Given a report with a photo and a file as the server writes them (brackets escaped)
+    const md = `![主軸 \\[1\\].jpg](/api/rooms/${room}/files/${file})\n- [log.csv](/api/rooms/${room}/files/${file}) (text/csv)`;
+    // When it is made portable for the app at https://warroom.example/
+    const out = portableReport(md, 'https://warroom.example/');
+    // Then both are links to the app's route for that file, labels kept
+    expect(out).toBe(
+      `[主軸 \\[1\\].jpg](https://warroom.example/#/rooms/${room}/files/${file})\n` +
+        `- [log.csv](https://warroom.example/#/rooms/${room}/files/${file}) (text/csv)`,
+    );
+  });
+
+  it('leaves other links alone', () => {
+    const md = '[x](https://elsewhere.example/a) ![y](/api/rooms/nope/files/nope)';
+    expect(portableReport(md, 'https://warroom.example/')).toBe(md);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readingSeries } from '../src/lib/readings';
+import { lastReading, readingNameOf, readingSeries } from '../src/lib/readings';
 import type { Message } from '../src/protocol';
 
 const m = (seq: number, content: unknown, extra: Partial<Message> = {}): Message => ({
@@ -44,5 +44,32 @@ describe('readingSeries', () => {
 
   it('keeps Chinese reading names', () => {
     expect(readingSeries([m(1, { readings: { 溫度: 70 } })])[0]!.name).toBe('溫度');
+  });
+});
+
+describe('the readings form helpers', () => {
+  const labels = { temperature: ['temperature', '溫度'], production_rate: ['production rate', '產量'] };
+
+  it('sends a known label in either language as its reading name', () => {
+    // Given names typed as labels, When read back, Then each is the reading's name
+    expect(readingNameOf('溫度', labels)).toBe('temperature');
+    expect(readingNameOf(' Production Rate ', labels)).toBe('production_rate');
+    expect(readingNameOf('產量', labels)).toBe('production_rate');
+    // and an unknown name is kept as typed, spaces as _
+    expect(readingNameOf('冷卻水流量', labels)).toBe('冷卻水流量');
+    expect(readingNameOf('coolant flow', labels)).toBe('coolant_flow');
+  });
+
+  it("finds the sender's last reading, else the room's", () => {
+    // Given readings by two people, one deleted
+    const messages = [
+      m(1, { machine_id: 'CNC-12', line: 'L3', readings: { temperature: 80 } }, { sender_id: 'me' }),
+      m(2, { machine_id: 'CNC-99', readings: { temperature: 81 } }, { sender_id: 'other' }),
+      m(3, { machine_id: 'GONE', readings: { temperature: 1 } }, { sender_id: 'me', deleted_at: '2026-12-01T02:00:00Z' }),
+    ];
+    // Then mine is my latest undeleted one, and the room's is the latest of all
+    expect(lastReading(messages, 'me')?.machine_id).toBe('CNC-12');
+    expect(lastReading(messages)?.machine_id).toBe('CNC-99');
+    expect(lastReading([], 'me')).toBeNull();
   });
 });

@@ -516,7 +516,8 @@ proposed AS (
 ),
 allowed AS (
     SELECT * FROM proposed
-    WHERE deleted_at IS NULL AND active AND role IN ('OWNER', 'EDITOR') AND status <> 'archived'
+    -- every member may react, viewers too: a reaction acknowledges, it says nothing new
+    WHERE deleted_at IS NULL AND active AND role IS NOT NULL AND status <> 'archived'
       AND jsonb_array_length(after) <= {MAX_DISTINCT_REACTIONS}
       AND warroom_reactions_of(after, %(user)s) <= {MAX_REACTIONS_PER_USER}
 ),
@@ -735,7 +736,9 @@ def search(
         conditions.append("%(cjk)s::tsquery")
     tsquery = " && ".join(conditions)
     doc = (
-        "replace(replace(coalesce(m.content, m.content_json::text, ''), chr(57344), ''), "
+        # A reading is searched and shown as its line of text (migration 0100), never JSON.
+        "replace(replace(warroom_message_text(m.message_type, m.content, m.content_json), "
+        "chr(57344), ''), "
         "chr(57345), '')"
     )
     headline = (

@@ -21,15 +21,41 @@ class PresenceChange:
 
 
 # One statement per join or departure: claim the room's announcement if none was made
-# within the window, and take every pending change with it (and this one); otherwise
-# leave this change pending. The upsert's row lock settles concurrent claimers: the
-# second re-reads `announced_at` after the first commits and finds the window closed.
+# within the window, and take every pending change that is due with it (and this one);
+# otherwise leave this change pending. The upsert's row lock settles concurrent claimers:
+# the second re-reads `announced_at` after the first commits and finds the window closed.
 # When claimed, the room's connections come back too, to announce to.
+#
+# Departures wait out a grace period (issue 16): a departure is recorded due `grace`
+# seconds later, and a join by the same person before then deletes it and is itself not
+# news (a reload, a tunnel, a 20-second signal loss: they never "left"). A due departure
+# of someone who is in the room again by then is dropped, not announced.
 CLAIM = f"""
 WITH
+returned AS (
+    DELETE FROM presence_changes c
+    WHERE %(event)s::text = 'user_joined' AND c.room_id = %(room_id)s
+      AND c.user_id = %(user)s AND c.event = 'user_left' AND c.due_at > clock_timestamp()
+    RETURNING c.user_id
+),
+delayed_departure AS (
+    INSERT INTO presence_changes (room_id, user_id, display_name, event, due_at)
+    SELECT %(room_id)s, %(user)s, %(name)s, 'user_left',
+           clock_timestamp() + make_interval(secs => %(grace)s)
+    WHERE %(event)s::text = 'user_left' AND %(grace)s > 0
+),
+current AS (
+    SELECT %(user)s::text AS user_id, %(name)s::text AS display_name, %(event)s::text AS event
+    WHERE %(user)s::text IS NOT NULL
+      AND NOT (%(event)s::text = 'user_left' AND %(grace)s > 0)
+      AND NOT EXISTS (SELECT 1 FROM returned)
+),
 claimed AS (
     INSERT INTO room_presence AS p (room_id, announced_at)
-    VALUES (%(room_id)s, clock_timestamp())
+    SELECT %(room_id)s, clock_timestamp()
+    WHERE EXISTS (SELECT 1 FROM current)
+       OR EXISTS (SELECT 1 FROM presence_changes c
+                  WHERE c.room_id = %(room_id)s AND c.due_at <= clock_timestamp())
     ON CONFLICT (room_id) DO UPDATE
        SET announced_at = clock_timestamp()
      WHERE p.announced_at <= clock_timestamp() - make_interval(secs => %(window)s)
@@ -37,19 +63,22 @@ claimed AS (
 ),
 taken AS (
     DELETE FROM presence_changes c
-    WHERE c.room_id = %(room_id)s AND EXISTS (SELECT 1 FROM claimed)
+    WHERE c.room_id = %(room_id)s AND c.due_at <= clock_timestamp()
+      AND EXISTS (SELECT 1 FROM claimed)
     RETURNING c.user_id, c.display_name, c.event, c.at
 ),
 left_pending AS (
     INSERT INTO presence_changes (room_id, user_id, display_name, event)
-    SELECT %(room_id)s, %(user)s, %(name)s, %(event)s
-    WHERE %(user)s::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM claimed)
+    SELECT %(room_id)s, user_id, display_name, event FROM current
+    WHERE NOT EXISTS (SELECT 1 FROM claimed)
 ),
 announced AS (
-    SELECT user_id, display_name, event, at FROM taken
+    SELECT user_id, display_name, event, at FROM taken t
+    WHERE NOT (t.event = 'user_left' AND EXISTS (
+        SELECT 1 FROM connections k WHERE k.room_id = %(room_id)s AND k.user_id = t.user_id))
     UNION ALL
-    SELECT %(user)s, %(name)s, %(event)s, clock_timestamp()
-    WHERE %(user)s::text IS NOT NULL AND EXISTS (SELECT 1 FROM claimed)
+    SELECT user_id, display_name, event, clock_timestamp() FROM current
+    WHERE EXISTS (SELECT 1 FROM claimed)
 )
 SELECT EXISTS (SELECT 1 FROM claimed) AS claimed,
        coalesce((SELECT json_agg(json_build_object('user_id', user_id,
@@ -71,13 +100,19 @@ class Claim:
 
 
 def claim(
-    conn: Conn, *, room_id: UUID, window_seconds: float, change: PresenceChange | None = None
+    conn: Conn,
+    *,
+    room_id: UUID,
+    window_seconds: float,
+    change: PresenceChange | None = None,
+    leave_grace_seconds: float = 0.0,
 ) -> Claim:
     row = conn.execute(
         CLAIM,
         {
             "room_id": room_id,
             "window": window_seconds,
+            "grace": leave_grace_seconds,
             "user": change.user_id if change else None,
             "name": change.display_name if change else None,
             "event": change.event if change else None,
@@ -91,13 +126,15 @@ def claim(
 
 
 def rooms_due(conn: Conn, *, window_seconds: float, limit: int = 500) -> list[UUID]:
-    """Rooms with changes still to announce whose window has passed."""
+    """Rooms with changes due to announce (a departure after its grace) whose window
+    has passed."""
     rows = conn.execute(
         """
         SELECT DISTINCT c.room_id
         FROM presence_changes c
         LEFT JOIN room_presence p ON p.room_id = c.room_id
-        WHERE coalesce(p.announced_at, '-infinity')
+        WHERE c.due_at <= clock_timestamp()
+          AND coalesce(p.announced_at, '-infinity')
               <= clock_timestamp() - make_interval(secs => %(window)s)
         LIMIT %(limit)s
         """,

@@ -3,7 +3,8 @@
 | action                     | OWNER | EDITOR | VIEWER | non-member | admin (non-member) |
 |----------------------------|-------|--------|--------|------------|--------------------|
 | read history, search, etc. | yes   | yes    | yes    | no (403)   | no (403)           |
-| send, react, edit own      | yes   | yes    | no     | no         | no                 |
+| react (an acknowledgement) | yes   | yes    | yes    | no         | no                 |
+| send, edit own             | yes   | yes    | no     | no         | no                 |
 | delete own message         | yes   | yes    | no     | no         | yes                |
 | delete any message         | yes   | no     | no     | no         | yes                |
 | change room, members       | yes   | no     | no     | no         | yes                |

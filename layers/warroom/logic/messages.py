@@ -395,8 +395,6 @@ def _react(message_id: UUID, user_id: str, emoji: Any, add: bool, db: Database |
             _refuse_if_inactive(outcome.active)
             if outcome.role is None:
                 raise ForbiddenError("you are not a member of this incident room")
-            if outcome.role == Role.VIEWER:
-                raise ForbiddenError("viewers cannot react to messages")
             if outcome.status == RoomStatus.ARCHIVED:
                 raise ConflictError("this incident room is archived and read-only")
             if outcome.distinct_after > MAX_DISTINCT_REACTIONS:

@@ -21,6 +21,7 @@ from warroom.db import Database, get_database
 from warroom.logic.access import require_member, require_room
 from warroom.logic.files import AttachmentStore
 from warroom.logic.readings import readings_of
+from warroom.logic.report_text import DEFAULT_LANGUAGE, Words
 from warroom.models import Member, Message, MessageType, Room
 
 GMT8 = timezone(timedelta(hours=8), "GMT+8")
@@ -43,12 +44,17 @@ def _cell(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
-def _inline(text: str) -> str:
+def _inline(text: str, words: Words | None = None) -> str:
     """One line of user text inside a list item: no headings, no raw HTML blocks."""
     if len(text) > MAX_ENTRY_CHARS:
-        text = text[:MAX_ENTRY_CHARS] + "… (cut; the full text is in the history)"
+        text = text[:MAX_ENTRY_CHARS] + (words or Words(DEFAULT_LANGUAGE))("cut")
     text = re.sub(r"\s*\n\s*", " ", text.strip())
     return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _label(text: str) -> str:
+    """User text inside a link's or an image's [label]: brackets would end it early."""
+    return re.sub(r"([\[\]\\])", r"\\\1", _inline(text))
 
 
 def _number(value: Any, unit: str = "") -> str:
@@ -64,27 +70,81 @@ def _named(text: str, names: dict[str, str]) -> str:
     return _USER_ID.sub(lambda m: names.get(m.group(0).lower(), m.group(0)), text)
 
 
-def _describe(message: Message, names: dict[str, str] | None = None) -> str:
+def file_path(room_id: UUID, file_id: UUID) -> str:
+    """A room file's API path: the preview loads it as an image for a member, and the
+    web client turns it into a link to the room's file when the report is saved."""
+    return f"/api/rooms/{room_id}/files/{file_id}"
+
+
+def _reading_name(name: str, words: Words) -> str:
+    return words.optional(f"reading.{name}", name.replace("_", " "))
+
+
+def _system_line(message: Message, names: dict[str, str], words: Words) -> str:
+    content = message.content if isinstance(message.content, dict) else {}
+    event = str(content.get("event", ""))
+
+    def who(user_id: Any) -> str:
+        return names.get(str(user_id).lower(), str(user_id))
+
+    actor, member = who(message.sender_id), who(content.get("user_id", ""))
+    role = words.optional(f"role.{content.get('role')}", str(content.get("role", "")))
+    if event == "member_removed" and str(content.get("user_id", "")).lower() == (
+        message.sender_id.lower()
+    ):
+        event = "member_left"
+    if event == "room_status_changed":
+        old, new = content.get("old_status"), content.get("status")
+        text = words(
+            "system.room_status_changed",
+            actor=actor,
+            **{
+                "from": words.optional(f"status.{old}", str(old)),
+                "to": words.optional(f"status.{new}", str(new)),
+            },
+        )
+    elif event in ("member_added", "member_removed", "member_left"):
+        text = words(f"system.{event}", actor=actor, member=member, role=role)
+    else:
+        text = _named(str(content.get("text", "")), names)
+    return f"_{_inline(text, words)}_"
+
+
+def _describe(message: Message, names: dict[str, str], words: Words) -> str:
     if message.deleted_at is not None:
-        return "_(message deleted)_"
+        return f"_{words('deleted')}_"
     if message.message_type is MessageType.INCIDENT_DATA and isinstance(message.content, dict):
         readings = readings_of(message.content)
-        units = message.content.get("units", {})
-        shown = ", ".join(f"{k} {_number(v, units.get(k, ''))}" for k, v in readings.items())
-        machine = message.content.get("machine_id")
-        return f"📈 readings{f' on {_inline(machine)}' if machine else ''}: {_inline(shown)}"
+        units = message.content.get("units") or {}
+        shown = ", ".join(
+            f"{_reading_name(k, words)} {_number(v, units.get(k, ''))}" for k, v in readings.items()
+        )
+        where = " · ".join(
+            str(message.content[k]) for k in ("machine_id", "line") if message.content.get(k)
+        )
+        head = words("readings_on", machine=where) if where else words("readings_entry")
+        note = message.content.get("note")
+        return f"📈 {_inline(head, words)}: {_inline(shown, words)}" + (
+            f" — {_inline(str(note), words)}" if note else ""
+        )
     if message.message_type in (MessageType.IMAGE_REF, MessageType.FILE_REF):
-        name = message.file.filename if message.file else "attachment"
+        name = message.file.filename if message.file else words("attachment")
         caption = (
-            f" — {_inline(message.content)}"
+            f" — {_inline(message.content, words)}"
             if isinstance(message.content, str) and message.content
             else ""
         )
-        return f"📎 {_inline(name)}{caption}"
-    if message.message_type is MessageType.SYSTEM and isinstance(message.content, dict):
-        return f"_{_inline(_named(str(message.content.get('text', '')), names or {}))}_"
-    text = _inline(str(message.content or ""))
-    return text + (" _(edited)_" if message.edited_at else "")
+        if message.file is None:
+            return f"📎 {_inline(name, words)}{caption}"
+        path = file_path(message.room_id, message.file.file_id)
+        if message.message_type is MessageType.IMAGE_REF:
+            # an image, shown in the preview; its own line so Markdown renders it
+            return f"📷 {_label(name)}{caption}\n\n  ![{_label(name)}]({path})\n"
+        return f"📎 [{_label(name)}]({path}){caption}"
+    if message.message_type is MessageType.SYSTEM:
+        return _system_line(message, names, words)
+    text = _inline(str(message.content or ""), words)
+    return text + (f" _{words('edited')}_" if message.edited_at else "")
 
 
 @dataclass(frozen=True)
@@ -94,14 +154,19 @@ class _Reading:
 
     at: datetime
     machine: Any
+    line: Any
     values: dict[str, Any]
     units: dict[str, Any]
+    note: Any
     by: str
 
 
-def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> str:
+def build_report(
+    *, room_id: UUID, user_id: str, language: str = DEFAULT_LANGUAGE, db: Database | None = None
+) -> str:
     """The room read 500 messages at a time; each message is rendered to its (bounded)
-    timeline line as it is read and not kept."""
+    timeline line as it is read and not kept. In the reader's language (report_text)."""
+    words = Words(language)
 
     def operation(conn: Conn) -> str:
         require_member(conn, room_id, user_id)
@@ -124,7 +189,7 @@ def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> 
                 names.setdefault(message.sender_id.lower(), message.sender_display_name)
                 timeline.append(
                     f"- **{_time(message.created_at)}** #{message.sequence_number} "
-                    f"{_inline(message.sender_display_name)}: {_describe(message, names)}"
+                    f"{_inline(message.sender_display_name)}: {_describe(message, names, words)}"
                 )
                 if (
                     message.message_type is MessageType.INCIDENT_DATA
@@ -135,8 +200,10 @@ def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> 
                         _Reading(
                             message.created_at,
                             message.content.get("machine_id", ""),
+                            message.content.get("line", ""),
                             readings_of(message.content),
                             dict(message.content.get("units") or {}),
+                            message.content.get("note", ""),
                             message.sender_display_name,
                         )
                     )
@@ -144,7 +211,7 @@ def build_report(*, room_id: UUID, user_id: str, db: Database | None = None) -> 
                 break
             after = page[-1].sequence_number
         files = files_dal.of_room(conn, room_id)
-        return _render(room, members, timeline, readings, files, names)
+        return _render(room, members, timeline, readings, files, names, words)
 
     return (db or get_database()).run(operation)
 
@@ -156,60 +223,70 @@ def _render(
     readings: list[_Reading],
     files: list[dict[str, Any]],
     names: dict[str, str] | None = None,
+    words: Words | None = None,
 ) -> str:
     known = names or {}
+    w = words or Words(DEFAULT_LANGUAGE)
 
     def name(user_id: str) -> str:
         return known.get(str(user_id).lower(), str(user_id))
 
+    status = w.optional(f"status.{room.status.value}", room.status.value)
+    severity = w.optional(f"severity.{room.severity.value}", room.severity.value)
+    opened = w("opened_by", time=_time(room.created_at), name=_cell(name(room.created_by)))
     lines = [
-        f"# Incident report: {_inline(room.title)}",
+        f"# {w('title', title=_inline(room.title))}",
         "",
         "| | |",
         "|---|---|",
-        f"| Status | {_cell(room.status.value)} |",
-        f"| Severity | {_cell(room.severity.value)} |",
-        f"| Location | {_cell(room.location)} |",
-        f"| Lots | {_cell(', '.join(room.lots) or '—')} |",
-        f"| Opened | {_time(room.created_at)} GMT+8 by {_cell(name(room.created_by))} |",
-        f"| Last activity | {_time(room.last_activity_at)} GMT+8 |",
-        f"| Messages | {room.last_seq} |",
+        f"| {w('status')} | {_cell(status)} |",
+        f"| {w('severity')} | {_cell(severity)} |",
+        f"| {w('location')} | {_cell(room.location)} |",
+        f"| {w('lots')} | {_cell(', '.join(room.lots) or '—')} |",
+        f"| {w('opened')} | {opened} |",
+        f"| {w('last_activity')} | {_time(room.last_activity_at)} GMT+8 |",
+        f"| {w('messages')} | {room.last_seq} |",
         "",
-        "## Participants",
+        f"## {w('participants')}",
         "",
     ]
     lines += [
-        f"- {_inline(m.display_name)} ({_inline(m.user_id)}) — {m.role.value}" for m in members
+        f"- {_inline(m.display_name)} ({_inline(m.user_id)}) — "
+        f"{w.optional(f'role.{m.role.value}', m.role.value)}"
+        for m in members
     ]
-    lines += ["", "## Timeline (GMT+8)", "", *timeline]
-    lines += ["", "## Machine readings", ""]
+    lines += ["", f"## {w('timeline')}", "", *timeline]
+    lines += ["", f"## {w('readings')}", ""]
     if readings:
         fields = list(dict.fromkeys(f for r in readings for f in r.values))
         lines.append(
-            "| Time (GMT+8) | Machine | " + " | ".join(_cell(f) for f in fields) + " | By |"
+            f"| {w('time')} | {w('machine')} | {w('line')} | "
+            + " | ".join(_cell(_reading_name(f, w)) for f in fields)
+            + f" | {w('note')} | {w('by')} |"
         )
-        lines.append("|---" * (len(fields) + 3) + "|")
+        lines.append("|---" * (len(fields) + 5) + "|")
         for r in readings:
             cells = [
                 _cell(_number(r.values[f], r.units.get(f, ""))) if f in r.values else ""
                 for f in fields
             ]
             lines.append(
-                f"| {_time(r.at)} | {_cell(r.machine)} | "
+                f"| {_time(r.at)} | {_cell(r.machine)} | {_cell(r.line)} | "
                 + " | ".join(cells)
-                + f" | {_cell(r.by)} |"
+                + f" | {_cell(_inline(str(r.note or ''), w))} | {_cell(r.by)} |"
             )
     else:
-        lines.append("_No readings were posted._")
-    lines += ["", "## Attachments", ""]
+        lines.append(f"_{w('no_readings')}_")
+    lines += ["", f"## {w('attachments')}", ""]
     if files:
         lines += [
-            f"- {_inline(f['filename'])} ({f['content_type']}, {f['size_bytes']:,} bytes) — "
+            f"- [{_label(f['filename'])}]({file_path(room.room_id, f['file_id'])}) "
+            f"({f['content_type']}, {w('bytes', size=format(f['size_bytes'], ','))}) — "
             f"{_inline(name(f['uploaded_by']))}, {_time(f['created_at'])}"
             for f in files
         ]
     else:
-        lines.append("_No attachments._")
+        lines.append(f"_{w('no_attachments')}_")
     return "\n".join(lines) + "\n"
 
 

@@ -55,7 +55,7 @@ def test_image_and_file_upload_with_progress_shown_to_the_other(
     expect(tray).to_contain_text("spindle.png")
     expect(tray).to_contain_text("limit: Up to 25 MB")
     a.page.get_by_role("textbox", name="Message").fill("housing photo")
-    tray.get_by_role("button", name="Upload with caption").click()
+    a.page.get_by_role("button", name="Send", exact=True).click()
 
     # Then Bob sees the image inline, loaded, with its caption
     shown = b.message("housing photo")
@@ -72,7 +72,7 @@ def test_image_and_file_upload_with_progress_shown_to_the_other(
     a.page.locator("input[type=file]").set_input_files(
         files=[{"name": "log.txt", "mimeType": "text/plain", "buffer": b"09:12 spindle alarm\n"}]
     )
-    a.page.get_by_role("group", name="Attachment").get_by_role("button", name="Upload").click()
+    a.page.get_by_role("button", name="Send", exact=True).click()
     link = b.page.get_by_role("button", name="Download log.txt")
     expect(link).to_be_visible()
     with b.page.expect_download() as info:

@@ -14,6 +14,7 @@ import { navigate, roomHref, searchHref, useRoute } from '../router';
 import { SessionContext } from '../session';
 import type { Session } from '../session';
 import { ErrorAlert } from './Form';
+import { FileOpener } from './FileOpener';
 import { HelpDialog } from './HelpDialog';
 import { Loading } from './Loading';
 import { Login } from './Login';
@@ -273,11 +274,14 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
 
   const openRoomId = route.name === 'room' ? route.roomId : null;
   const showSidebar = wide;
+  // "Skip to the message box" only where there is one (not for a viewer, nor in an archived room).
+  const openRoom = openRoomId ? rooms.find((r) => r.room_id === openRoomId) : undefined;
+  const hasComposer = Boolean(openRoom && openRoom.my_role !== 'VIEWER' && openRoom.status !== 'archived');
 
   return (
     <SessionContext.Provider value={session}>
       <AppHeader
-        skipLabel={route.name === 'room' ? t('app.skipToComposer') : t('app.skipToContent')}
+        skipLabel={hasComposer ? t('app.skipToComposer') : t('app.skipToContent')}
         me={me}
         signOut={signOut}
         initialQuery={route.name === 'search' ? route.q : ''}
@@ -290,6 +294,7 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
         <main id="main" class={`main main-${route.name}`} tabIndex={-1}>
           {route.name === 'rooms' && <RoomList />}
           {route.name === 'search' && <SearchPage q={route.q} />}
+          {route.name === 'file' && <FileOpener roomId={route.roomId} fileId={route.fileId} />}
           {route.name === 'room' && (
             <RoomPage key={route.roomId} roomId={route.roomId} targetMessageId={route.messageId} wide={wide} />
           )}

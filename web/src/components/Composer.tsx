@@ -6,7 +6,7 @@ import { errorMessage, formatBytes, utf8Length } from '../lib/format';
 import { newClientMsgId } from '../lib/ids';
 import { extractMentions, filterCandidates, findActiveMention, insertMention } from '../lib/mentions';
 import type { ActiveMention, MentionCandidate } from '../lib/mentions';
-import type { Limits, SendMessageFrame } from '../protocol';
+import type { IncidentData, Limits, Role, SendMessageFrame } from '../protocol';
 import { MAX_CONTENT_BYTES } from '../protocol';
 import { ErrorAlert } from './Form';
 import { Icon } from './Icon';
@@ -15,8 +15,12 @@ import { IncidentForm } from './IncidentForm';
 interface Props {
   roomId: string;
   api: Api;
-  members: MentionCandidate[];
+  members: Array<MentionCandidate & { role?: Role }>;
   myId: string;
+  /** the sender's and the room's last readings, to prefill the readings form */
+  readings?: { mine: IncidentData | null; room: IncidentData | null };
+  /** OWNER only: make a mentioned viewer an editor (one tap) */
+  onMakeEditor?: (userId: string) => Promise<void>;
   send: (frame: SendMessageFrame) => void;
   /** typing frames are best-effort and dropped while offline */
   typing: (isTyping: boolean) => void;
@@ -38,18 +42,52 @@ interface Upload {
 
 let limitsCache: Promise<Limits> | null = null;
 
-export function Composer({ roomId, api, members, myId, send, typing, disabledReason, autoFocus, onEditLast }: Props) {
+/**
+ * A picked file not yet sent, per room: it survives leaving the room (the
+ * composer unmounts) like the text outbox does, and is back in the tray on return.
+ */
+const pickedFiles = new Map<string, File>();
+
+export function Composer({ roomId, api, members, myId, send, typing, disabledReason, autoFocus, onEditLast, readings, onMakeEditor }: Props) {
   useT();
   const [text, setText] = useState('');
   const [active, setActive] = useState<ActiveMention | null>(null);
   const [highlight, setHighlight] = useState(0);
   const [limits, setLimits] = useState<Limits | null>(null);
-  const [upload, setUpload] = useState<Upload | null>(null);
+  const [upload, setUploadState] = useState<Upload | null>(() => {
+    const file = pickedFiles.get(roomId);
+    return file ? { file, progress: null, error: null } : null;
+  });
+  const setUpload = (next: Upload | null | ((u: Upload | null) => Upload | null)): void =>
+    setUploadState((u) => {
+      const value = typeof next === 'function' ? next(u) : next;
+      if (value) pickedFiles.set(roomId, value.file);
+      else pickedFiles.delete(roomId);
+      return value;
+    });
   const [showIncident, setShowIncident] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const area = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const lastTypingSent = useRef(0);
+  // A picked file lives in this page's memory: closing or reloading the page asks first.
+  useEffect(() => {
+    if (!upload) return;
+    const ask = (ev: BeforeUnloadEvent): void => ev.preventDefault();
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [Boolean(upload)]);
+
+  // Leaving the room stops an upload under way; its file stays picked for the return.
+  const leaving = useRef(false);
+  const running = useRef<AbortController | null>(null);
+  useEffect(
+    () => () => {
+      leaving.current = true;
+      running.current?.abort();
+    },
+    [],
+  );
   const listId = `mention-list-${roomId}`;
 
   useEffect(() => {
@@ -86,6 +124,12 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
 
   useEffect(() => setHighlight(0), [active?.query]);
 
+  // Mentioned people who are viewers cannot answer in words: the sender is told before sending.
+  const mentionedViewers = useMemo(() => {
+    const ids = new Set(extractMentions(text, members));
+    return members.filter((m) => m.role === 'VIEWER' && ids.has(m.user_id));
+  }, [text, members]);
+
   const refreshActive = (value: string, caret: number): void => {
     setActive(findActiveMention(value, caret));
   };
@@ -104,8 +148,14 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
   };
 
   const submit = (): void => {
+    if (disabledReason) return;
+    // A picked file goes with the main send button, the typed text as its caption.
+    if (upload && upload.progress === null && !upload.error) {
+      void startUpload();
+      return;
+    }
     const content = text.trim();
-    if (!content || disabledReason) return;
+    if (!content) return;
     const max = limits?.max_content_bytes ?? MAX_CONTENT_BYTES;
     const size = utf8Length(content);
     if (size > max) {
@@ -189,6 +239,7 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
     if (!upload) return;
     const { file } = upload;
     const abort = new AbortController();
+    running.current = abort;
     setUpload({ file, progress: 0, error: null, abort });
     try {
       const ticket = await api.requestUpload(roomId, {
@@ -209,7 +260,9 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
       setText('');
       setUpload(null);
     } catch (err) {
-      if ((err as DOMException).name === 'AbortError') setUpload(null);
+      if ((err as DOMException).name === 'AbortError') {
+        if (!leaving.current) setUpload(null);
+      }
       else setUpload((u) => (u ? { ...u, progress: null, error: errorMessage(err) } : u));
     }
   };
@@ -249,11 +302,7 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
           )}
           <ErrorAlert error={upload.error} />
           <div class="upload-actions">
-            {upload.progress === null && !upload.error && (
-              <button type="button" class="primary" onClick={() => void startUpload()}>
-                {text.trim() ? t('upload.withCaption') : t('upload.upload')}
-              </button>
-            )}
+            {upload.progress === null && !upload.error && <small class="muted">{t('photoSend.hint')}</small>}
             <button
               type="button"
               onClick={() => {
@@ -267,6 +316,24 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
         </div>
       )}
       <ErrorAlert error={error} />
+      {mentionedViewers.length > 0 && (
+        <div class="viewer-warning" role="status">
+          {mentionedViewers.map((v) => (
+            <p key={v.user_id}>
+              {t('mentionViewer.warning', { name: v.display_name })}{' '}
+              {onMakeEditor && (
+                <button
+                  type="button"
+                  class="link-button"
+                  onClick={() => void onMakeEditor(v.user_id).catch((err: unknown) => setError(errorMessage(err)))}
+                >
+                  {t('mentionViewer.makeEditor', { name: v.display_name })}
+                </button>
+              )}
+            </p>
+          ))}
+        </div>
+      )}
       <div class="composer-row">
         <button
           type="button"
@@ -337,12 +404,19 @@ export function Composer({ roomId, api, members, myId, send, typing, disabledRea
             onBlur={() => setTimeout(() => setActive(null), 150)}
           />
         </div>
-        <button type="button" class="primary send-button" onClick={submit} disabled={!text.trim()}>
+        <button
+          type="button"
+          class="primary send-button"
+          onClick={submit}
+          disabled={!text.trim() && !(upload && upload.progress === null && !upload.error)}
+        >
           {t('composer.send')}
         </button>
       </div>
       {showIncident && (
         <IncidentForm
+          mine={readings?.mine}
+          room={readings?.room}
           onClose={() => setShowIncident(false)}
           onSubmit={(data) => {
             send({
@@ -364,7 +438,20 @@ function typeAllowed(type: string, allowed: string[]): boolean {
   return allowed.some((a) => a === type || (a.endsWith('/*') && type.startsWith(a.slice(0, -1))));
 }
 
-function describeTypes(types: string[]): string {
-  const short = types.map((t) => t.replace(/^(image|application|text)\//, '')).slice(0, 6);
-  return short.join(', ') + (types.length > 6 ? ', …' : '');
+/** Allowed types in words a person knows (photos, PDF, spreadsheets…), not MIME types. */
+export function describeTypes(types: string[]): string {
+  const kinds: string[] = [];
+  const add = (k: string): void => {
+    if (!kinds.includes(k)) kinds.push(k);
+  };
+  for (const type of types) {
+    if (type.startsWith('image/')) add(t('fileKind.images'));
+    else if (type === 'application/pdf') add('PDF');
+    else if (type.startsWith('text/') || type === 'application/json') add(t('fileKind.text'));
+    else if (type.includes('spreadsheet') || type.includes('excel')) add(t('fileKind.spreadsheets'));
+    else if (type.includes('word')) add(t('fileKind.documents'));
+    else if (type.startsWith('video/')) add(t('fileKind.videos'));
+    else if (type.includes('zip')) add('ZIP');
+  }
+  return kinds.join(t('fileKind.separator'));
 }

@@ -31,7 +31,7 @@ interface Props {
   showHeader: boolean;
   myId: string;
   isOwner: boolean;
-  canWrite: boolean;
+  canReact: boolean;
   names: ReadonlyMap<string, string>;
   status: DeliveryStatus;
   error?: string;
@@ -61,7 +61,7 @@ export function editTimeLeft(createdAt: string, now: number = Date.now()): numbe
 
 function UserMessage(props: Props) {
   useT();
-  const { message: m, showHeader, myId, isOwner, canWrite, status, actions, highlighted, active } = props;
+  const { message: m, showHeader, myId, isOwner, status, actions, highlighted, active } = props;
   const [selected, setSelected] = useState(false);
   const [editing, setEditing] = useState(false);
   const [picking, setPicking] = useState(false);
@@ -83,7 +83,7 @@ function UserMessage(props: Props) {
   }, [mine, withinWindow, m.created_at]);
   const canEdit = mine && confirmed && !deleted && withinWindow && m.message_type === 'text' && props.online;
   const canDelete = confirmed && !deleted && (mine || isOwner) && props.online;
-  const canReact = confirmed && !deleted && canWrite && props.online;
+  const canReact = confirmed && !deleted && props.canReact && props.online;
   const text = typeof m.content === 'string' ? m.content : '';
   const tab = active ? 0 : -1;
 
@@ -92,6 +92,11 @@ function UserMessage(props: Props) {
     props.onEditStarted?.();
     if (canEdit) setEditing(true);
   }, [props.editNow]);
+
+  // After an edit (saved or not) focus goes back to the message, not to the page.
+  const refocus = (): void => {
+    requestAnimationFrame(() => rootRef.current?.focus({ preventScroll: true }));
+  };
 
   const copy = (): void => {
     void actions.copy(m).then((ok) => {
@@ -132,6 +137,16 @@ function UserMessage(props: Props) {
     return () => document.removeEventListener('pointerdown', away);
   }, [selected]);
 
+  // The ✓ follows a text's last line; beside a photo, a file or a deletion it would sit
+  // alone on a line of its own, so there it goes beside the time.
+  const sentMark =
+    mine && status === 'sent' && !deleted ? (
+      <span class="msg-status msg-status-sent" aria-label={t('msg.sent')} title={t('msg.sent')}>
+        ✓
+      </span>
+    ) : null;
+  const markByTime = m.message_type !== 'text' ? sentMark : null;
+
   return (
     <article
       ref={rootRef}
@@ -169,6 +184,7 @@ function UserMessage(props: Props) {
           <time class="msg-time" dateTime={m.created_at} title={formatFullTime(m.created_at)}>
             {formatMessageTime(m.created_at)}
           </time>
+          {markByTime}
         </header>
       )}
       <div class="msg-body">
@@ -177,6 +193,7 @@ function UserMessage(props: Props) {
             {formatMessageTime(m.created_at)}
           </time>
         )}
+        {!showHeader && markByTime}
         {deleted ? (
           <p class="msg-deleted">
             <em>{t('msg.deleted')}</em>
@@ -184,13 +201,17 @@ function UserMessage(props: Props) {
         ) : editing ? (
           <EditBox
             initial={text}
-            onCancel={() => setEditing(false)}
+            onCancel={() => {
+              setEditing(false);
+              refocus();
+            }}
             onSave={(value) => {
               // Past the 15 minutes the server would refuse it: say so and keep
               // the words on screen (they can still be copied), do not drop them.
               if (editTimeLeft(m.created_at) <= 0) return false;
               setEditing(false);
               if (value.trim() && value !== text) actions.edit(m, value);
+              refocus();
               return true;
             }}
           />
@@ -207,11 +228,7 @@ function UserMessage(props: Props) {
                 : t('msg.notSent')}
           </span>
         )}
-        {mine && status === 'sent' && (
-          <span class="msg-status msg-status-sent" aria-label={t('msg.sent')} title={t('msg.sent')}>
-            ✓
-          </span>
-        )}
+        {sentMark && m.message_type === 'text' && sentMark}
         {status === 'failed' && m.client_msg_id && (
           <span class="msg-retry">
             <button type="button" class="link-button" onClick={() => actions.retry(m.client_msg_id!)}>
@@ -303,7 +320,9 @@ function UserMessage(props: Props) {
 
 export const MessageItem = memo(MessageItemImpl);
 
-function MessageContent({ message: m, names, myId, api }: Props) {
+function MessageContent({ message: m, names, myId, api, active }: Props) {
+  // Controls inside a message are in the list's one Tab stop (roving), never stops of their own.
+  const tab = active ? 0 : -1;
   switch (m.message_type) {
     case 'incident_data': {
       const data = incidentData(m.content);
@@ -312,14 +331,14 @@ function MessageContent({ message: m, names, myId, api }: Props) {
     case 'image_ref':
       return (
         <>
-          <ImageAttachment message={m} api={api} />
+          <ImageAttachment message={m} api={api} tab={tab} />
           {typeof m.content === 'string' && m.content && <MentionText text={m.content} message={m} names={names} myId={myId} />}
         </>
       );
     case 'file_ref':
       return (
         <>
-          <FileAttachment message={m} api={api} />
+          <FileAttachment message={m} api={api} tab={tab} />
           {typeof m.content === 'string' && m.content && <MentionText text={m.content} message={m} names={names} myId={myId} />}
         </>
       );
@@ -405,7 +424,7 @@ export function readingLabel(name: string): string {
   return key ? t(key) : name.replace(/_/g, ' ');
 }
 
-function ImageAttachment({ message, api }: { message: Message; api: Api }) {
+function ImageAttachment({ message, api, tab }: { message: Message; api: Api; tab: number }) {
   const [url, setUrl] = useState<string | null>(null);
   const [failed, setFailed] = useState(false);
   const [enlarged, setEnlarged] = useState(false);
@@ -423,14 +442,20 @@ function ImageAttachment({ message, api }: { message: Message; api: Api }) {
   return (
     <figure class="msg-image">
       {url ? (
-        <button type="button" class="img-button" aria-label={t('msg.enlarge', { name })} onClick={() => setEnlarged(true)}>
+        <button
+          type="button"
+          class="img-button"
+          tabIndex={tab}
+          aria-label={t('msg.enlarge', { name })}
+          onClick={() => setEnlarged(true)}
+        >
           <img src={url} alt={name} />
         </button>
       ) : (
         <div class="img-placeholder" role="img" aria-label={t('msg.loadingImage')} />
       )}
       <figcaption>
-        <FileAttachment message={message} api={api} compact />
+        <FileAttachment message={message} api={api} compact tab={tab} />
       </figcaption>
       {enlarged && url && (
         <Modal title={name} onClose={() => setEnlarged(false)} wide>
@@ -441,13 +466,14 @@ function ImageAttachment({ message, api }: { message: Message; api: Api }) {
   );
 }
 
-function FileAttachment({ message, api, compact }: { message: Message; api: Api; compact?: boolean }) {
+function FileAttachment({ message, api, compact, tab }: { message: Message; api: Api; compact?: boolean; tab: number }) {
   const file: FileInfo | null | undefined = message.file;
   const name = file?.filename ?? t('msg.file');
   return (
     <button
       type="button"
       class={compact ? 'link-button file-link' : 'file-card'}
+      tabIndex={tab}
       onClick={() => void downloadFile(api, message, name)}
       aria-label={t('msg.download', { name })}
     >

@@ -17,7 +17,8 @@ interface Props {
   myId: string;
   myName: string;
   isOwner: boolean;
-  canWrite: boolean;
+  /** every member may react (viewers too: a reaction is an acknowledgement) */
+  canReact: boolean;
   online: boolean;
   names: ReadonlyMap<string, string>;
   hasMoreOlder: boolean;
@@ -143,7 +144,12 @@ export function MessageList(props: Props) {
     const inner = content.current;
     if (!el || !inner || typeof ResizeObserver === 'undefined') return;
     const ro = new ResizeObserver(() => {
-      if (stickToBottom.current) el.scrollTop = el.scrollHeight;
+      // A found message stays in view while photos above it load and push it down.
+      const pinned = pinnedId.current
+        ? el.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(pinnedId.current)}"]`)
+        : null;
+      if (pinned) showFound(el, pinned);
+      else if (stickToBottom.current) el.scrollTop = el.scrollHeight;
       prevHeight.current = el.scrollHeight;
     });
     ro.observe(inner);
@@ -162,16 +168,36 @@ export function MessageList(props: Props) {
     }
   }, [lastMine]);
 
+  // A search hit or a notification: the message in the middle of the scroller (never
+  // under the composer below it), until the reader scrolls for themselves.
+  const pinnedId = useRef<string | null>(null);
   useEffect(() => {
     if (!highlightId) return;
-    const el = scroller.current?.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(highlightId)}"]`);
-    if (el) {
+    const box = scroller.current;
+    const el = box?.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(highlightId)}"]`);
+    if (box && el) {
       stickToBottom.current = false;
       setAtBottom(false);
-      el.scrollIntoView({ block: 'center' });
+      pinnedId.current = highlightId;
+      showFound(box, el);
       setActiveId(highlightId);
     }
   }, [highlightId, items.length]);
+  useEffect(() => {
+    const box = scroller.current;
+    if (!box) return;
+    const unpin = (): void => {
+      pinnedId.current = null;
+    };
+    box.addEventListener('wheel', unpin, { passive: true });
+    box.addEventListener('touchstart', unpin, { passive: true });
+    box.addEventListener('keydown', unpin);
+    return () => {
+      box.removeEventListener('wheel', unpin);
+      box.removeEventListener('touchstart', unpin);
+      box.removeEventListener('keydown', unpin);
+    };
+  }, []);
 
   // Read marks: a message counts as read once it has been on screen while the
   // page was visible — not merely because it arrived.
@@ -309,7 +335,10 @@ export function MessageList(props: Props) {
               <p>{t('room.empty')}</p>
             </div>
           )}
-          {items.map((it) => {
+          {items.map((it, i) => {
+            // After a presence line the next message names its author again.
+            const prevSeq = i === 0 ? -1 : items[i - 1]!.message.sequence_number;
+            const afterPresence = (joinsAfter.get(prevSeq)?.length ?? 0) > 0;
             const st = it.message.client_msg_id ? statusOf.get(it.message.client_msg_id) : undefined;
             const status: DeliveryStatus =
               st?.status ?? (it.message.sender_id === myId && it.message.client_msg_id ? 'sent' : null);
@@ -328,10 +357,10 @@ export function MessageList(props: Props) {
                 )}
                 <MessageItem
                   message={it.message}
-                  showHeader={it.showHeader}
+                  showHeader={it.showHeader || afterPresence}
                   myId={myId}
                   isOwner={props.isOwner}
-                  canWrite={props.canWrite}
+                  canReact={props.canReact}
                   names={props.names}
                   status={status}
                   error={st?.error}
@@ -356,4 +385,13 @@ export function MessageList(props: Props) {
       )}
     </div>
   );
+}
+
+/** Scroll `box` (not the page) so `el` sits in its middle, or at its top when taller. */
+function showFound(box: HTMLElement, el: HTMLElement): void {
+  const boxRect = box.getBoundingClientRect();
+  const rect = el.getBoundingClientRect();
+  const offset = rect.top - boxRect.top + box.scrollTop;
+  const room = box.clientHeight - rect.height;
+  box.scrollTop = Math.max(0, offset - Math.max(8, room / 2));
 }

@@ -14,9 +14,17 @@ const COMMON_READINGS = ['temperature', 'pressure', 'production_rate'];
 
 const COLORS = ['#1d4ed8', '#c2410c', '#157f3b', '#7c3aed', '#b42318', '#0e7490'];
 
+/** A lone reading is drawn in the middle of ten minutes: its time, ±5 min. */
+const ONE_POINT_SPAN_S = 5 * 60;
+
+/** The time axis: the readings' own span, or ±5 min around a lone reading (not 00:00:00 repeated). */
+export function timeRange(_u: unknown, min: number, max: number): [number, number] {
+  return min === max ? [min - ONE_POINT_SPAN_S, max + ONE_POINT_SPAN_S] : [min, max];
+}
+
 /** uPlot options for one small chart; times on the axis in GMT+8. */
 export function chartOptions(s: ReadingSeries, width: number, height: number, color: string): uPlot.Options {
-  const span = s.points.length > 1 ? s.points[s.points.length - 1]![0] - s.points[0]![0] : 0;
+  const span = s.points.length > 1 ? s.points[s.points.length - 1]![0] - s.points[0]![0] : 2 * ONE_POINT_SPAN_S;
   // Clock times on the axis (GMT+8), with seconds only when the readings are that close.
   const clock = uPlot.fmtDate(span < 180 ? '{HH}:{mm}:{ss}' : '{HH}:{mm}');
   const taipei = (ts: number): Date => uPlot.tzDate(new Date(ts * 1000), 'Asia/Taipei');
@@ -26,7 +34,7 @@ export function chartOptions(s: ReadingSeries, width: number, height: number, co
     legend: { show: false },
     cursor: { show: false },
     tzDate: taipei,
-    scales: { x: { time: true } },
+    scales: { x: { time: true, range: timeRange } },
     axes: [
       {
         stroke: '#44505c',
@@ -39,6 +47,15 @@ export function chartOptions(s: ReadingSeries, width: number, height: number, co
     ],
     series: [{}, { label: s.name, stroke: color, width: 2, points: { show: true, size: 5, fill: color } }],
   };
+}
+
+/** The time axis's ends as clock times (GMT+8), "08:55–09:05": the chart's range in words. */
+export function axisSpan(s: ReadingSeries): string {
+  if (!s.points.length) return '';
+  const [from, to] = timeRange(null, s.points[0]![0], s.points[s.points.length - 1]![0]);
+  const clock = uPlot.fmtDate('{HH}:{mm}');
+  const taipei = (ts: number): Date => uPlot.tzDate(new Date(ts * 1000), 'Asia/Taipei');
+  return `${clock(taipei(from))}–${clock(taipei(to))}`;
 }
 
 export function chartData(s: ReadingSeries): uPlot.AlignedData {
@@ -59,7 +76,7 @@ export function ReadingChart({ series, index }: { series: ReadingSeries; index: 
   }, [key, index]);
   const label = readingLabel(series.name);
   return (
-    <figure class="reading-chart" data-reading={series.name} data-points={series.points.length}>
+    <figure class="reading-chart" data-reading={series.name} data-points={series.points.length} data-axis={axisSpan(series)}>
       <figcaption>
         <span class="reading-name">{label}</span>
         <span class="reading-latest">

@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api';
-import { useT } from '../i18n';
+import { currentLocale, useT } from '../i18n';
 import { errorMessage } from '../lib/format';
-import { ownFilePath, renderReport } from '../lib/markdown';
+import { ownFilePath, portableReport, renderReport } from '../lib/markdown';
 import type { Message, Room } from '../protocol';
 import { Loading } from './Loading';
 import { readingLabel } from './MessageItem';
@@ -35,7 +35,7 @@ export function ReportPreview({ room, messages, api, onClose }: { room: Room; me
 
   useEffect(() => {
     api
-      .report(room.room_id)
+      .report(room.room_id, currentLocale())
       .then(setMarkdown)
       .catch((err: unknown) => setError(errorMessage(err)));
   }, [room.room_id]);
@@ -70,10 +70,13 @@ export function ReportPreview({ room, messages, api, onClose }: { room: Room; me
     }
   }, [html]);
 
+  // What leaves the app: room files as links that open them for a signed-in member.
+  const saved = (): string => portableReport(markdown ?? '', location.origin + location.pathname);
+
   const copy = async (): Promise<void> => {
     if (markdown === null) return;
     try {
-      await navigator.clipboard.writeText(markdown);
+      await navigator.clipboard.writeText(saved());
       setStatus(t('report.copied'));
     } catch {
       setStatus(t('report.copyFailed'));
@@ -82,7 +85,7 @@ export function ReportPreview({ room, messages, api, onClose }: { room: Room; me
 
   const download = (): void => {
     if (markdown === null) return;
-    const blob = new Blob([markdown], { type: 'text/markdown;charset=utf-8' });
+    const blob = new Blob([saved()], { type: 'text/markdown;charset=utf-8' });
     const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
     a.href = url;

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'preact/hooks';
 import { tn, useT } from '../i18n';
+import { openTwin } from '../lib/roomNames';
 import type { Room, RoomStatus, Severity } from '../protocol';
 import { ROOM_STATUSES, SEVERITIES } from '../protocol';
 import { navigate, roomHref } from '../router';
@@ -133,12 +134,14 @@ function RoomCard({ room }: { room: Room }) {
 
 function CreateRoomModal({ onClose }: { onClose: () => void }) {
   const t = useT();
-  const { api, reloadRooms } = useSession();
+  const { api, reloadRooms, rooms } = useSession();
   const [title, setTitle] = useState('');
   const [severity, setSeverity] = useState<Severity>('medium');
   const [location, setLocation] = useState('');
   const [lots, setLots] = useState('');
   const { busy, error, run } = useBusyAction();
+  // Two incidents with one title look the same everywhere: say so before a second is made.
+  const twin = openTwin(title, rooms);
 
   const submit = (ev: Event): Promise<void> => {
     ev.preventDefault();
@@ -165,6 +168,14 @@ function CreateRoomModal({ onClose }: { onClose: () => void }) {
           {t('create.roomTitle')}
           <input required maxLength={200} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
         </label>
+        {twin && (
+          <p class="viewer-warning" role="status">
+            {t('twins.createWarning', { time: formatMessageTime(twin.created_at) })}{' '}
+            <a href={roomHref(twin.room_id)} onClick={onClose}>
+              {t('twins.openIt')}
+            </a>
+          </p>
+        )}
         <SelectField
           label={t('create.severity')}
           value={severity}

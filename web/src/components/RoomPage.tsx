@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { tn, useT } from '../i18n';
 import { errorMessage } from '../lib/format';
 import { reactionAction } from '../lib/messages';
+import { lastReading } from '../lib/readings';
 import type { Message } from '../protocol';
 import { useSession } from '../session';
 import { ActionBar } from './ActionBar';
@@ -52,6 +53,10 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
     return map;
   }, [members, messages]);
   const onlineIds = useMemo(() => new Set(online.map((o) => o.user_id)), [online]);
+  const lastReadings = useMemo(
+    () => ({ mine: lastReading(messages, me.user_id), room: lastReading(messages) }),
+    [messages, me.user_id],
+  );
 
   // Where the reader had read up to when the room opened: the divider goes at
   // the first message after it (from someone else), and stays there.
@@ -222,6 +227,12 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
             </li>
           ))}
           {online.length > 6 && <li>+{online.length - 6}</li>}
+          {/* On a phone the names do not fit: the dots get a word beside them. */}
+          {online.length > 0 && (
+            <li class="online-count" aria-hidden="true">
+              {t('presenceWords.onlineCount', { count: online.length })}
+            </li>
+          )}
         </ul>
       </header>
       <ActionBar
@@ -262,7 +273,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
           myId={me.user_id}
           myName={me.display_name}
           isOwner={isOwner}
-          canWrite={canWrite}
+          canReact={myRole !== null && room.status !== 'archived'}
           online={isOnline}
           names={names}
           hasMoreOlder={model.hasMoreOlder}
@@ -283,7 +294,17 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
         {typingText}
       </div>
       <Composer
+        key={roomId}
         roomId={roomId}
+        readings={lastReadings}
+        onMakeEditor={
+          isOwner
+            ? async (userId) => {
+                await api.setMemberRole(roomId, userId, 'EDITOR');
+                await model.reloadMembers();
+              }
+            : undefined
+        }
         api={api}
         members={members}
         myId={me.user_id}

@@ -1,4 +1,5 @@
 import { useT } from '../i18n';
+import { titleDistinction } from '../lib/roomNames';
 import { formatFullTime, formatMessageTime } from '../lib/time';
 import type { Room } from '../protocol';
 import { roomHref } from '../router';
@@ -30,7 +31,10 @@ export function RoomSidebar({ rooms, openRoomId, loaded }: { rooms: Room[]; open
                 aria-current={r.room_id === openRoomId ? 'page' : undefined}
               >
                 <span class="sidebar-room-top">
-                  <span class="sidebar-room-title">{r.title}</span>
+                  <span class="sidebar-room-title">
+                    {r.title}
+                    <TwinNote room={r} rooms={rooms} />
+                  </span>
                   <Badges room={r} />
                 </span>
                 <span class="sidebar-room-meta">
@@ -47,4 +51,11 @@ export function RoomSidebar({ rooms, openRoomId, loaded }: { rooms: Room[]; open
       )}
     </nav>
   );
+}
+
+/** After a title another room shares: what tells them apart (location, when opened). */
+export function TwinNote({ room, rooms }: { room: Room; rooms: readonly Room[] }) {
+  const t = useT();
+  const note = titleDistinction(room, rooms, (iso) => t('twins.opened', { time: formatMessageTime(iso) }));
+  return note ? <small class="twin-note"> ({note})</small> : null;
 }

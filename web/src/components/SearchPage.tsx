@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { TwinNote } from './RoomSidebar';
 import { useT } from '../i18n';
 import { errorMessage } from '../lib/format';
 import { splitHighlight } from '../lib/highlight';
@@ -33,6 +34,10 @@ export function SearchPage({ q }: { q: string }) {
     };
   }, [q]);
 
+  const twinRoom = (roomId: string) => {
+    const r = rooms.find((x) => x.room_id === roomId);
+    return r ? <TwinNote room={r} rooms={rooms} /> : null;
+  };
   const titleOf = (roomId: string): string => rooms.find((r) => r.room_id === roomId)?.title ?? t('search.room');
 
   return (
@@ -53,7 +58,8 @@ export function SearchPage({ q }: { q: string }) {
             <li key={h.message.message_id}>
               <a href={roomHref(h.message.room_id, h.message.message_id)} class="search-hit">
                 <span class="search-meta">
-                  <strong>{titleOf(h.message.room_id)}</strong> · {h.message.sender_display_name} ·{' '}
+                  <strong>{titleOf(h.message.room_id)}</strong>
+                  {twinRoom(h.message.room_id)} · {h.message.sender_display_name} ·{' '}
                   <time dateTime={h.message.created_at} title={formatFullTime(h.message.created_at)}>
                     {formatMessageTime(h.message.created_at)}
                   </time>

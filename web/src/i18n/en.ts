@@ -96,8 +96,8 @@ export const en = {
   'day.today': 'Today',
   'day.yesterday': 'Yesterday',
 
-  'join.joined': '{names} joined',
-  'join.left': '{names} left',
+  'join.joined': '{names} came online',
+  'join.left': '{names} went offline',
   'join.and': '{a} and {b}',
   'join.sep': ', ',
   'join.otherOne': '{count} other',
@@ -182,8 +182,6 @@ export const en = {
   'upload.unknownType': 'unknown',
   'upload.preview': 'Preview of {name}',
   'upload.uploading': 'Uploading {name}',
-  'upload.upload': 'Upload',
-  'upload.withCaption': 'Upload with caption',
 
   'incident.title': 'Send incident readings',
   'incident.machine': 'Machine',
@@ -214,8 +212,8 @@ export const en = {
 
   'members.title': 'Members ({count})',
   'members.you': '(you)',
-  'members.online': 'online',
-  'members.offline': 'offline',
+  'members.online': 'in this room now',
+  'members.offline': 'not in this room now',
   'members.roleOf': 'Role of {name}',
   'members.remove': 'Remove {name}',
   'members.removeShort': 'Remove',
@@ -311,6 +309,36 @@ export const en = {
   'login.userId': 'User id (e-mail)',
   'login.displayName': 'Display name',
   'login.signIn': 'Sign in',
+
+  // Issue 16: readings form (numbers, repeat last reading)
+  'readingsForm.ambiguousComma': 'The value of {name}, "{value}", can be read two ways: a comma only groups thousands (1,200). For a decimal write {suggestion}.',
+  'readingsForm.ambiguous': 'The value of {name}, "{value}", can be read two ways: a comma only groups thousands (1,200), and a decimal uses a point (2.1).',
+  'readingsForm.repeat': 'Repeat last reading ({what})',
+
+  // Issue 16: a mentioned viewer, one-send photos, attach types
+  'mentionViewer.warning': '{name} is a viewer and cannot reply.',
+  'mentionViewer.makeEditor': 'Make {name} an editor',
+  'mentionViewer.madeEditor': '{name} is now an editor.',
+  'photoSend.hint': 'Type a caption if you like, then Send.',
+  'fileKind.images': 'photos',
+  'fileKind.text': 'text',
+  'fileKind.spreadsheets': 'spreadsheets',
+  'fileKind.documents': 'documents',
+  'fileKind.videos': 'videos',
+  'fileKind.separator': ', ',
+
+  // Issue 16: report links to room files
+  'reportFile.opening': 'Opening the file…',
+  'reportFile.failed': 'The file could not be opened: {reason}',
+  'reportFile.openRoom': 'Open its room',
+
+  // Issue 16: presence in words
+  'presenceWords.onlineCount': '{count} online',
+
+  // Issue 16: rooms with the same title
+  'twins.opened': 'opened {time}',
+  'twins.createWarning': 'An open incident already has this title (opened {time}).',
+  'twins.openIt': 'Open it instead',
 } satisfies Record<string, string>;
 
 export type Key = keyof typeof en;

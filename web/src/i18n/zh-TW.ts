@@ -98,8 +98,8 @@ export const zhTW: Record<Key, string> = {
   'day.today': '今天',
   'day.yesterday': '昨天',
 
-  'join.joined': '{names} 加入了',
-  'join.left': '{names} 離開了',
+  'join.joined': '{names} 上線了',
+  'join.left': '{names} 已離線',
   'join.and': '{a}和{b}',
   'join.sep': '、',
   'join.otherOne': '其他 {count} 人',
@@ -184,8 +184,6 @@ export const zhTW: Record<Key, string> = {
   'upload.unknownType': '未知',
   'upload.preview': '{name} 預覽',
   'upload.uploading': '正在上傳 {name}',
-  'upload.upload': '上傳',
-  'upload.withCaption': '連同說明上傳',
 
   'incident.title': '傳送事故讀數',
   'incident.machine': '機台',
@@ -216,8 +214,8 @@ export const zhTW: Record<Key, string> = {
 
   'members.title': '成員（{count}）',
   'members.you': '（你）',
-  'members.online': '在線',
-  'members.offline': '離線',
+  'members.online': '目前在此房間',
+  'members.offline': '目前不在此房間',
   'members.roleOf': '{name} 的角色',
   'members.remove': '移除 {name}',
   'members.removeShort': '移除',
@@ -313,4 +311,34 @@ export const zhTW: Record<Key, string> = {
   'login.userId': '使用者帳號（電子郵件）',
   'login.displayName': '顯示名稱',
   'login.signIn': '登入',
+
+  // Issue 16: readings form (numbers, repeat last reading)
+  'readingsForm.ambiguousComma': '{name} 的值「{value}」有兩種讀法：逗號只用於千位分隔（1,200）。若是小數，請寫成 {suggestion}。',
+  'readingsForm.ambiguous': '{name} 的值「{value}」有兩種讀法：逗號只用於千位分隔（1,200），小數請用小數點（2.1）。',
+  'readingsForm.repeat': '重複上一筆讀數（{what}）',
+
+  // Issue 16: a mentioned viewer, one-send photos, attach types
+  'mentionViewer.warning': '{name} 是檢視者，無法回覆。',
+  'mentionViewer.makeEditor': '將 {name} 設為編輯者',
+  'mentionViewer.madeEditor': '{name} 已是編輯者。',
+  'photoSend.hint': '可輸入說明，再按送出。',
+  'fileKind.images': '照片',
+  'fileKind.text': '文字檔',
+  'fileKind.spreadsheets': '試算表',
+  'fileKind.documents': '文件',
+  'fileKind.videos': '影片',
+  'fileKind.separator': '、',
+
+  // Issue 16: report links to room files
+  'reportFile.opening': '正在開啟檔案…',
+  'reportFile.failed': '無法開啟檔案：{reason}',
+  'reportFile.openRoom': '開啟所屬房間',
+
+  // Issue 16: presence in words
+  'presenceWords.onlineCount': '{count} 人在線',
+
+  // Issue 16: rooms with the same title
+  'twins.opened': '{time} 開立',
+  'twins.createWarning': '已有一個進行中的事故使用這個標題（{time} 開立）。',
+  'twins.openIt': '改為開啟該事故',
 };

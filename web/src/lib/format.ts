@@ -14,16 +14,6 @@ export function utf8Length(s: string): number {
 /** Reading names: a letter of any script first (溫度 is a name), then letters, digits and _. */
 export const READING_NAME = /^\p{L}[\p{L}\p{N}_]{0,62}$/u;
 
-/**
- * A number as people type it: "1,200", "1 200", "85.2", "-3". Grouping
- * commas and spaces are dropped; anything else that is not a number is NaN.
- */
-export function parseNumber(text: string): number {
-  const cleaned = text.trim().replace(/[,\s\u00a0\u202f]/g, '').replace(/，/g, '');
-  if (!cleaned || !/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(cleaned)) return NaN;
-  return Number(cleaned);
-}
-
 export function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }

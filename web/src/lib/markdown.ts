@@ -69,3 +69,16 @@ export function renderReport(markdown: string, isOwnFile: (src: string) => strin
   }
   return DOMPurify.sanitize(doc.body.innerHTML, PURIFY);
 }
+
+/**
+ * The report as saved or copied: a room file's API path (an image in the
+ * preview) becomes a link to the app's file route (`#/rooms/{id}/files/{fid}`),
+ * which works from the .md for any signed-in member, where the API path needs
+ * a token and a presigned address expires in minutes.
+ */
+export function portableReport(markdown: string, appUrl: string): string {
+  const path = /(!?)\[((?:\\.|[^\]\\])*)\]\(\/api\/rooms\/([0-9a-fA-F-]{36})\/files\/([0-9a-fA-F-]{36})\)/g;
+  return markdown.replace(path, (_whole, _bang: string, label: string, room: string, file: string) => {
+    return `[${label}](${appUrl}#/rooms/${room}/files/${file})`;
+  });
+}

@@ -4,7 +4,7 @@
  */
 
 import { incidentData } from '../protocol';
-import type { Message } from '../protocol';
+import type { IncidentData, Message } from '../protocol';
 
 export interface ReadingSeries {
   name: string;
@@ -41,4 +41,32 @@ export function readingSeries(messages: readonly Message[]): ReadingSeries[] {
   }
   for (const s of byName.values()) s.points.sort((a, b) => a[0] - b[0]);
   return [...byName.values()];
+}
+
+/** Reading names with a label in each catalogue (`reading.<name>`); the form suggests them. */
+export const KNOWN_READINGS = ['temperature', 'pressure', 'production_rate', 'humidity', 'spindle_rpm'] as const;
+
+/**
+ * The name to send for what was typed: a known reading's label in either
+ * language (溫度, "production rate") is sent as its name (temperature), so one
+ * chart gathers a reading whoever typed it; anything else as typed, spaces as _.
+ */
+export function readingNameOf(typed: string, labels: Record<string, readonly string[]>): string {
+  const text = typed.trim();
+  const folded = text.toLowerCase();
+  for (const [name, names] of Object.entries(labels)) {
+    if (names.some((l) => l.toLowerCase() === folded)) return name;
+  }
+  return folded.replace(/\s+/g, '_');
+}
+
+/** The latest incident_data content among the messages (of one sender when given), for prefill. */
+export function lastReading(messages: readonly Message[], senderId?: string): IncidentData | null {
+  let found: Message | null = null;
+  for (const m of messages) {
+    if (m.message_type !== 'incident_data' || m.deleted_at) continue;
+    if (senderId && m.sender_id !== senderId) continue;
+    if (!found || m.sequence_number > found.sequence_number) found = m;
+  }
+  return found ? incidentData(found.content) : null;
 }
