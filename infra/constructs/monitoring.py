@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -216,6 +216,17 @@ class Monitoring(Construct):
             display_name=f"{SERVICE_NAME} {self._config.name} alarms",
             master_key=key,
             enforce_ssl=True,
+        )
+        # enforce_ssl writes a topic policy, and a topic policy replaces SNS's default one:
+        # without this statement CloudWatch may not publish and no alarm reaches anyone.
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
         )
         if alarm_email:
             topic.add_subscription(subscriptions.EmailSubscription(alarm_email))

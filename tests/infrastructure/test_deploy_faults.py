@@ -1,0 +1,120 @@
+"""Faults a review of `make synth` found that would break a first deploy or hide an
+outage (issue 15, faults 1, 3, 4, 5 and 7), each held by a test on the template or the
+numbers behind it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+import pytest
+
+from infra.constants import FN_MIGRATE, FN_PRESENCE_FLUSH, FN_SWEEP
+from tests.infrastructure.conftest import ALL_FUNCTIONS, Synthesized
+
+pytestmark = pytest.mark.infrastructure
+
+
+def _user_data(resource: dict[str, Any]) -> str:
+    """The instance's user data script (Fn::Base64 of a plain string or an Fn::Join)."""
+    data = resource["Properties"]["UserData"]["Fn::Base64"]
+    if isinstance(data, str):
+        return data
+    if "Fn::Join" in data:
+        separator, parts = data["Fn::Join"]
+        return str(separator).join(p if isinstance(p, str) else json.dumps(p) for p in parts)
+    return base64.b64decode(data).decode()
+
+
+# --- fault 1: the dev NAT instance's boot script -------------------------------------------
+
+
+def test_the_nat_instance_retries_its_package_install_and_fails_loudly(dev: Synthesized) -> None:
+    # Given the dev stage's NAT instance
+    (instance,) = dev.of_type("AWS::EC2::Instance").values()
+    script = _user_data(instance)
+    lines = [line.strip() for line in script.splitlines() if line.strip()]
+    # Then iptables-services is not installed by one bare command (CDK's default, which
+    # loses a package-cache race on a t4g.nano now and then)
+    assert "yum install iptables-services -y" not in lines
+    # And the install sits in a loop that cleans the cache and retries, with a pause
+    (loop,) = [line for line in lines if "install -y iptables-services" in line]
+    attempts = re.search(r"for attempt in \$\(seq 1 (\d+)\)", loop)
+    assert attempts and int(attempts.group(1)) >= 5
+    assert "clean all" in loop and "&& break" in loop and "sleep" in loop
+    # And the script stops on any failure, and checks the package is there before relying
+    # on it, so a failed boot is visible rather than a silent instance that forwards nothing
+    assert "set -euxo pipefail" in lines
+    assert lines.index("rpm -q iptables-services") > lines.index(loop)
+    # And it still forwards and masquerades
+    assert any("ip_forward=1" in line for line in lines)
+    assert any("-j MASQUERADE" in line for line in lines)
+
+
+# --- fault 3: alarms must be able to reach the topic ---------------------------------------
+
+
+def test_cloudwatch_may_publish_to_the_alarm_topic_from_this_account_only(
+    stage: Synthesized,
+) -> None:
+    # Given the alarm topic's policy (enforce_ssl writes one, replacing SNS's default)
+    (policy,) = stage.of_type("AWS::SNS::TopicPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    topic = stage.logical_id("AWS::SNS::Topic")
+    # Then one statement lets CloudWatch publish to this topic
+    (publish,) = [
+        s
+        for s in statements
+        if s["Effect"] == "Allow" and s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert publish["Action"] == "sns:Publish"
+    assert publish["Resource"] == {"Ref": topic}
+    # And only for alarms of this account (no confused deputy)
+    assert publish["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+    # And the TLS-only deny is still there
+    assert any(s["Effect"] == "Deny" for s in statements)
+    # And every alarm notifies that topic
+    alarms = stage.of_type("AWS::CloudWatch::Alarm").values()
+    assert alarms and all({"Ref": topic} in a["Properties"]["AlarmActions"] for a in alarms)
+
+
+# --- fault 5: nothing goes live before the schema ------------------------------------------
+
+
+def _depends_on(resource: dict[str, Any]) -> list[str]:
+    depends = resource.get("DependsOn", [])
+    return [depends] if isinstance(depends, str) else list(depends)
+
+
+def test_the_functions_and_the_schedule_wait_for_the_migrations(stage: Synthesized) -> None:
+    # Given the migration custom resource
+    schema = stage.logical_id("Custom::WarRoomSchema")
+    # Then every application function (all but the migration's own) is created or updated
+    # only after it
+    for spec in ALL_FUNCTIONS:
+        if spec is FN_MIGRATE:
+            continue
+        function = stage.resources[stage.function_id(spec.service)]
+        assert schema in _depends_on(function), spec.id
+    # And so is the schedule that starts the sweep
+    (schedule,) = stage.of_type("AWS::Scheduler::Schedule").values()
+    assert schema in _depends_on(schedule)
+    # And the queue's event source starts only with its function, after the schema too
+    (mapping,) = stage.of_type("AWS::Lambda::EventSourceMapping").values()
+    flush = stage.function_id(FN_PRESENCE_FLUSH.service)
+    assert mapping["Properties"]["FunctionName"] == {"Ref": flush}
+
+
+# --- no polling: scheduled and queued functions are short ----------------------------------
+
+
+def test_no_scheduled_or_queued_function_runs_for_a_minute(stage: Synthesized) -> None:
+    # Given the functions a schedule or a queue invokes
+    for spec in (FN_SWEEP, FN_PRESENCE_FLUSH):
+        # Then none may run 60 s or more
+        timeout = stage.resources[stage.function_id(spec.service)]["Properties"]["Timeout"]
+        assert timeout <= 60, spec.id
