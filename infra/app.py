@@ -8,21 +8,25 @@ Context keys (all optional):
 - deploy_id: any new value re-runs the migrations custom resource (`make deploy` sets it).
 - alarm_email: subscribe this address to the alarm topic.
 - auth_domain_prefix: the Cognito hosted-UI prefix (default warroom-<stage>-<account>).
+- region: the region to check the database CA bundle against (default $CDK_DEFAULT_REGION).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from infra.ca_bundle import refuse_uncovered_region
 from infra.constants import (
     CTX_ALARM_EMAIL,
     CTX_AUTH_DOMAIN_PREFIX,
     CTX_DEPLOY_ID,
     CTX_LAYER_DIR,
     CTX_MIGRATE_LAYER_DIR,
+    CTX_REGION,
     CTX_STAGE,
     CTX_WEB_DIR,
     DEFAULT_LAYER_DIR,
@@ -50,6 +54,12 @@ def build(app: cdk.App) -> WarRoomStack:
     """Add the stage's stack, checked by cdk-nag's AwsSolutions rules, to `app`."""
     context = app.node.try_get_context
     config = stage_config(str(context(CTX_STAGE) or "dev"))
+    # The stack is environment-agnostic; when the caller's region is known (the CDK CLI
+    # sets CDK_DEFAULT_REGION from the profile, or `-c region=…`), refuse one the database
+    # CA bundle cannot verify. The template's own rule refuses it at deploy time too.
+    region = context(CTX_REGION) or os.environ.get("CDK_DEFAULT_REGION")
+    if region:
+        refuse_uncovered_region(str(region))
     inputs = StackInputs(
         layer_dir=_layer_dir(app, CTX_LAYER_DIR, DEFAULT_LAYER_DIR),
         migrate_layer_dir=_layer_dir(app, CTX_MIGRATE_LAYER_DIR, DEFAULT_MIGRATE_LAYER_DIR),

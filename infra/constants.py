@@ -35,6 +35,7 @@ CTX_WEB_DIR: Final = "web_dir"
 CTX_DEPLOY_ID: Final = "deploy_id"  # changes on every `make deploy`: migrations re-run
 CTX_ALARM_EMAIL: Final = "alarm_email"
 CTX_AUTH_DOMAIN_PREFIX: Final = "auth_domain_prefix"
+CTX_REGION: Final = "region"
 
 # --- naming -----------------------------------------------------------------------------
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Stack, Tags
+from aws_cdk import Aws, CfnOutput, CfnRule, CfnRuleAssertion, Fn, Stack, Tags
 from constructs import Construct
 
+from infra.ca_bundle import covered_regions
 from infra.constants import (
     FN_AUTHORIZER,
     FN_CONNECT,
@@ -83,6 +84,19 @@ class WarRoomStack(Stack):
             # CloudFormation's DBProxyTargetGroup takes no Tags (CDK would add them).
             Tags.of(self).add(key, value, exclude_resource_types=UNTAGGABLE_RESOURCE_TYPES)
 
+        # Deploying where the database's certificate cannot be verified would fail every
+        # connection: CloudFormation checks this rule before it creates anything.
+        CfnRule(
+            self,
+            "RegionHasDatabaseCa",
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_contains(list(covered_regions()), Aws.REGION),
+                    assert_description="The database CA bundle (aws-ca-bundle.pem) has no RDS"
+                    " root CA for this region: regenerate it (infra/ca_bundle.py) first.",
+                )
+            ],
+        )
         network = Network(self, "Network", config=config)
         database = Database(self, "Database", config=config, network=network)
         access_logs = AccessLogs(self, "AccessLogs", config=config)

@@ -118,3 +118,65 @@ def test_no_scheduled_or_queued_function_runs_for_a_minute(stage: Synthesized) -
         # Then none may run 60 s or more
         timeout = stage.resources[stage.function_id(spec.service)]["Properties"]["Timeout"]
         assert timeout <= 60, spec.id
+
+
+# --- fault 4: regions whose database certificate the bundle cannot verify ----------------
+
+# Regions AWS opened after the bundle's RDS roots were collected (issue 15).
+NEWER_REGIONS = (
+    "ca-west-1",
+    "il-central-1",
+    "mx-central-1",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ap-east-2",
+)
+
+
+def test_the_bundle_covers_a_region_only_with_all_three_rds_roots() -> None:
+    from infra.ca_bundle import covered_regions
+
+    # Given the CA bundle shipped in the layer
+    covered = covered_regions()
+    # Then the established regions are covered, and the newer ones are not claimed to be
+    assert {"us-east-1", "eu-west-1", "ap-southeast-4", "me-central-1"} <= set(covered)
+    assert not set(NEWER_REGIONS) & set(covered)
+
+
+def test_the_template_refuses_a_region_the_bundle_cannot_verify(stage: Synthesized) -> None:
+    from infra.ca_bundle import covered_regions
+
+    # Given the template's rules (CloudFormation checks them before creating anything)
+    rules = stage.template.to_json()["Rules"]
+    (assertion,) = rules["RegionHasDatabaseCa"]["Assertions"]
+    # Then the deploy region must be one the bundle covers
+    regions, region = assertion["Assert"]["Fn::Contains"]
+    assert region == {"Ref": "AWS::Region"}
+    assert regions == list(covered_regions())
+    assert "aws-ca-bundle.pem" in assertion["AssertDescription"]
+
+
+@pytest.mark.parametrize("region", ["il-central-1", "ca-west-1"])
+def test_synth_for_an_uncovered_region_stops_with_the_covered_list(
+    region: str, monkeypatch: pytest.MonkeyPatch, stand_in_layers: Any
+) -> None:
+    import aws_cdk as cdk
+
+    from infra.app import build
+
+    # Given a caller whose profile names a region the bundle cannot verify
+    monkeypatch.setenv("CDK_DEFAULT_REGION", region)
+    app = cdk.App(
+        context={
+            "layer_dir": str(stand_in_layers[0]),
+            "migrate_layer_dir": str(stand_in_layers[1]),
+        }
+    )
+    # When synthesizing
+    # Then it stops before building anything, naming the region and the covered ones
+    with pytest.raises(SystemExit) as stopped:
+        build(app)
+    message = str(stopped.value)
+    assert region in message and "eu-west-1" in message and "infra.ca_bundle" in message
+    assert not app.node.children
