@@ -80,6 +80,7 @@ class WarRoomStack(Stack):
             description=f"Incident war-room chat ({config.name})",
             **kwargs,
         )
+        self.outputs: dict[str, CfnOutput] = {}
         for key, value in ((TAG_SERVICE, SERVICE_NAME), (TAG_STAGE, config.name)):
             # CloudFormation's DBProxyTargetGroup takes no Tags (CDK would add them).
             Tags.of(self).add(key, value, exclude_resource_types=UNTAGGABLE_RESOURCE_TYPES)
@@ -264,4 +265,5 @@ class WarRoomStack(Stack):
             else "",
             "DashboardName": monitoring.dashboard.dashboard_name,
         }.items():
-            CfnOutput(self, name, value=value)
+            # Kept by name: the deploy pipeline hands some to its post-deploy checks.
+            self.outputs[name] = CfnOutput(self, name, value=value)
