@@ -72,7 +72,7 @@ lint: install
 	$(VENV)/bin/ruff format --check layers functions local migrations bench tests infra
 	$(VENV)/bin/mypy
 
-test: install chromium web lint test-web test-python
+test: install chromium web layer lint test-web test-python
 
 test-python: install
 	$(PY) -m pytest -q
