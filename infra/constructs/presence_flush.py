@@ -10,6 +10,7 @@ minute's sweep announces anything still pending as a backstop.
 from __future__ import annotations
 
 from aws_cdk import CfnResource, Duration, Names
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
@@ -67,8 +68,11 @@ class PresenceFlushQueue(Construct):
         )
 
     def grant_schedule(self, function: lambda_.Function) -> None:
-        """`function` may schedule flushes (sqs:SendMessage on this queue only)."""
-        self.queue.grant_send_messages(function)
+        """`function` may schedule flushes: sqs:SendMessage on this queue, nothing more
+        (grant_send_messages would add GetQueueAttributes and GetQueueUrl, never called)."""
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.queue.queue_arn])
+        )
 
 
 def _ignore_cfn_lint(resource: object, *rules: str) -> None:
