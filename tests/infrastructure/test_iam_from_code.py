@@ -32,13 +32,10 @@ CALL_SITES: dict[str, list[tuple[str, str, str]]] = {
         ("delete_connection", "execute-api:ManageConnections", "connections"),
         ("SigV4Auth", "execute-api:ManageConnections", "connections"),  # the signed POST
     ],
-    "warroom.files": [
+    "warroom.storage": [
         ("generate_presigned_post", "s3:PutObject", "attachments"),
         ("generate_presigned_url", "s3:GetObject", "attachments"),
-    ],
-    "warroom.logic.report": [
         ("put_object", "s3:PutObject", "attachments"),
-        ("generate_presigned_url", "s3:GetObject", "attachments"),
     ],
     "warroom.flush_scheduler": [("send_message", "sqs:SendMessage", "flush_queue")],
     "warroom.sweep_gate": [

@@ -158,7 +158,7 @@ def test_every_module_a_handler_imports_is_in_its_layers_or_the_runtime(layer: P
     # And the layer's copy of our package is the one in the repository
     assert (layer / "warroom" / "settings.py").read_text() == (
         REPO_ROOT / "layers" / "warroom" / "settings.py"
-    ).read_text()
+    ).read_text(), "the layer is older than the code: run `make layer`"
 
 
 def test_the_runtime_provided_list_matches_the_import_names() -> None:
