@@ -14,7 +14,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from warroom.flush_scheduler import flush_room, rooms_in_messages
+from warroom.delivery import flush_room
+from warroom.flush_scheduler import rooms_in_messages
 
 logger = Logger()
 

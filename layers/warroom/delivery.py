@@ -22,7 +22,7 @@ from warroom.dal import presence as presence_dal
 from warroom.dal.messages import Recipients
 from warroom.db import Database, get_database
 from warroom.fanout import Broadcaster, FanoutReport
-from warroom.flush_scheduler import flush_scheduler
+from warroom.flush_scheduler import FlushScheduler, scheduler_from_settings
 from warroom.lazy import Lazy
 from warroom.logic.messages import Changed, Reacted, Sent
 from warroom.models import Message
@@ -184,3 +184,18 @@ def _delivery_from_settings() -> RoomDelivery:
 _delivery = Lazy(_delivery_from_settings)
 room_delivery = _delivery.get
 set_room_delivery = _delivery.set
+
+
+def flush_room(room_id: UUID) -> int:
+    """Announce the room's pending joins and departures, if any (the delayed flush a
+    pending change scheduled: SQS's functions/presence_flush, or the local timer). A room
+    with nothing pending is left alone: claiming it would only delay its next join."""
+    delivery = room_delivery()
+    if not delivery.db.run(lambda conn: presence_dal.has_pending(conn, room_id=room_id)):
+        return 0
+    return delivery.flush_presence(room_id).delivered
+
+
+_scheduler: Lazy[FlushScheduler] = Lazy(lambda: scheduler_from_settings(flush_room))
+flush_scheduler = _scheduler.get
+set_flush_scheduler = _scheduler.set

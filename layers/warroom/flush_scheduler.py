@@ -9,7 +9,8 @@ flush of its room for when the window has passed.
   `functions/presence_flush`.
 - Locally (unset): an in-process timer of the same delay.
 
-Both end in `flush_room`, the same code path. A flush that finds nothing pending (the
+Both end in `warroom.delivery.flush_room`, the same code path (this module imports
+nothing of delivery's: delivery owns the process-wide scheduler). A flush that finds nothing pending (the
 room's next event took the changes with it) announces nothing and leaves the room's
 window alone.
 """
@@ -24,8 +25,6 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from uuid import UUID
 
-from warroom.lazy import Lazy
-
 logger = logging.getLogger(__name__)
 
 # SQS's per-message delay is whole seconds, 0 to 900.
@@ -35,17 +34,6 @@ SQS_MAX_DELAY_SECONDS = 900
 class FlushScheduler(Protocol):
     def schedule(self, room_id: UUID, delay_seconds: float) -> None:
         """Flush `room_id`'s pending joins and departures in `delay_seconds`."""
-
-
-def flush_room(room_id: UUID) -> int:
-    """Announce the room's pending joins and departures, if any. Returns the posts made."""
-    from warroom.dal import presence as presence_dal
-    from warroom.delivery import room_delivery
-
-    delivery = room_delivery()
-    if not delivery.db.run(lambda conn: presence_dal.has_pending(conn, room_id=room_id)):
-        return 0
-    return delivery.flush_presence(room_id).delivered
 
 
 def flush_message(room_id: UUID) -> str:
@@ -86,7 +74,7 @@ class SqsFlushScheduler:
 class InProcessFlushScheduler:
     """The local stack's delay queue: a daemon timer per scheduled flush."""
 
-    def __init__(self, flush: Callable[[UUID], object] = flush_room) -> None:
+    def __init__(self, flush: Callable[[UUID], object]) -> None:
         self._flush = flush
 
     def schedule(self, room_id: UUID, delay_seconds: float) -> None:
@@ -101,13 +89,10 @@ class InProcessFlushScheduler:
             logger.exception("presence flush of room %s failed", room_id)
 
 
-def _scheduler_from_settings() -> FlushScheduler:
+def scheduler_from_settings(flush: Callable[[UUID], object]) -> FlushScheduler:
+    """SQS where PRESENCE_FLUSH_QUEUE_URL names a queue, else in-process timers that call
+    `flush` (delivery.flush_room, which the queue's function calls too)."""
     from warroom.settings import presence_settings
 
     queue_url = presence_settings().flush_queue_url
-    return SqsFlushScheduler(queue_url) if queue_url else InProcessFlushScheduler()
-
-
-_scheduler: Lazy[FlushScheduler] = Lazy(_scheduler_from_settings)
-flush_scheduler = _scheduler.get
-set_flush_scheduler = _scheduler.set
+    return SqsFlushScheduler(queue_url) if queue_url else InProcessFlushScheduler(flush)

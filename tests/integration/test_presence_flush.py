@@ -12,9 +12,9 @@ import pytest
 
 from functions.presence_flush import handler as presence_flush
 from tests.integration.conftest import ctx, open_connection, ws
-from warroom.delivery import RoomDelivery, set_room_delivery
+from warroom.delivery import RoomDelivery, set_flush_scheduler, set_room_delivery
 from warroom.fanout import Broadcaster
-from warroom.flush_scheduler import SqsFlushScheduler, flush_message, set_flush_scheduler
+from warroom.flush_scheduler import SqsFlushScheduler, flush_message
 from warroom.realtime import Realtime, set_realtime
 
 pytestmark = pytest.mark.integration
