@@ -21,7 +21,18 @@ from pathlib import Path
 from bench.common import scratch_database
 from local.harness import ROOT, start_stack
 
-COMPARE = ROOT.parent / "shared" / "bench" / "compare.sh"
+# Beside the repository (../shared), or beside the folder of worktrees (../../shared).
+COMPARE = next(
+    (
+        candidate
+        for candidate in (
+            ROOT.parent / "shared" / "bench" / "compare.sh",
+            ROOT.parent.parent / "shared" / "bench" / "compare.sh",
+        )
+        if candidate.is_file()
+    ),
+    ROOT.parent / "shared" / "bench" / "compare.sh",
+)
 
 
 @dataclass(frozen=True)
