@@ -246,6 +246,7 @@ class WarRoomStack(Stack):
             websocket=websocket,
             http=http,
             alarm_email=inputs.alarm_email,
+            dead_letters=flush_queue.dead_letters,
         )
 
         # Last: it also covers the functions aws-cdk-lib adds for its own custom resources.

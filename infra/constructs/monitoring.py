@@ -30,6 +30,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constants import (
@@ -65,6 +66,7 @@ class Monitoring(Construct):
         websocket: WebSocketApi,
         http: HttpApi,
         alarm_email: str | None,
+        dead_letters: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -84,6 +86,18 @@ class Monitoring(Construct):
                 fn.metric_throttles(period=FIVE_MINUTES, statistic=cw.Stats.SUM),
                 threshold=1,
                 description=f"{spec.service}: invocations throttled (concurrency limit)",
+            )
+
+        if dead_letters is not None:
+            # A delayed presence flush that failed every retry: those joins wait for the
+            # sweep's backstop flush, and something keeps failing.
+            self._alarm(
+                "PresenceFlushDeadLetters",
+                dead_letters.metric_approximate_number_of_messages_visible(
+                    period=FIVE_MINUTES, statistic=cw.Stats.MAXIMUM
+                ),
+                threshold=1,
+                description="presence flush messages set aside after repeated failures",
             )
 
         fanout_failed = self._summed(FANOUT_FAILED_METRIC, FANOUT_FUNCTIONS)

@@ -180,3 +180,29 @@ def test_synth_for_an_uncovered_region_stops_with_the_covered_list(
     message = str(stopped.value)
     assert region in message and "eu-west-1" in message and "infra.ca_bundle" in message
     assert not app.node.children
+
+
+def test_a_flush_set_aside_in_the_dead_letter_queue_raises_an_alarm(stage: Synthesized) -> None:
+    # Given the presence-flush queue and its dead-letter queue
+    queues = stage.of_type("AWS::SQS::Queue")
+    (main_id,) = [k for k in queues if k.startswith("PresenceFlushQueue")]
+    (dead_id,) = [k for k in queues if k.startswith("PresenceFlushDeadLetters")]
+    # Then a message is set aside after 3 receives, and the queue only speaks TLS
+    redrive = queues[main_id]["Properties"]["RedrivePolicy"]
+    assert redrive == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dead_id, "Arn"]},
+        "maxReceiveCount": 3,
+    }
+    # And one message in the dead-letter queue notifies the alarm topic
+    topic = stage.logical_id("AWS::SNS::Topic")
+    (alarm,) = [
+        a["Properties"]
+        for a in stage.of_type("AWS::CloudWatch::Alarm").values()
+        if {"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_id, "QueueName"]}}
+        in a["Properties"].get("Dimensions", [])
+    ]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Threshold"] == 1 and {"Ref": topic} in alarm["AlarmActions"]
+    # And the queue's event source reports partial batch failures
+    (mapping,) = stage.of_type("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
