@@ -65,10 +65,17 @@ class SqsFlushScheduler:
         return self._client
 
     def schedule(self, room_id: UUID, delay_seconds: float) -> None:
+        """Never raises: a $connect must not fail because SQS did. The change stays
+        pending; the room's next event or the minute's sweep announces it."""
         delay = min(SQS_MAX_DELAY_SECONDS, max(0, math.ceil(delay_seconds)))
-        self._sqs().send_message(
-            QueueUrl=self._queue_url, MessageBody=flush_message(room_id), DelaySeconds=delay
-        )
+        try:
+            self._sqs().send_message(
+                QueueUrl=self._queue_url, MessageBody=flush_message(room_id), DelaySeconds=delay
+            )
+        except Exception:
+            logger.warning(
+                "could not schedule the presence flush of room %s", room_id, exc_info=True
+            )
 
 
 class InProcessFlushScheduler:

@@ -114,3 +114,25 @@ def test_a_malformed_message_is_reported_alone(windowed, room):
     )
     # Then only the two bad ones are reported, for SQS to retry and set aside
     assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}, {"itemIdentifier": "m2"}]}
+
+
+class FailingSqs:
+    def send_message(self, **kwargs: Any) -> dict[str, Any]:
+        raise ConnectionError("SQS endpoint unreachable")
+
+
+def test_a_join_is_not_refused_when_its_flush_cannot_be_scheduled(windowed, room, sql):
+    _api, _sqs, _queue = windowed
+    # Given SQS unreachable for the scheduler, and the owner's join opening the window
+    set_flush_scheduler(SqsFlushScheduler("https://sqs.test/queue", client=FailingSqs()))
+    watcher = ws(room["room_id"], room["tokens"]["owner"])
+    open_connection(watcher)
+    # When the viewer joins inside the window
+    answer = open_connection(ws(room["room_id"], room["tokens"]["viewer"]))
+    # Then the viewer's socket is accepted all the same, and the join stays pending for
+    # the room's next event or the minute's sweep
+    assert answer["statusCode"] == 200
+    pending = sql.execute(
+        "SELECT user_id FROM presence_changes WHERE room_id = %s", (room["room_id"],)
+    ).fetchall()
+    assert [r["user_id"] for r in pending] == [room["ids"]["viewer"]]
