@@ -74,7 +74,7 @@ lint: install
 
 test: install chromium web layer lint test-web test-python
 
-test-python: install
+test-python: install layer
 	$(PY) -m pytest -q
 
 test-web: install
