@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,6 +53,57 @@ def test_the_nat_instance_retries_its_package_install_and_fails_loudly(dev: Synt
     # And it still forwards and masquerades
     assert any("ip_forward=1" in line for line in lines)
     assert any("-j MASQUERADE" in line for line in lines)
+
+
+def _run_install_steps(tmp_path: Path, script: str, dnf_failures: int) -> tuple[int, int]:
+    """Run the boot script's install loop and check with stand-in dnf, rpm and sleep that
+    fail the first `dnf_failures` installs. Returns (exit status, install attempts)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(parents=True)
+    count = tmp_path / "attempts"
+    count.write_text("0")
+    fakes = {
+        "dnf": f"""if [ "$1" = install ]; then n=$(($(cat {count}) + 1)); echo $n > {count}
+                   [ $n -gt {dnf_failures} ] && touch {tmp_path}/installed && exit 0; exit 1; fi""",
+        "rpm": f"[ -e {tmp_path}/installed ]",
+        "sleep": "exit 0",
+    }
+    for name, body in fakes.items():
+        (bin_dir / name).write_text("#!/bin/sh\n" + body + "\n")
+        (bin_dir / name).chmod(0o755)
+    lines = [line.strip() for line in script.splitlines()]
+    steps = [
+        "set -euo pipefail",
+        next(line for line in lines if line.startswith("for attempt")),
+        "rpm -q iptables-services",
+    ]
+    done = subprocess.run(
+        ["bash", "-c", "\n".join(steps)],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode, int(count.read_text())
+
+
+def test_the_nat_boot_script_parses_and_survives_a_failed_install(
+    dev: Synthesized, tmp_path: Path
+) -> None:
+    (instance,) = dev.of_type("AWS::EC2::Instance").values()
+    script = _user_data(instance)
+    # Given the boot script: bash accepts it
+    (tmp_path / "user-data.sh").write_text(script)
+    assert (
+        subprocess.run(["bash", "-n", str(tmp_path / "user-data.sh")], check=False).returncode == 0
+    )
+    # When the package install loses the race twice (a package-cache lock, a mirror)
+    status, attempts = _run_install_steps(tmp_path / "flaky", script, dnf_failures=2)
+    # Then the loop tries again and the install goes through
+    assert (status, attempts) == (0, 3)
+    # And when it never succeeds, the loop gives up after its attempts and the script
+    # fails (cloud-init logs it) instead of carrying on without iptables
+    status, attempts = _run_install_steps(tmp_path / "broken", script, dnf_failures=99)
+    assert status != 0 and attempts >= 5
 
 
 # --- fault 3: alarms must be able to reach the topic ---------------------------------------
