@@ -136,3 +136,21 @@ def test_a_join_is_not_refused_when_its_flush_cannot_be_scheduled(windowed, room
         "SELECT user_id FROM presence_changes WHERE room_id = %s", (room["room_id"],)
     ).fetchall()
     assert [r["user_id"] for r in pending] == [room["ids"]["viewer"]]
+
+
+def test_the_flush_function_runs_without_the_api_settings(windowed, room, monkeypatch):
+    from warroom.settings import clear_settings_cache
+
+    # Given the flush function's environment: the database and @connections, no JWT
+    # settings (the stack gives it the sweep's environment)
+    monkeypatch.delenv("JWT_ISSUER", raising=False)
+    monkeypatch.delenv("JWT_AUDIENCE", raising=False)
+    clear_settings_cache()
+    try:
+        # When a flush message arrives
+        body = flush_message(UUID(room["room_id"]))
+        result = presence_flush.lambda_handler(sqs_event(body), ctx("flush"))
+    finally:
+        clear_settings_cache()
+    # Then it is handled, not failed for a setting it has no use for
+    assert result == {"batchItemFailures": []}
