@@ -147,10 +147,36 @@ def copy_tree(source: Path, destination: Path) -> None:
 
 
 def lambda_interpreter() -> str | None:
-    """An interpreter of Lambda's Python version, or None if this machine has none."""
+    """An interpreter of Lambda's Python version, or None if this machine has none.
+
+    A candidate found by name is run first and must report that version: a `python3.12`
+    on PATH may be a shim (pyenv, asdf) that fails, or a link to another version."""
     if f"{sys.version_info.major}.{sys.version_info.minor}" == LAMBDA_PYTHON_VERSION:
         return sys.executable
-    return os.environ.get("LAMBDA_PYTHON") or shutil.which(f"python{LAMBDA_PYTHON_VERSION}")
+    candidates = [os.environ.get("LAMBDA_PYTHON"), shutil.which(f"python{LAMBDA_PYTHON_VERSION}")]
+    for candidate in filter(None, candidates):
+        version = interpreter_version(candidate)
+        if version == LAMBDA_PYTHON_VERSION:
+            return candidate
+        print(f"{candidate}: not a working Python {LAMBDA_PYTHON_VERSION} ({version or 'fails'})")
+    return None
+
+
+def interpreter_version(interpreter: str) -> str | None:
+    """`major.minor` as the interpreter itself reports it, or None if it does not run."""
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    try:
+        done = subprocess.run(
+            [interpreter, "-c", probe], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def count_bytecode(target: Path, tag: str) -> int:
+    """The `.pyc` files of cache tag `tag` (e.g. cpython-312) under `target`."""
+    return sum(1 for _ in target.rglob(f"*.{tag}.pyc"))
 
 
 def compile_bytecode(target: Path) -> bool:
@@ -175,7 +201,14 @@ def compile_bytecode(target: Path) -> bool:
     # written for another Python); the modules that Lambda imports still get theirs.
     if subprocess.run(command, check=False).returncode != 0:
         print(f"{target}: some files did not compile (see above)")
-    print(f"{target}: .pyc written by {interpreter}")
+    # Trust the files, not the exit status: count what was written for Lambda's version.
+    tag = "cpython-" + LAMBDA_PYTHON_VERSION.replace(".", "")
+    written = count_bytecode(target, tag)
+    sources = sum(1 for _ in target.rglob("*.py"))
+    if written == 0:
+        print(f"{target}: {interpreter} wrote no {tag} .pyc; the layer ships sources only")
+        return False
+    print(f"{target}: {written} {tag} .pyc written for {sources} modules by {interpreter}")
     return True
 
 

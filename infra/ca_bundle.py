@@ -22,12 +22,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 import certifi
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
 from infra.constants import REPO_ROOT
@@ -41,6 +43,38 @@ AMAZON_ROOTS = (
     "Starfield Services Root Certificate Authority - G2",
 )
 RDS_ROOT = re.compile(r"^Amazon RDS .* Root CA (RSA2048|RSA4096|ECC384) G\d+$")
+
+
+# A regional root, e.g. "Amazon RDS eu-west-1 Root CA RSA2048 G1" (not the Beta/Preview ones).
+RDS_REGIONAL_ROOT = re.compile(r"^Amazon RDS ([a-z]{2}(?:-[a-z]+)+-\d) Root CA (\w+) G\d+$")
+RDS_KEY_KINDS = frozenset({"RSA2048", "RSA4096", "ECC384"})
+
+
+def covered_regions(bundle: Path = BUNDLE) -> tuple[str, ...]:
+    """The regions whose Aurora certificates the bundle can verify: those with all three
+    current RDS root CAs (a cluster may be given any of them)."""
+    kinds: dict[str, set[str]] = {}
+    with warnings.catch_warnings():  # one old root has a non-positive serial number
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        certificates = x509.load_pem_x509_certificates(bundle.read_bytes())
+    for cert in certificates:
+        match = RDS_REGIONAL_ROOT.match(common_name(cert))
+        if match:
+            kinds.setdefault(match.group(1), set()).add(match.group(2))
+    return tuple(sorted(region for region, found in kinds.items() if found >= RDS_KEY_KINDS))
+
+
+def refuse_uncovered_region(region: str, bundle: Path = BUNDLE) -> None:
+    """Stop the synth of a stack bound for a region whose database certificate the
+    bundle cannot verify (libpq's verify-full would refuse every connection there)."""
+    covered = covered_regions(bundle)
+    if region not in covered:
+        raise SystemExit(
+            f"{region}: the database CA bundle ({bundle.relative_to(REPO_ROOT)}) holds no "
+            f"Amazon RDS root CA for this region, so no function could verify the database's "
+            f"certificate. Regenerate it from AWS's global bundle (python -m infra.ca_bundle) "
+            f"first. Covered regions: {', '.join(covered)}"
+        )
 
 
 def common_name(cert: x509.Certificate) -> str:

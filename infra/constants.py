@@ -35,6 +35,7 @@ CTX_WEB_DIR: Final = "web_dir"
 CTX_DEPLOY_ID: Final = "deploy_id"  # changes on every `make deploy`: migrations re-run
 CTX_ALARM_EMAIL: Final = "alarm_email"
 CTX_AUTH_DOMAIN_PREFIX: Final = "auth_domain_prefix"
+CTX_REGION: Final = "region"
 
 # --- naming -----------------------------------------------------------------------------
 
@@ -84,10 +85,15 @@ HTTP_API_PROXY_ROUTE: Final = "/api/{proxy+}"
 HTTP_API_PUBLIC_ROUTES: Final = ("/api/health", "/api/openapi.json")  # GET, no authorizer
 
 # The housekeeping function (functions/sweep) runs on an EventBridge Scheduler schedule:
-# it deletes expired connection rows, then announces joins and departures left pending in
-# quiet rooms for the rest of the minute (core's design: no $connect waits for a window),
-# so it runs every minute with a timeout a little over one.
+# it deletes expired connection rows (and announces, once, anything a lost delayed flush
+# left pending). Short: no scheduled function may run for a minute.
 SWEEP_INTERVAL_MINUTES: Final = 1
+# A join or departure left pending in its room's window schedules the room's flush: an SQS
+# message delayed by the window (functions/presence_flush). The application's window is
+# JOIN_ANNOUNCE_WINDOW_MS (1 s by default); SQS delays count whole seconds.
+PRESENCE_FLUSH_QUEUE_ENV: Final = "PRESENCE_FLUSH_QUEUE_URL"
+PRESENCE_FLUSH_BATCH_SIZE: Final = 10
+PRESENCE_FLUSH_MAX_RECEIVES: Final = 3  # then the dead-letter queue
 
 JWT_TOKEN_USE: Final = "id"
 OAUTH_SCOPES: Final = ("openid", "email", "profile")
@@ -173,9 +179,20 @@ FN_SWEEP: Final = FunctionSpec(
     folder="sweep",
     handler="handler.handler",
     service="warroom-sweep",
-    description="Every minute: deletes expired connection rows, announces pending joins",
-    timeout_s=75,
+    description="Every minute: deletes expired connection rows",
+    timeout_s=30,
 )
+FN_PRESENCE_FLUSH: Final = FunctionSpec(
+    id="PresenceFlushFn",
+    folder="presence_flush",
+    handler="handler.lambda_handler",
+    service="warroom-presence-flush",
+    description="SQS, delayed by the join window: announces a room's pending joins",
+    timeout_s=20,
+)
+# Every function a schedule or a queue invokes (not a client): none may run a minute.
+BACKGROUND_FUNCTIONS: Final = (FN_SWEEP, FN_PRESENCE_FLUSH)
+MAX_BACKGROUND_TIMEOUT_S: Final = 60
 # The functions whose handlers post to rooms (and so may count FanoutFailed).
 FANOUT_FUNCTIONS: Final = (FN_CONNECT, FN_MESSAGE, FN_HISTORY)
 # The functions that answer clients (and so may count ServerErrorAnswers).

@@ -7,19 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Stack, Tags
+from aws_cdk import Aws, CfnOutput, CfnRule, CfnRuleAssertion, Fn, Stack, Tags
 from constructs import Construct
 
+from infra.ca_bundle import covered_regions
 from infra.constants import (
     FN_AUTHORIZER,
     FN_CONNECT,
     FN_HISTORY,
     FN_MESSAGE,
+    FN_PRESENCE_FLUSH,
     FN_SWEEP,
     FN_USER_SYNC,
     JWT_TOKEN_USE,
     LOCAL_WEB_ORIGIN,
     OAUTH_SCOPES,
+    PRESENCE_FLUSH_QUEUE_ENV,
     SERVICE_NAME,
     TAG_SERVICE,
     TAG_STAGE,
@@ -40,6 +43,7 @@ from infra.constructs.identity import Identity
 from infra.constructs.log_retention import LogRetentionForEveryFunction
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.network import Network
+from infra.constructs.presence_flush import PresenceFlushQueue
 from infra.constructs.schema_migrations import SchemaMigrations
 from infra.constructs.sweep import ConnectionSweep
 from infra.constructs.web_hosting import WebHosting
@@ -76,10 +80,24 @@ class WarRoomStack(Stack):
             description=f"Incident war-room chat ({config.name})",
             **kwargs,
         )
+        self.outputs: dict[str, CfnOutput] = {}
         for key, value in ((TAG_SERVICE, SERVICE_NAME), (TAG_STAGE, config.name)):
             # CloudFormation's DBProxyTargetGroup takes no Tags (CDK would add them).
             Tags.of(self).add(key, value, exclude_resource_types=UNTAGGABLE_RESOURCE_TYPES)
 
+        # Deploying where the database's certificate cannot be verified would fail every
+        # connection: CloudFormation checks this rule before it creates anything.
+        CfnRule(
+            self,
+            "RegionHasDatabaseCa",
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_contains(list(covered_regions()), Aws.REGION),
+                    assert_description="The database CA bundle (aws-ca-bundle.pem) has no RDS"
+                    " root CA for this region: regenerate it (infra/ca_bundle.py) first.",
+                )
+            ],
+        )
         network = Network(self, "Network", config=config)
         database = Database(self, "Database", config=config, network=network)
         access_logs = AccessLogs(self, "AccessLogs", config=config)
@@ -138,6 +156,11 @@ class WarRoomStack(Stack):
             "JWT_AUDIENCE": identity.client.user_pool_client_id,
             "JWT_TOKEN_USE": JWT_TOKEN_USE,
         }
+        # Joins left pending in a room's window: each schedules the room's flush on an SQS
+        # delay queue, which this function consumes (no polling anywhere).
+        presence_flush = functions.create(FN_PRESENCE_FLUSH, environment=base_env)
+        flush_queue = PresenceFlushQueue(self, "PresenceFlush", function=presence_flush)
+        app_env[PRESENCE_FLUSH_QUEUE_ENV] = flush_queue.queue.queue_url
         connect = functions.create(FN_CONNECT, environment=app_env)
         authorizer = functions.create(FN_AUTHORIZER, environment=app_env)
         message = functions.create(FN_MESSAGE, environment=app_env)
@@ -151,7 +174,7 @@ class WarRoomStack(Stack):
                 SWEEP_GATE_API_ID=websocket.api.api_id, SWEEP_GATE_STAGE=websocket.stage.stage_name
             )
         sweep = functions.create(FN_SWEEP, environment=sweep_env)
-        ConnectionSweep(
+        sweep_schedule = ConnectionSweep(
             self,
             "Sweep",
             config=config,
@@ -162,11 +185,12 @@ class WarRoomStack(Stack):
         # Grants. The authorizer only verifies a JWT (keys fetched over HTTPS): it gets
         # no data access at all. The connection table lives in PostgreSQL beside the
         # messages, so the database login is all the fan-out needs besides the API.
-        for fn in (user_sync, connect, message, history, sweep):
+        for fn in (user_sync, connect, message, history, sweep, presence_flush):
             database.allow_app_client(fn, sg)
-        # The sweep too: it announces joins and departures left pending in quiet rooms.
-        for fn in (connect, message, history, sweep):
+        # The sweep and the flush too: they announce joins and departures left pending.
+        for fn in (connect, message, history, sweep, presence_flush):
             websocket.grant_fanout(fn)
+        flush_queue.grant_schedule(connect)  # only $connect/$disconnect leave joins pending
         attachments.grant_presign(history)  # only the HTTP API signs attachment URLs
 
         websocket.add_routes(connect=connect, authorizer=authorizer, message=message)
@@ -179,7 +203,7 @@ class WarRoomStack(Stack):
             jwt_audience=identity.client.user_pool_client_id,
             web_origins=web_origins,
         )
-        SchemaMigrations(
+        migrations = SchemaMigrations(
             self,
             "Migrations",
             config=config,
@@ -189,6 +213,12 @@ class WarRoomStack(Stack):
             migrate_layer_dir=inputs.migrate_layer_dir,
             deploy_id=inputs.deploy_id,
         )
+        # Nothing that reads the schema goes live before it is there and up to date: new
+        # function code (and the schedule that calls the sweep) waits for the migrations.
+        app_functions = (user_sync, connect, authorizer, message, history, sweep, presence_flush)
+        for dependent in app_functions:
+            dependent.node.add_dependency(migrations.resource)
+        sweep_schedule.node.add_dependency(migrations.resource)
         # The web client's contract (web/src/config.ts): cognito mode, API base without
         # /api, the wss:// URL, and the hosted UI for the code + PKCE flow.
         web.publish(
@@ -216,6 +246,7 @@ class WarRoomStack(Stack):
             websocket=websocket,
             http=http,
             alarm_email=inputs.alarm_email,
+            dead_letters=flush_queue.dead_letters,
         )
 
         # Last: it also covers the functions aws-cdk-lib adds for its own custom resources.
@@ -235,4 +266,5 @@ class WarRoomStack(Stack):
             else "",
             "DashboardName": monitoring.dashboard.dashboard_name,
         }.items():
-            CfnOutput(self, name, value=value)
+            # Kept by name: the deploy pipeline hands some to its post-deploy checks.
+            self.outputs[name] = CfnOutput(self, name, value=value)

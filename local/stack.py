@@ -4,7 +4,9 @@
 
 Starts the embedded PostgreSQL (or uses DATABASE_URL), applies the migrations, starts
 moto's server for S3, loads demo data on first start, serves the gateway, and sweeps
-expired connection rows on a timer (the cloud's scheduled `functions/sweep`). Prints `WARROOM_READY <url>` once it accepts connections.
+expired connection rows on a timer (the cloud's scheduled `functions/sweep`); joins left pending
+in a quiet room are flushed by in-process timers (the cloud's SQS delay queue, see
+`warroom/flush_scheduler.py`). Prints `WARROOM_READY <url>` once it accepts connections.
 """
 
 from __future__ import annotations
@@ -161,10 +163,8 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     sweeper = asyncio.create_task(_sweep_every(args.sweep_interval, stop))
-    announcer = asyncio.create_task(_announce_presence_every(args.presence_interval, stop))
     await stop.wait()
     sweeper.cancel()
-    announcer.cancel()
     await runner.cleanup()
     await gateway.close()
     moto.stop()
@@ -184,22 +184,6 @@ async def _sweep_every(interval: float, stop: asyncio.Event) -> None:
                 await loop.run_in_executor(None, sweep)
             except Exception:
                 logging.getLogger("local.stack").exception("sweep failed")
-
-
-async def _announce_presence_every(interval: float, stop: asyncio.Event) -> None:
-    """Joins and departures left pending in a quiet room, announced once their window has
-    passed (the cloud does this in the scheduled sweep and on every room event)."""
-    from warroom.delivery import room_delivery
-
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            try:
-                await loop.run_in_executor(None, lambda: room_delivery().flush_due_presence())
-            except Exception:
-                logging.getLogger("local.stack").exception("presence announcement failed")
 
 
 def main() -> None:
@@ -226,12 +210,6 @@ def main() -> None:
     parser.add_argument("--no-demo", action="store_true", help="skip the demo room")
     parser.add_argument(
         "--sweep-interval", type=float, default=60.0, help="seconds between connection sweeps"
-    )
-    parser.add_argument(
-        "--presence-interval",
-        type=float,
-        default=0.5,
-        help="seconds between announcements of pending joins/departures in quiet rooms",
     )
     parser.add_argument(
         "--containers", type=int, default=8, help="warm containers per function (concurrency)"

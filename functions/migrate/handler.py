@@ -37,6 +37,9 @@ SESSION_OPTIONS = "-c statement_timeout=0 -c lock_timeout=60000"
 # login: read it again and retry, a few times.
 LOGIN_ATTEMPTS = 5
 LOGIN_RETRY_SECONDS = 10.0
+# A paused Aurora Serverless v2 instance takes about 15 s to resume on the first
+# connection: wait twice that, and should even that expire, try again (same attempts).
+CONNECT_TIMEOUT_SECONDS = 30
 
 
 def database_url(secret: dict[str, Any], db_name: str) -> str:
@@ -45,7 +48,11 @@ def database_url(secret: dict[str, Any], db_name: str) -> str:
     user = quote(str(secret["username"]), safe="")
     password = quote(str(secret["password"]), safe="")
     query = urlencode(
-        {**tls_parameters(), "connect_timeout": "10", "options": SESSION_OPTIONS},
+        {
+            **tls_parameters(),
+            "connect_timeout": str(CONNECT_TIMEOUT_SECONDS),
+            "options": SESSION_OPTIONS,
+        },
         quote_via=quote,
     )
     return (
@@ -102,10 +109,24 @@ def _is_login_failure(exc: BaseException) -> bool:
     return isinstance(exc, psycopg.OperationalError) and "password authentication failed" in text
 
 
+def _is_connect_timeout(exc: BaseException) -> bool:
+    """libpq's "connection timeout expired" (or the socket's own timeout): the database
+    is still resuming, so another attempt will find it up."""
+    text = str(exc).lower()
+    return isinstance(exc, psycopg.OperationalError) and (
+        "timeout expired" in text or "timed out" in text
+    )
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return _is_login_failure(exc) or _is_connect_timeout(exc)
+
+
 def with_fresh_secret(
     settings: MigrateSettings, work: Callable[[str, str], None], sleep: Callable[[float], None]
 ) -> None:
-    """Run `work(url, db_name)`, re-reading the secret if the password was just rotated."""
+    """Run `work(url, db_name)`, re-reading the secret if the password was just rotated,
+    and trying again when the connection timed out (a paused database resuming)."""
     for attempt in range(1, LOGIN_ATTEMPTS + 1):
         secret = read_secret(settings.secret_arn)
         try:
@@ -114,10 +135,11 @@ def with_fresh_secret(
         except Exception as exc:
             # Alembic wraps the driver's error; look at the whole chain.
             chain = [exc, exc.__cause__, exc.__context__]
-            if attempt == LOGIN_ATTEMPTS or not any(c and _is_login_failure(c) for c in chain):
+            if attempt == LOGIN_ATTEMPTS or not any(c and _is_retryable(c) for c in chain):
                 raise
             logger.warning(
-                "master login refused; re-reading the secret", extra={"attempt": attempt}
+                "master login failed (refused or timed out); trying again",
+                extra={"attempt": attempt, "error": str(exc)},
             )
             sleep(LOGIN_RETRY_SECONDS)
 

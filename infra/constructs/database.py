@@ -198,4 +198,10 @@ class Database(Construct):
         )
         secret = self.cluster.secret
         assert secret is not None  # from_generated_secret always makes one
-        secret.grant_read(fn)
+        # GetSecretValue only: grant_read would add DescribeSecret, which no code calls
+        # (tests/infrastructure/test_iam_from_code.py).
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[secret.secret_arn]
+            )
+        )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -30,6 +30,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constants import (
@@ -65,6 +66,7 @@ class Monitoring(Construct):
         websocket: WebSocketApi,
         http: HttpApi,
         alarm_email: str | None,
+        dead_letters: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -84,6 +86,18 @@ class Monitoring(Construct):
                 fn.metric_throttles(period=FIVE_MINUTES, statistic=cw.Stats.SUM),
                 threshold=1,
                 description=f"{spec.service}: invocations throttled (concurrency limit)",
+            )
+
+        if dead_letters is not None:
+            # A delayed presence flush that failed every retry: those joins wait for the
+            # sweep's backstop flush, and something keeps failing.
+            self._alarm(
+                "PresenceFlushDeadLetters",
+                dead_letters.metric_approximate_number_of_messages_visible(
+                    period=FIVE_MINUTES, statistic=cw.Stats.MAXIMUM
+                ),
+                threshold=1,
+                description="presence flush messages set aside after repeated failures",
             )
 
         fanout_failed = self._summed(FANOUT_FAILED_METRIC, FANOUT_FUNCTIONS)
@@ -216,6 +230,17 @@ class Monitoring(Construct):
             display_name=f"{SERVICE_NAME} {self._config.name} alarms",
             master_key=key,
             enforce_ssl=True,
+        )
+        # enforce_ssl writes a topic policy, and a topic policy replaces SNS's default one:
+        # without this statement CloudWatch may not publish and no alarm reaches anyone.
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
         )
         if alarm_email:
             topic.add_subscription(subscriptions.EmailSubscription(alarm_email))

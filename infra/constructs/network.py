@@ -22,6 +22,28 @@ from infra.constants import NAT_INSTANCE_TYPE, VPC_CIDR, StageConfig
 from infra.constructs.common import log_group
 from infra.constructs.nag import acknowledge
 
+# CDK's default user data runs one `yum install iptables-services -y`, without retry: on a
+# 512 MB t4g.nano it loses a package-cache race now and then (aws-cdk issue tracker), and
+# the instance then forwards nothing, so no function reaches Secrets Manager, Cognito or
+# @connections and the first deploy rolls back. Here the install is retried with a clean
+# cache, checked, and any failure fails the boot script loudly (cloud-init logs it).
+NAT_INSTALL_ATTEMPTS = 10
+NAT_USER_DATA_COMMANDS: tuple[str, ...] = (
+    "set -euxo pipefail",
+    'echo "net.ipv4.ip_forward=1" > /etc/sysctl.d/custom-ip-forwarding.conf',
+    "sysctl -p /etc/sysctl.d/custom-ip-forwarding.conf",
+    f"for attempt in $(seq 1 {NAT_INSTALL_ATTEMPTS}); do"
+    " dnf clean all && dnf install -y iptables-services && break;"
+    ' echo "iptables-services install failed (attempt $attempt)" >&2;'
+    " sleep $((attempt * 6)); done",
+    "rpm -q iptables-services",
+    "systemctl enable --now iptables",
+    "iptables -t nat -A POSTROUTING -o \"$(ip route show default | awk '{print $5; exit}')\""
+    " -j MASQUERADE",
+    "iptables -F FORWARD",
+    "service iptables save",
+)
+
 
 class Network(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
@@ -72,11 +94,14 @@ class Network(Construct):
         if config.nat == "gateway":
             self._nat_instances: ec2.NatInstanceProviderV2 | None = None
             return ec2.NatProvider.gateway()
-        # Amazon Linux 2023 with iptables masquerading (CDK's user data). Outbound only:
-        # the default would admit the whole internet; the VPC is admitted below.
+        # Amazon Linux 2023 with iptables masquerading. Outbound only: the default would
+        # admit the whole internet; the VPC is admitted below.
+        user_data = ec2.UserData.for_linux()
+        user_data.add_commands(*NAT_USER_DATA_COMMANDS)
         self._nat_instances = ec2.NatProvider.instance_v2(
             instance_type=ec2.InstanceType(NAT_INSTANCE_TYPE),
             default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+            user_data=user_data,
         )
         return self._nat_instances
 

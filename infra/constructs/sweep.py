@@ -3,8 +3,8 @@
 API Gateway closes a WebSocket after two hours at most, and `$disconnect` is delivered on a
 best-effort basis: rows whose `$disconnect` never ran would stay in the `connections`
 table (and cost a 410 on every post to them). The sweep deletes the rows past their
-expiry, then announces joins and departures left pending in quiet rooms for the rest of
-the minute. A missed or failed run is made up by the next one, so the schedule does not
+expiry (trailing joins have their own delayed flush: presence_flush.py), so a run is
+short. A missed or failed run is made up by the next one, so the schedule does not
 retry; the function's Errors alarm tells when it keeps failing.
 Where the database pauses (dev), the function first reads the WebSocket stage's
 ConnectCount from CloudWatch and skips a sweep that cannot have work.

@@ -8,15 +8,13 @@ and by the HTTP routes alike.
 - HTTP-made room events (status, membership): the numbered system message, the system
   event, and badges.
 - Joins and departures: coalesced per room (at most one announcement per window; see
-  docs/design.md "Joins and departures"), without waiting in any invocation; the ones
-  left pending in quiet rooms are flushed here too (`announce_pending_presence`, called
-  by the scheduled sweep and the local stack's timer).
+  docs/design.md "Joins and departures"), without waiting in any invocation; one left
+  pending schedules its room's flush (warroom/flush_scheduler.py: an SQS delay queue in
+  the cloud, an in-process timer locally), and the scheduled sweep flushes any left over.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from uuid import UUID
 
 from warroom import frames
@@ -24,6 +22,7 @@ from warroom.dal import presence as presence_dal
 from warroom.dal.messages import Recipients
 from warroom.db import Database, get_database
 from warroom.fanout import Broadcaster, FanoutReport
+from warroom.flush_scheduler import FlushScheduler, scheduler_from_settings
 from warroom.lazy import Lazy
 from warroom.logic.messages import Changed, Reacted, Sent
 from warroom.models import Message
@@ -133,8 +132,8 @@ class RoomDelivery:
         """A join or a departure, announced now with whatever is pending if the room has
         not announced within the window, else left pending (one statement either way).
         Nothing here waits: pending changes are announced by the room's next claim — the
-        next join or departure, the next message sent in the room, or the periodic flush
-        (`flush_due_presence`)."""
+        next join or departure, the next message sent in the room, or the flush the
+        pending change scheduled for the end of the window (flush_scheduler.py)."""
         change = presence_dal.PresenceChange(user_id, display_name, event)
         return self._claim(room_id, change)
 
@@ -152,8 +151,18 @@ class RoomDelivery:
             )
         )
         if claim.changes is None:
+            if change is not None:  # left pending: its room is flushed once it is due
+                flush_scheduler().schedule(room_id, self._due_in(change))
             return FanoutReport()
         return self._announce(claim.changes, claim.connections)
+
+    def _due_in(self, change: presence_dal.PresenceChange) -> float:
+        """When a change left pending can be announced: a join once the room's window has
+        passed; a departure once its grace has (it is recorded due then, and a flush
+        at the window would find nothing due and schedule nothing more)."""
+        if change.event == "user_left" and self.leave_grace > 0:
+            return max(self.leave_grace, self.join_window)
+        return self.join_window
 
     def flush_due_presence(self) -> FanoutReport:
         """Announce every room's pending joins and departures whose window has passed."""
@@ -195,20 +204,16 @@ room_delivery = _delivery.get
 set_room_delivery = _delivery.set
 
 
-def announce_pending_presence(
-    *,
-    seconds: float,
-    interval: float,
-    sleep: Callable[[float], None],
-    delivery: RoomDelivery | None = None,
-) -> int:
-    """Announce joins and departures left pending in quiet rooms, every `interval`
-    seconds for `seconds` (at least once). Returns the number of posts made."""
-    rooms = delivery or room_delivery()
-    posts = 0
-    deadline = time.monotonic() + max(0.0, seconds)
-    while True:
-        posts += rooms.flush_due_presence().delivered
-        if time.monotonic() + interval > deadline:
-            return posts
-        sleep(interval)
+def flush_room(room_id: UUID) -> int:
+    """Announce the room's pending joins and departures, if any (the delayed flush a
+    pending change scheduled: SQS's functions/presence_flush, or the local timer). A room
+    with nothing pending is left alone: claiming it would only delay its next join."""
+    delivery = room_delivery()
+    if not delivery.db.run(lambda conn: presence_dal.has_pending(conn, room_id=room_id)):
+        return 0
+    return delivery.flush_presence(room_id).delivered
+
+
+_scheduler: Lazy[FlushScheduler] = Lazy(lambda: scheduler_from_settings(flush_room))
+flush_scheduler = _scheduler.get
+set_flush_scheduler = _scheduler.set

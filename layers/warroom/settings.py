@@ -155,14 +155,15 @@ def storage_settings() -> StorageSettings:
 
 
 class PresenceSettings(BaseModel):
-    """Joins and departures: at most one announcement per room per window; the scheduled
-    sweep announces pending ones for `flush_seconds` of each run."""
+    """Joins and departures: at most one announcement per room per window; one left
+    pending schedules its room's flush on `flush_queue_url` (an SQS delay queue, in the
+    cloud) or, unset, on an in-process timer (warroom.flush_scheduler)."""
 
     join_window_seconds: float = Field(1.0, ge=0)
-    flush_seconds: float = Field(55.0, ge=0)
     # A departure waits this long before it is announced (`PRESENCE_LEAVE_GRACE_MS`):
     # someone back within it (a reload, a short signal loss) never "left" (issue 16).
     leave_grace_seconds: float = Field(30.0, ge=0, le=600)
+    flush_queue_url: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -171,8 +172,8 @@ def presence_settings() -> PresenceSettings:
     try:
         return PresenceSettings(
             join_window_seconds=float(env.get("JOIN_ANNOUNCE_WINDOW_MS", "1000")) / 1000.0,
-            flush_seconds=float(env.get("PRESENCE_FLUSH_SECONDS", "55")),
             leave_grace_seconds=float(env.get("PRESENCE_LEAVE_GRACE_MS", "30000")) / 1000.0,
+            flush_queue_url=env.get("PRESENCE_FLUSH_QUEUE_URL") or None,
         )
     except (ValidationError, ValueError) as exc:
         raise ConfigurationError(f"invalid presence settings: {exc}") from exc

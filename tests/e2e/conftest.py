@@ -125,10 +125,6 @@ def impatient_stack(
         "3",
         "--max-connection-seconds",
         "6",
-        # It shares the session's database with `local_stack`: its timers would announce
-        # (and so consume) the other stack's pending joins to sockets it does not hold.
-        "--presence-interval",
-        "3600",
         "--sweep-interval",
         "3600",
         "--no-demo",

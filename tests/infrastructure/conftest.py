@@ -24,6 +24,7 @@ from infra.constants import (
     FN_HISTORY,
     FN_MESSAGE,
     FN_MIGRATE,
+    FN_PRESENCE_FLUSH,
     FN_SWEEP,
     FN_USER_SYNC,
     REPO_ROOT,
@@ -39,6 +40,7 @@ ALL_FUNCTIONS = (
     FN_HISTORY,
     FN_USER_SYNC,
     FN_SWEEP,
+    FN_PRESENCE_FLUSH,
     FN_MIGRATE,
 )
 

@@ -87,6 +87,56 @@ def test_database_url_keeps_the_password_intact_and_requires_tls(migrate: Module
     assert "statement_timeout=0" in str(params["options"])
 
 
+def test_the_migration_waits_for_a_paused_database_to_resume(migrate: ModuleType) -> None:
+    # Given the master user's URL (a paused Aurora Serverless v2 takes ~15 s to resume)
+    url = migrate.database_url(SECRET, "warroom")
+    # Then its connect timeout leaves room for the resume, twice over
+    assert int(conninfo.conninfo_to_dict(url)["connect_timeout"]) >= 30
+
+
+def test_the_urls_connect_timeout_wins_over_the_api_functions_setting(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warroom.db.connections import migration_connect
+    from warroom.settings import database_settings
+
+    # Given the application's short connect timeout in the environment (5 s, for the API)
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT", "5")
+    database_settings.cache_clear()
+    try:
+        # When Alembic connects with a URL that asks for 30 s (as the migrate function's does)
+        params = conninfo.conninfo_to_dict(database_url)
+        params["connect_timeout"] = "30"
+        with migration_connect(conninfo.make_conninfo(**params)) as conn:
+            # Then the connection was made with the URL's 30 s, not the setting's 5 s
+            used = conninfo.conninfo_to_dict(conn.info.dsn)
+            assert used["connect_timeout"] == "30"
+    finally:
+        database_settings.cache_clear()
+
+
+def test_a_connection_timeout_is_tried_again(
+    migrate: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a database still resuming: the first login times out, the second gets in
+    monkeypatch.setattr(migrate, "read_secret", lambda _: SECRET)
+    attempts: list[str] = []
+    pauses: list[float] = []
+
+    def work(url: str, db_name: str) -> None:
+        attempts.append(url)
+        if len(attempts) == 1:
+            raise psycopg.OperationalError(
+                'connection to server at "10.0.3.7", port 5432 failed: timeout expired'
+            )
+
+    settings = migrate.MigrateSettings(secret_arn="arn", db_name="warroom", app_user="app")
+    # When migrating
+    migrate.with_fresh_secret(settings, work, sleep=pauses.append)
+    # Then it paused and tried again, and the second attempt went through
+    assert len(attempts) == 2 and len(pauses) == 1
+
+
 def test_delete_leaves_the_schema_alone(
     migrate: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,6 +1,7 @@
 """Presence coalescing keeps a person's LAST change in a window (issue 14, survivor 6b):
 a mutation that kept the first change (a join then a leave announced as a join) passed
-every other test."""
+every other test. Departures here have no grace (that has tests of its own in
+test_presence_grace.py): the window alone decides what is announced."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def test_a_join_then_a_leave_in_one_window_is_announced_as_a_leave(aws, room, db
     watcher = ws(room["room_id"], room["tokens"]["owner"])
     assert open_connection(watcher)["statusCode"] == 200
     broadcaster = Broadcaster("https://ws.test/local", store, client=api)
-    slow = RoomDelivery(broadcaster, db=db, join_window=3600.0)
+    slow = RoomDelivery(broadcaster, db=db, join_window=3600.0, leave_grace=0.0)
     room_id = uuid.UUID(room["room_id"])
     editor = room["ids"]["editor"]
     # When the editor joins and then leaves within the room's window (both left pending)
@@ -38,7 +39,7 @@ def test_a_join_then_a_leave_in_one_window_is_announced_as_a_leave(aws, room, db
     slow.presence_changed(room_id, user_id=editor, display_name="Editor", event="user_left")
     assert _announced(api, watcher.connection_id, editor) == []
     # and the pending changes are announced once the window has passed
-    RoomDelivery(broadcaster, db=db, join_window=0.0).flush_presence(room_id)
+    RoomDelivery(broadcaster, db=db, join_window=0.0, leave_grace=0.0).flush_presence(room_id)
     # Then the room hears the editor's last change only: they left
     assert _announced(api, watcher.connection_id, editor) == ["user_left"]
 
@@ -49,12 +50,12 @@ def test_a_leave_then_a_join_in_one_window_is_announced_as_a_join(aws, room, db)
     watcher = ws(room["room_id"], room["tokens"]["owner"])
     assert open_connection(watcher)["statusCode"] == 200
     broadcaster = Broadcaster("https://ws.test/local", store, client=api)
-    slow = RoomDelivery(broadcaster, db=db, join_window=3600.0)
+    slow = RoomDelivery(broadcaster, db=db, join_window=3600.0, leave_grace=0.0)
     room_id = uuid.UUID(room["room_id"])
     viewer = room["ids"]["viewer"]
     # When the viewer leaves and comes back within the window (a reload)
     slow.presence_changed(room_id, user_id=viewer, display_name="Viewer", event="user_left")
     slow.presence_changed(room_id, user_id=viewer, display_name="Viewer", event="user_joined")
-    RoomDelivery(broadcaster, db=db, join_window=0.0).flush_presence(room_id)
+    RoomDelivery(broadcaster, db=db, join_window=0.0, leave_grace=0.0).flush_presence(room_id)
     # Then the room hears that they are in
     assert _announced(api, watcher.connection_id, viewer) == ["user_joined"]

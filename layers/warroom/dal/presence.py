@@ -141,3 +141,12 @@ def rooms_due(conn: Conn, *, window_seconds: float, limit: int = 500) -> list[UU
         {"window": window_seconds, "limit": limit},
     ).fetchall()
     return [r["room_id"] for r in rows]
+
+
+def has_pending(conn: Conn, *, room_id: UUID) -> bool:
+    """Whether the room has joins or departures still to announce."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM presence_changes WHERE room_id = %(room_id)s) AS pending",
+        {"room_id": room_id},
+    ).fetchone()
+    return bool(row and row["pending"])

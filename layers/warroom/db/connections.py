@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 if TYPE_CHECKING:
@@ -246,9 +247,16 @@ def reset_database() -> None:
 
 
 def migration_connect(url: str | None = None) -> psycopg.Connection[Any]:
-    """A plain (non-autocommit) connection for Alembic, honouring the same settings."""
+    """A plain (non-autocommit) connection for Alembic, honouring the same settings.
+
+    What `url` itself says wins over the settings: libpq takes keyword arguments over the
+    URL, so the migration function's `connect_timeout` (long enough for a paused Aurora
+    to resume) would otherwise be cut back to DB_CONNECT_TIMEOUT."""
     settings = database_settings()
     kwargs = _connection_kwargs(settings)
     kwargs.pop("row_factory")
     kwargs["autocommit"] = False
+    if url:
+        for key in conninfo_to_dict(url):
+            kwargs.pop(key, None)
     return psycopg.connect(url or _conninfo(settings), **kwargs)
