@@ -53,6 +53,18 @@ class ConflictError(DomainError):
     http_status = 409
 
 
+class IllegalMove(ConflictError):
+    """A lifecycle move the incident's current state does not allow; `allowed` names
+    the states it may move to."""
+
+    def __init__(self, message: str, *, allowed: list[str]) -> None:
+        super().__init__(message, allowed=allowed)
+        self.allowed = allowed
+
+    def wire_fields(self) -> dict[str, Any]:
+        return {"allowed": self.allowed}
+
+
 class PayloadTooLarge(DomainError):
     code = "PAYLOAD_TOO_LARGE"
     http_status = 413

@@ -24,7 +24,7 @@ from warroom.answer_metrics import count_error_answer
 from warroom.auth import bearer_token, token_verifier
 from warroom.errors import DomainError, RateLimited
 from warroom.logic import users
-from warroom.routes import dev, files, me, members, messages, reports, rooms, search
+from warroom.routes import dev, files, incident, me, members, messages, reports, rooms, search
 from warroom.routes.common import request_scope, set_caller
 from warroom.routes.dev import PUBLIC_PATHS
 
@@ -126,6 +126,7 @@ def build_app() -> APIGatewayHttpResolver:
     app.include_router(search.router)
     app.include_router(files.router)
     app.include_router(reports.router)
+    app.include_router(incident.router)
     return app
 
 
@@ -157,7 +158,7 @@ def _answer_errors(app: APIGatewayHttpResolver) -> None:
                 headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))},
                 **exc.wire_fields(),
             )
-        return _json_error(exc.http_status, exc.code, exc.message)
+        return _json_error(exc.http_status, exc.code, exc.message, **exc.wire_fields())
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(exc: RequestValidationError) -> Response[str]:

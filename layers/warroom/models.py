@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
@@ -47,6 +47,14 @@ class RoomStatus(StrEnum):
     ACTIVE = "active"
     RESOLVED = "resolved"
     ARCHIVED = "archived"
+
+
+class IncidentState(StrEnum):
+    DECLARED = "declared"
+    ACKNOWLEDGED = "acknowledged"
+    CONTAINED = "contained"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
 
 
 class Severity(StrEnum):
@@ -206,6 +214,14 @@ class Room(BaseModel):
     my_role: Role | None = None
     unread_count: int = 0
     mention_count: int = 0
+    # The incident record (issue 17): `status` above is derived from `state`.
+    line_id: UUID | None = None
+    state: IncidentState = IncidentState.DECLARED
+    commander_id: str = ""
+    machine: str = ""
+    stop_reason: str = ""
+    downtime_start: UtcDatetime | None = None
+    downtime_end: UtcDatetime | None = None
 
 
 class Member(BaseModel):
@@ -226,6 +242,9 @@ class RoomDraft(BaseModel):
     lots: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=100
     )
+    line_id: UUID | None = None
+    machine: str = Field("", max_length=100)
+    stop_reason: str = Field("", max_length=100)
 
     @field_validator("title")
     @classmethod
@@ -245,3 +264,175 @@ class RoomPatch(BaseModel):
     lots: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         None, max_length=100
     )
+
+
+# The incident record (issue 17): lines, the timeline, follow-ups and metrics.
+
+
+class StopReason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=100)
+    zh_tw: str = Field(alias="zh-TW", min_length=1, max_length=100)
+    en: str = Field(min_length=1, max_length=100)
+
+
+class Line(BaseModel):
+    line_id: UUID
+    name: str
+    location: str
+    owner_id: str
+    label_zh: str
+    label_en: str
+    stop_reasons: list[dict[str, str]]
+    created_at: UtcDatetime
+
+
+class LineDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    location: str = Field("", max_length=200)
+    label_zh: str = Field("", max_length=100)
+    label_en: str = Field("", max_length=100)
+    stop_reasons: list[StopReason] | None = Field(None, max_length=50)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name must not be blank")
+        return value.strip()
+
+
+class LinePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    location: str | None = Field(None, max_length=200)
+    label_zh: str | None = Field(None, max_length=100)
+    label_en: str | None = Field(None, max_length=100)
+    stop_reasons: list[StopReason] | None = Field(None, max_length=50)
+
+
+class StateMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: IncidentState
+    note: str | None = Field(None, max_length=2000)
+
+
+class CommanderHandover(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(min_length=3, max_length=254)
+
+
+class PinDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: UUID
+    event_time: datetime | None = None
+
+    @field_validator("event_time")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("event_time needs a time zone (end it in Z)")
+        return value
+
+
+class ImpactPatch(BaseModel):
+    """Production impact: which line and machine stopped, why, for how long; lots on
+    hold are the room's `lots`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line_id: UUID | None = None
+    machine: str | None = Field(None, max_length=100)
+    stop_reason: str | None = Field(None, max_length=100)
+    downtime_start: datetime | None = None
+    downtime_end: datetime | None = None
+    lots: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        None, max_length=100
+    )
+
+
+class TimelineEntry(BaseModel):
+    entry_id: UUID
+    kind: str
+    event_time: UtcDatetime
+    recorded_at: UtcDatetime
+    by: str
+    by_display_name: str
+    message_id: UUID | None = None
+    message: Message | None = None
+    state: str | None = None
+    from_state: str | None = None
+    note: str | None = None
+    severity: str | None = None
+    from_severity: str | None = None
+    commander_id: str | None = None
+    from_commander_id: str | None = None
+
+
+class FollowUpStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class FollowUp(BaseModel):
+    follow_up_id: UUID
+    room_id: UUID
+    title: str
+    owner_id: str
+    owner_display_name: str
+    due: date
+    status: FollowUpStatus
+    overdue: bool
+    created_by: str
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class FollowUpDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    owner_id: str = Field(min_length=3, max_length=254)
+    due: date
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("title must not be blank")
+        return value.strip()
+
+
+class FollowUpPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: FollowUpStatus | None = None
+    owner_id: str | None = Field(None, min_length=3, max_length=254)
+    due: date | None = None
+    title: str | None = Field(None, min_length=1, max_length=200)
+
+
+class RoomMetrics(BaseModel):
+    room_id: UUID
+    declared_at: UtcDatetime
+    time_to_acknowledge_s: float | None
+    time_to_contain_s: float | None
+    time_to_resolve_s: float | None
+    downtime_minutes: float | None
+
+
+class WeeklyMetrics(BaseModel):
+    line_id: UUID | None
+    week: date
+    incidents: int
+    mtta_s: float | None
+    mttr_s: float | None
+    downtime_minutes: float

@@ -14,7 +14,8 @@ Conn = psycopg.Connection[dict[str, Any]]
 
 ROOM_COLUMNS = """
 r.room_id, r.title, r.status, r.severity, r.location, r.lots, r.created_by, r.created_at,
-r.updated_at, r.last_activity_at, r.last_seq
+r.updated_at, r.last_activity_at, r.last_seq,
+r.line_id, r.state, r.commander_id, r.machine, r.stop_reason, r.downtime_start, r.downtime_end
 """
 
 # Unread = messages after my read mark that are not mine and not deleted; mentions the same,
@@ -33,15 +34,26 @@ JOIN incident_rooms r ON r.room_id = rm.room_id
 
 
 def insert_room(
-    conn: Conn, *, title: str, severity: str, location: str, lots: list[str], created_by: str
+    conn: Conn,
+    *,
+    title: str,
+    severity: str,
+    location: str,
+    lots: list[str],
+    created_by: str,
+    line_id: UUID | None = None,
+    machine: str = "",
+    stop_reason: str = "",
 ) -> Room:
+    """The creator is the incident's first commander; the room starts `declared`."""
     row = conn.execute(
         f"""
-        INSERT INTO incident_rooms AS r (title, severity, location, lots, created_by)
-        VALUES (%s, %s, %s, %s, %s)
+        INSERT INTO incident_rooms AS r (title, severity, location, lots, created_by,
+                                         commander_id, line_id, machine, stop_reason)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
         RETURNING {ROOM_COLUMNS}
         """,
-        (title, severity, location, lots, created_by),
+        (title, severity, location, lots, created_by, created_by, line_id, machine, stop_reason),
     ).fetchone()
     assert row is not None
     return Room.model_validate(row)
@@ -56,12 +68,15 @@ def insert_member(conn: Conn, *, room_id: UUID, user_id: str, role: str) -> bool
     return row is not None
 
 
-def rooms_of(conn: Conn, *, user_id: str, status: str | None) -> list[Room]:
+def rooms_of(
+    conn: Conn, *, user_id: str, status: str | None, line_id: UUID | None = None
+) -> list[Room]:
     rows = conn.execute(
         ROOM_WITH_COUNTS
         + " WHERE rm.user_id = %(user)s AND (%(status)s::text IS NULL OR r.status = %(status)s)"
+        + " AND (%(line)s::uuid IS NULL OR r.line_id = %(line)s)"
         + " ORDER BY r.last_activity_at DESC",
-        {"user": user_id, "status": status},
+        {"user": user_id, "status": status, "line": line_id},
     ).fetchall()
     return [Room.model_validate(r) for r in rows]
 
@@ -103,6 +118,12 @@ def update_room(conn: Conn, *, room_id: UUID, changes: dict[str, Any]) -> Room:
     if "status" in changes:
         assignments.append(
             "resolved_at = CASE WHEN %(status)s = 'resolved' THEN now() ELSE resolved_at END"
+        )
+        # Today's clients set `status`; the lifecycle state follows it (issue 17).
+        assignments.append(
+            "state = CASE %(status)s WHEN 'resolved' THEN 'resolved' WHEN 'archived' THEN 'closed'"
+            " ELSE CASE WHEN r.state IN ('resolved', 'closed') THEN 'acknowledged'"
+            " ELSE r.state END END"
         )
     assignments.append("updated_at = now()")
     row = conn.execute(

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from warroom.dal import connections as connections_dal
+from warroom.dal import incident as incident_dal
 from warroom.dal import rooms as dal
 from warroom.dal import users as users_dal
 from warroom.dal.messages import Conn, Recipients
 from warroom.db import Database, get_database
 from warroom.errors import ConflictError, NotFoundError, ValidationFailed
+from warroom.logic import incident
 from warroom.logic.access import (
     require_member,
     require_not_archived,
@@ -50,6 +52,7 @@ def _db(db: Database | None) -> Database:
 def create_room(*, user_id: str, draft: RoomDraft, db: Database | None = None) -> Room:
     def operation(conn: Conn) -> Room:
         with conn.transaction():
+            incident.require_line(conn, draft.line_id)
             room = dal.insert_room(
                 conn,
                 title=draft.title,
@@ -57,18 +60,35 @@ def create_room(*, user_id: str, draft: RoomDraft, db: Database | None = None) -
                 location=draft.location,
                 lots=list(dict.fromkeys(draft.lots)),
                 created_by=user_id,
+                line_id=draft.line_id,
+                machine=draft.machine,
+                stop_reason=draft.stop_reason,
             )
             dal.insert_member(conn, room_id=room.room_id, user_id=user_id, role=Role.OWNER)
+            incident_dal.insert_entry(
+                conn,
+                room_id=room.room_id,
+                kind="milestone",
+                by_user=user_id,
+                event_time=room.created_at,
+                data={"state": "declared", "from_state": None},
+            )
         return room.model_copy(update={"my_role": Role.OWNER})
 
     return _db(db).run(operation)
 
 
 def list_rooms(
-    *, user_id: str, status: RoomStatus | None = None, db: Database | None = None
+    *,
+    user_id: str,
+    status: RoomStatus | None = None,
+    line_id: UUID | None = None,
+    db: Database | None = None,
 ) -> list[Room]:
     return _db(db).run(
-        lambda conn: dal.rooms_of(conn, user_id=user_id, status=status.value if status else None)
+        lambda conn: dal.rooms_of(
+            conn, user_id=user_id, status=status.value if status else None, line_id=line_id
+        )
     )
 
 
@@ -115,6 +135,22 @@ def update_room(
                         user_id=user_id,
                         old_status=before.status.value,
                         status=after.status.value,
+                        from_state=before.state.value,
+                        state=after.state.value,
+                    )
+                )
+                incident.record_status_change(
+                    conn,
+                    room_id=room_id,
+                    user_id=user_id,
+                    before=before,
+                    after=after,
+                    event=events[-1][0],
+                )
+            if after.severity != before.severity:
+                events.append(
+                    incident.record_severity_change(
+                        conn, room_id=room_id, user_id=user_id, before=before, after=after
                     )
                 )
             room = dal.room_for_member(conn, room_id=room_id, user_id=user_id) or after
@@ -184,6 +220,10 @@ def change_member_role(
                 and dal.owner_count(conn, room_id) == 1
             ):
                 raise ConflictError("a room needs at least one owner")
+            if role == Role.VIEWER:
+                incident.require_not_commander(
+                    dal.room(conn, room_id), member_id, action="making them a viewer"
+                )
             dal.set_role(conn, room_id=room_id, user_id=member_id, role=role.value)
             member = dal.member(conn, room_id=room_id, user_id=member_id)
         return RoomChange(member=member)
@@ -210,6 +250,9 @@ def remove_member(
                 raise NotFoundError(f"{member_id} is not a member of this room")
             if current.role == Role.OWNER and dal.owner_count(conn, room_id) == 1:
                 raise ConflictError("a room needs at least one owner")
+            incident.require_not_commander(
+                dal.room(conn, room_id), member_id, action="removing them"
+            )
             dal.delete_member(conn, room_id=room_id, user_id=member_id)
             # Their connections to the room go in the same transaction: no frame of the
             # room reaches them after the removal commits.

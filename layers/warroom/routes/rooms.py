@@ -20,8 +20,11 @@ class ReadMark(BaseModel):
 
 
 @router.get("/api/rooms")
-def my_rooms(status: RoomStatus | None = None) -> dict[str, list[Room]]:
-    return {"rooms": rooms.list_rooms(user_id=caller().user_id, status=status)}
+def my_rooms(
+    status: RoomStatus | None = None, line_id: UUID | None = None
+) -> dict[str, list[Room]]:
+    user_id = caller().user_id
+    return {"rooms": rooms.list_rooms(user_id=user_id, status=status, line_id=line_id)}
 
 
 @router.post("/api/rooms")
