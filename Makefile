@@ -39,13 +39,22 @@ infra/node_modules/.installed: infra/package.json infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The PDF report's CJK font: a subset of Debian's Noto Sans CJK TC, made here and shipped
+# in the layer (nothing fetches a font at run time).
+PDF_FONT := layers/warroom/fonts/NotoSansCJKtc-subset.otf
+$(PDF_FONT): tools/build_cjk_font.py $(VENV)/.installed
+	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || { \
+		echo "installing Debian's fonts-noto-cjk for the PDF report's font"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
+	$(PY) tools/build_cjk_font.py
+
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@echo "browser tests use: $$(chromium --version 2>/dev/null)"
 
-install: $(VENV)/.installed $(if $(HAS_WEB),web/node_modules/.installed) $(if $(HAS_INFRA),infra/node_modules/.installed)
+install: $(VENV)/.installed $(PDF_FONT) $(if $(HAS_WEB),web/node_modules/.installed) $(if $(HAS_INFRA),infra/node_modules/.installed)
 
 web: install
 ifneq ($(HAS_WEB),)
@@ -68,8 +77,8 @@ migrate: install
 
 # --- checking ---------------------------------------------------------------
 lint: install
-	$(VENV)/bin/ruff check layers functions local migrations bench tests infra
-	$(VENV)/bin/ruff format --check layers functions local migrations bench tests infra
+	$(VENV)/bin/ruff check layers functions local migrations bench tests infra tools
+	$(VENV)/bin/ruff format --check layers functions local migrations bench tests infra tools
 	$(VENV)/bin/mypy
 
 test: install chromium web layer lint test-web test-python

@@ -3,15 +3,18 @@ production impact, the timeline, follow-ups and the response metrics."""
 
 from __future__ import annotations
 
+import logging
+import urllib.request
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from warroom.logic import incident
+from warroom.errors import DomainError
+from warroom.logic import eightd, incident
 from warroom.models import (
     CommanderHandover,
     FollowUp,
@@ -27,10 +30,48 @@ from warroom.models import (
     StateMove,
 )
 from warroom.routes.common import announce, caller
+from warroom.storage import attachment_store
+
+logger = logging.getLogger(__name__)
+
+# Pinned photos read for the PDF: at most this many, each at most this large.
+MAX_PHOTOS = 12
+MAX_PHOTO_BYTES = 15 * 1024 * 1024
 
 
 def _json(status: int, body: Any) -> Response[Any]:
     return Response(status_code=status, content_type="application/json", body=body)
+
+
+def eight_d_markdown(room_id: UUID, user_id: str, lang: eightd.Lang) -> Response[str]:
+    """`GET /api/rooms/{id}/report?format=8d`: the 8D report as Markdown."""
+    found = eightd.gather(room_id=room_id, user_id=user_id)
+    return Response(
+        status_code=200,
+        content_type="text/markdown; charset=utf-8",
+        body=eightd.render_markdown(found, lang),
+    )
+
+
+def _photo_bytes(report: eightd.EightD) -> dict[str, bytes]:
+    """The pinned photos' bytes, by object key, read through short-lived presigned links
+    (the one way objects are read, here and by the local stack's S3 proxy); a photo that
+    is too large or cannot be read is listed in the report without its image."""
+    store = attachment_store()
+    found: dict[str, bytes] = {}
+    for photo in report.photos[:MAX_PHOTOS]:
+        if photo.size_bytes > MAX_PHOTO_BYTES:
+            continue
+        try:
+            url = store.presigned_download(
+                photo.object_key, content_type=photo.content_type, expires_in=60
+            )
+            with urllib.request.urlopen(url, timeout=10) as answer:  # our bucket's link
+                found[photo.object_key] = answer.read(MAX_PHOTO_BYTES + 1)
+        except (DomainError, OSError) as exc:  # URLError is an OSError
+            # a missing object leaves the photo out, not the report
+            logger.warning("pinned photo %s could not be read: %s", photo.object_key, exc)
+    return found
 
 
 router = Router()
@@ -123,6 +164,26 @@ def change_follow_up(room_id: UUID, follow_up_id: UUID, body: FollowUpPatch) -> 
 @router.get("/api/rooms/<room_id>/metrics")
 def room_metrics(room_id: UUID) -> RoomMetrics:
     return incident.room_metrics(room_id=room_id, user_id=_me())
+
+
+# No return annotation: with one, Powertools' response validation would serialize the
+# PDF's bytes as JSON; without, a non-JSON body is sent as it is (base64 on the wire).
+@router.get("/api/rooms/<room_id>/report.pdf")
+def report_pdf(room_id: UUID, lang: Literal["zh-TW", "en"] = "en"):  # type: ignore[no-untyped-def]
+    from warroom.report_pdf import render_pdf
+
+    found = eightd.gather(room_id=room_id, user_id=_me())
+    body = render_pdf(found, lang, _photo_bytes(found))
+    return Response(
+        status_code=200,
+        content_type="application/pdf",
+        body=body,
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{eightd.report_filename(found, lang, "pdf")}"'
+            )
+        },
+    )
 
 
 @router.get("/api/metrics")

@@ -4,7 +4,7 @@ short-lived link to the same document in the attachments bucket."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from warroom.logic import report
 from warroom.logic.report_text import pick_language
 from warroom.routes.common import caller
+from warroom.routes.incident import eight_d_markdown
 from warroom.storage import attachment_store
 
 router = Router()
@@ -24,9 +25,12 @@ def incident_report(
     room_id: UUID,
     lang: Annotated[str | None, Query(max_length=35)] = None,
     accept_language: Annotated[str | None, Header(max_length=500)] = None,
+    format: Literal["timeline", "8d"] = "timeline",
 ) -> Response[str]:
     # The reader's language: ?lang=, else the browser's Accept-Language (issue 16).
     language = pick_language(lang, accept_language)
+    if format == "8d":  # issue 17: the 8D report, headings in the reader's language
+        return eight_d_markdown(room_id, caller().user_id, "zh-TW" if language == "zh-TW" else "en")
     body = report.build_report(room_id=room_id, user_id=caller().user_id, language=language)
     if len(body.encode()) > report.MAX_INLINE_BYTES:
         # Too large for a Lambda response: a short-lived link to the same Markdown.
