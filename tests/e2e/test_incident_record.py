@@ -384,3 +384,48 @@ def test_a_live_client_hears_a_move_as_it_happens(local_stack, incident):
             ),
         )[-1]
     assert frame["message"]["content"]["state"] == "acknowledged"
+
+
+def test_production_impact_sets_the_downtime_the_metrics_count(local_stack, incident):
+    owner, viewer, room_id = incident["owner"], incident["viewer"], incident["room_id"]
+    # Given an incident
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    # When an editor records the machine, stop reason, lots and a 95-minute stop
+    changed = local_stack.request(
+        "PATCH",
+        f"/api/rooms/{room_id}/impact",
+        incident["editor"].token,
+        {
+            "machine": "PRESS-4",
+            "stop_reason": "mechanical",
+            "lots": ["LOT-77", "LOT-78"],
+            "downtime_start": _iso(start),
+            "downtime_end": _iso(start + timedelta(minutes=95)),
+        },
+    )
+    # Then the room carries them and the metrics count 95 minutes
+    assert changed.status == 200, changed.text
+    assert changed.body["machine"] == "PRESS-4" and changed.body["lots"] == ["LOT-77", "LOT-78"]
+    metrics = local_stack.request("GET", f"/api/rooms/{room_id}/metrics", viewer.token).body
+    assert metrics["downtime_minutes"] == pytest.approx(95)
+    # But an end before the start, a viewer, or a line that does not exist change nothing
+    backwards = local_stack.request(
+        "PATCH",
+        f"/api/rooms/{room_id}/impact",
+        owner.token,
+        {"downtime_end": _iso(start - timedelta(minutes=1))},
+    )
+    assert backwards.status == 422
+    assert (
+        local_stack.request(
+            "PATCH", f"/api/rooms/{room_id}/impact", viewer.token, {"machine": "X"}
+        ).status
+        == 403
+    )
+    no_line = local_stack.request(
+        "PATCH", f"/api/rooms/{room_id}/impact", owner.token, {"line_id": str(uuid.uuid4())}
+    )
+    assert no_line.status == 422
+    room = local_stack.request("GET", f"/api/rooms/{room_id}", owner.token).body
+    assert room["machine"] == "PRESS-4" and room["line_id"] is None
+    assert _parse(room["downtime_end"]) == start + timedelta(minutes=95)
