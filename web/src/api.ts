@@ -25,6 +25,8 @@ import type {
   UploadTicket,
   UserList,
 } from './protocol';
+import type { IncidentState } from './protocol';
+import type { FollowUp, FollowUpStatus, Line, ReportLang, RoomMetrics, TimelineEntry, WeeklyMetrics } from './lib/record';
 
 export class ApiError extends Error {
   constructor(
@@ -248,6 +250,84 @@ export class Api {
     const query = lang ? `?lang=${encodeURIComponent(lang)}` : '';
     const res = await this.request(`/api/rooms/${encodeURIComponent(roomId)}/report${query}`);
     return res.text();
+  }
+
+  // The incident record (issue 17): lifecycle, commander, timeline, follow-ups, metrics, 8D.
+
+  moveState(roomId: string, state: IncidentState, note?: string): Promise<Room> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/state`, {
+      method: 'POST',
+      body: JSON.stringify(note ? { state, note } : { state }),
+    });
+  }
+
+  handOver(roomId: string, userId: string): Promise<Room> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/commander`, {
+      method: 'PUT',
+      body: JSON.stringify({ user_id: userId }),
+    });
+  }
+
+  timeline(roomId: string): Promise<{ entries: TimelineEntry[] }> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/timeline`);
+  }
+
+  pin(roomId: string, messageId: string, eventTime?: string): Promise<TimelineEntry> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/pins`, {
+      method: 'POST',
+      body: JSON.stringify(eventTime ? { message_id: messageId, event_time: eventTime } : { message_id: messageId }),
+    });
+  }
+
+  async unpin(roomId: string, messageId: string): Promise<void> {
+    await this.request(`/api/rooms/${encodeURIComponent(roomId)}/pins/${encodeURIComponent(messageId)}`, {
+      method: 'DELETE',
+    });
+  }
+
+  followUps(roomId: string): Promise<{ follow_ups: FollowUp[] }> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/follow-ups`);
+  }
+
+  addFollowUp(roomId: string, body: { title: string; owner_id: string; due: string }): Promise<FollowUp> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/follow-ups`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+    });
+  }
+
+  changeFollowUp(
+    roomId: string,
+    id: string,
+    patch: { status?: FollowUpStatus; owner_id?: string; due?: string },
+  ): Promise<FollowUp> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/follow-ups/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(patch),
+    });
+  }
+
+  roomMetrics(roomId: string): Promise<RoomMetrics> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/metrics`);
+  }
+
+  lines(): Promise<{ lines: Line[] }> {
+    return this.json('/api/lines');
+  }
+
+  lineMetrics(lineId?: string): Promise<{ weeks: WeeklyMetrics[] }> {
+    return this.json(`/api/metrics${lineId ? `?line_id=${encodeURIComponent(lineId)}` : ''}`);
+  }
+
+  async report8d(roomId: string, lang: ReportLang): Promise<string> {
+    const q = new URLSearchParams({ format: '8d', lang });
+    const res = await this.request(`/api/rooms/${encodeURIComponent(roomId)}/report?${q.toString()}`);
+    return res.text();
+  }
+
+  async report8dPdf(roomId: string, lang: ReportLang): Promise<Blob> {
+    const res = await this.request(`/api/rooms/${encodeURIComponent(roomId)}/report.pdf?lang=${encodeURIComponent(lang)}`);
+    return res.blob();
   }
 }
 

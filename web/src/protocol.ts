@@ -21,6 +21,7 @@ export type {
   FileLink,
   FileList,
   HistoryPage,
+  IncidentState,
   IncidentData,
   Limits,
   Member,

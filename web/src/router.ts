@@ -4,6 +4,7 @@
  *   #/rooms/{id}[?msg={id}]  a room, optionally opened at one message
  *   #/search?q=…             search across my rooms
  *   #/rooms/{id}/files/{fid} a room's file, opened for a signed-in member (links in a saved report)
+ *   #/metrics                response metrics per line and week
  */
 
 import { useEffect, useState } from 'preact/hooks';
@@ -12,7 +13,8 @@ export type Route =
   | { name: 'rooms' }
   | { name: 'room'; roomId: string; messageId: string | null }
   | { name: 'search'; q: string }
-  | { name: 'file'; roomId: string; fileId: string };
+  | { name: 'file'; roomId: string; fileId: string }
+  | { name: 'metrics' };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, '') || '/';
@@ -23,6 +25,7 @@ export function parseRoute(hash: string): Route {
   const file = /^\/rooms\/([^/]+)\/files\/([^/]+)\/?$/.exec(path);
   if (file) return { name: 'file', roomId: decodeURIComponent(file[1]!), fileId: decodeURIComponent(file[2]!) };
   if (path === '/search') return { name: 'search', q: params.get('q') ?? '' };
+  if (path === '/metrics') return { name: 'metrics' };
   return { name: 'rooms' };
 }
 

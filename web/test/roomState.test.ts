@@ -29,6 +29,13 @@ const room: Room = {
   my_role: 'OWNER',
   unread_count: 0,
   mention_count: 0,
+  line_id: null,
+  state: 'declared',
+  commander_id: ME,
+  machine: '',
+  stop_reason: '',
+  downtime_start: null,
+  downtime_end: null,
 };
 
 /** Apply actions in order, like dispatch would. */

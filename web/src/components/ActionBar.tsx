@@ -5,7 +5,7 @@ import { Icon } from './Icon';
 import type { IconName } from './Icon';
 import { useMediaQuery } from './useMediaQuery';
 
-export type Tool = 'members' | 'files' | 'readings' | 'report' | 'notifications' | 'status';
+export type Tool = 'members' | 'files' | 'readings' | 'report' | 'notifications' | 'status' | 'timeline' | 'followUps' | 'eightD';
 
 const TOOLS: Array<{ id: Tool; label: Key; icon: IconName }> = [
   { id: 'members', label: 'tool.members', icon: 'members' },
@@ -14,6 +14,10 @@ const TOOLS: Array<{ id: Tool; label: Key; icon: IconName }> = [
   { id: 'report', label: 'tool.report', icon: 'report' },
   { id: 'notifications', label: 'tool.notifications', icon: 'bell' },
   { id: 'status', label: 'tool.status', icon: 'status' },
+  // The incident record (issue 17)
+  { id: 'timeline', label: 'tool.timeline', icon: 'pin' },
+  { id: 'followUps', label: 'tool.followUps', icon: 'edit' },
+  { id: 'eightD', label: 'tool.eightD', icon: 'report' },
 ];
 
 /** Below this width the tools fold into an expandable bar. */

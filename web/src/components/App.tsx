@@ -21,6 +21,7 @@ import { Login } from './Login';
 import { RoomList, sortRooms } from './RoomList';
 import { RoomPage } from './RoomPage';
 import { RoomSidebar } from './RoomSidebar';
+import { MetricsPage } from './MetricsPage';
 import { SearchPage } from './SearchPage';
 import { ConnectionBanner } from './ConnectionBanner';
 import { Icon } from './Icon';
@@ -295,6 +296,7 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
           {route.name === 'rooms' && <RoomList />}
           {route.name === 'search' && <SearchPage q={route.q} />}
           {route.name === 'file' && <FileOpener roomId={route.roomId} fileId={route.fileId} />}
+          {route.name === 'metrics' && <MetricsPage />}
           {route.name === 'room' && (
             <RoomPage key={route.roomId} roomId={route.roomId} targetMessageId={route.messageId} wide={wide} />
           )}

@@ -24,6 +24,8 @@ export interface MessageActions {
   react: (m: Message, emoji: string) => void;
   retry: (clientMsgId: string) => void;
   discard: (clientMsgId: string) => void;
+  /** pin to the incident's timeline (writers only; absent where pinning is not offered) */
+  pin?: (m: Message) => void;
 }
 
 interface Props {
@@ -288,6 +290,11 @@ function UserMessage(props: Props) {
           {canEdit && (
             <button type="button" tabIndex={tab} onClick={() => setEditing(true)} aria-label={t('msg.edit')} title={t('msg.edit')}>
               <Icon name="edit" size={16} />
+            </button>
+          )}
+          {props.canReact && actions.pin && m.message_type !== 'system' && (
+            <button type="button" tabIndex={tab} onClick={() => actions.pin!(m)} aria-label={t('msg.pin')} title={t('msg.pin')}>
+              <Icon name="pin" size={16} />
             </button>
           )}
           {canDelete && (

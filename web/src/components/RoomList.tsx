@@ -50,6 +50,9 @@ export function RoomList() {
     <section class="room-list-page" aria-labelledby="rooms-title">
       <div class="page-head">
         <h1 id="rooms-title">{t('rooms.title')}</h1>
+        <a class="button-link" href="#/metrics">
+          {t('record.metrics.link')}
+        </a>
         <button type="button" class="primary" onClick={() => setCreating(true)}>
           {t('rooms.new')}
         </button>

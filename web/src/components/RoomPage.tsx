@@ -21,6 +21,10 @@ import { ReportPreview } from './ReportPreview';
 import { RoomChips } from './RoomChips';
 import { ConfirmDelete, FilesPanel, MembersPanel, StatusPanel } from './RoomPanels';
 import { useRoom } from './useRoom';
+import { EightDPreview } from './EightDPreview';
+import { FollowUpsPanel } from './FollowUpsPanel';
+import { StateBar } from './StateBar';
+import { TimelinePanel } from './TimelinePanel';
 
 const MAX_PAGES_TO_FIND_TARGET = 20;
 
@@ -156,6 +160,12 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
       },
       retry: (id) => model.retry(id),
       discard: (id) => model.discard(id),
+      pin: (m) => {
+        api
+          .pin(roomId, m.message_id)
+          .then(() => model.setNotice(t('record.pinned')))
+          .catch((err: unknown) => model.setNotice(errorMessage(err)));
+      },
     }),
     [model.control, model.retry, model.discard, me.user_id],
   );
@@ -213,6 +223,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
           <div class="room-meta">
             <RoomChips room={room} />
             {room.lots.length > 0 && <span class="room-lots-inline">{t('room.lots', { lots: room.lots.join(', ') })}</span>}
+            <StateBar room={room} api={api} canWrite={canWrite} names={names} onMoved={model.reloadRoom} />
           </div>
         </div>
         <ul
@@ -320,6 +331,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
           members={members}
           onlineIds={onlineIds}
           isOwner={isOwner}
+          commanderId={room.commander_id}
           onChanged={model.reloadMembers}
           onClose={() => setTool(null)}
         />
@@ -327,6 +339,13 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
       {tool === 'files' && <FilesPanel roomId={roomId} onClose={() => setTool(null)} />}
       {tool === 'report' && <ReportPreview room={room} messages={messages} api={api} onClose={() => setTool(null)} />}
       {tool === 'notifications' && <NotificationSettings onClose={() => setTool(null)} />}
+      {tool === 'timeline' && (
+        <TimelinePanel roomId={roomId} api={api} canWrite={canWrite} names={names} version={room.last_seq} onClose={() => setTool(null)} />
+      )}
+      {tool === 'followUps' && (
+        <FollowUpsPanel roomId={roomId} api={api} members={members} canWrite={canWrite} version={room.last_seq} onClose={() => setTool(null)} />
+      )}
+      {tool === 'eightD' && <EightDPreview room={room} api={api} onClose={() => setTool(null)} />}
       {tool === 'status' && (
         <StatusPanel room={room} isOwner={isOwner} onSaved={model.reloadRoom} onClose={() => setTool(null)} />
       )}

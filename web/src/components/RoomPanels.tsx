@@ -18,6 +18,7 @@ export function MembersPanel({
   members,
   onlineIds,
   isOwner,
+  commanderId,
   onChanged,
   onClose,
 }: {
@@ -25,6 +26,8 @@ export function MembersPanel({
   members: Member[];
   onlineIds: ReadonlySet<string>;
   isOwner: boolean;
+  /** the incident commander (issue 17), tagged in the list */
+  commanderId?: string;
   onChanged: () => Promise<void>;
   onClose: () => void;
 }) {
@@ -81,6 +84,7 @@ export function MembersPanel({
               {m.display_name}
               {m.user_id === me.user_id && ` ${t('members.you')}`}
               <small>{m.user_id}</small>
+              {m.user_id === commanderId && <span class="badge commander-badge">{t('record.commanderTag')}</span>}
             </span>
             <span class="visually-hidden">{onlineIds.has(m.user_id) ? t('members.online') : t('members.offline')}</span>
             {isOwner && m.user_id !== me.user_id ? (

@@ -15,6 +15,7 @@ export type ServerFrame =
   | NotificationFrame
   | ErrorFrame;
 export type MessageType = 'text' | 'image_ref' | 'file_ref' | 'incident_data' | 'system';
+export type IncidentState = 'declared' | 'acknowledged' | 'contained' | 'resolved' | 'closed';
 export type Role = 'OWNER' | 'EDITOR' | 'VIEWER';
 export type RoomStatus = 'active' | 'resolved' | 'archived';
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
@@ -311,6 +312,13 @@ export interface Room {
   my_role: Role | null;
   unread_count: number;
   mention_count: number;
+  line_id: string | null;
+  state: IncidentState;
+  commander_id: string;
+  machine: string;
+  stop_reason: string;
+  downtime_start: string | null;
+  downtime_end: string | null;
 }
 export interface RoomDraft {
   title: string;
@@ -320,6 +328,9 @@ export interface RoomDraft {
    * @maxItems 100
    */
   lots?: string[];
+  line_id?: string | null;
+  machine?: string;
+  stop_reason?: string;
 }
 export interface RoomList {
   rooms: Room[];
