@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.request
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -231,6 +232,21 @@ def test_an_incident_is_walked_from_declared_to_closed(local_stack, person):
     )
     assert before.status == 200 and before.body["weeks"] == []
 
+    # And the 8D report downloads in both languages, and as a PDF
+    for lang, heading in (("en", "## D1 Team"), ("zh-TW", "## D1 團隊")):
+        eight_d = local_stack.request(
+            "GET", f"/api/rooms/{room_id}/report?format=8d&lang={lang}", viewer.token
+        )
+        assert eight_d.status == 200 and heading in eight_d.text
+        assert "Replace zone 5 thermocouple" in eight_d.text
+    pdf = urllib.request.Request(
+        f"{local_stack.base_url}/api/rooms/{room_id}/report.pdf?lang=zh-TW"
+    )
+    pdf.add_header("Authorization", f"Bearer {viewer.token}")
+    with urllib.request.urlopen(pdf, timeout=60) as answer:
+        assert answer.headers["Content-Type"] == "application/pdf"
+        assert answer.read(5) == b"%PDF-"
+
     # And a closed incident can be reopened, to acknowledged
     reopened = _move(local_stack, owner.token, room_id, "acknowledged", "came back")
     assert reopened.status == 200 and reopened.body["status"] == "active"
@@ -429,3 +445,25 @@ def test_production_impact_sets_the_downtime_the_metrics_count(local_stack, inci
     room = local_stack.request("GET", f"/api/rooms/{room_id}", owner.token).body
     assert room["machine"] == "PRESS-4" and room["line_id"] is None
     assert _parse(room["downtime_end"]) == start + timedelta(minutes=95)
+
+
+def test_todays_status_patch_still_works_and_moves_the_state(local_stack, incident):
+    owner, room_id = incident["owner"], incident["room_id"]
+    # Given a declared incident, when today's client resolves it by status
+    resolved = local_stack.request(
+        "PATCH", f"/api/rooms/{room_id}", owner.token, {"status": "resolved"}
+    )
+    # Then the state follows, and the move is a milestone on the timeline
+    assert resolved.status == 200, resolved.text
+    assert resolved.body["status"] == "resolved" and resolved.body["state"] == "resolved"
+    entries = local_stack.request("GET", f"/api/rooms/{room_id}/timeline", owner.token).body
+    assert [e.get("state") for e in entries["entries"]] == ["declared", "resolved"]
+    # When it is reactivated by status, it is acknowledged again (reopened)
+    active = local_stack.request(
+        "PATCH", f"/api/rooms/{room_id}", owner.token, {"status": "active"}
+    )
+    assert active.body["state"] == "acknowledged"
+    # And a state move is read back as the matching status by today's clients
+    local_stack.request("POST", f"/api/rooms/{room_id}/state", owner.token, {"state": "contained"})
+    listed = local_stack.request("GET", "/api/rooms?status=active", owner.token).body["rooms"]
+    assert room_id in [r["room_id"] for r in listed]
