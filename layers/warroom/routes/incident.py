@@ -169,7 +169,7 @@ def room_metrics(room_id: UUID) -> RoomMetrics:
 # No return annotation: with one, Powertools' response validation would serialize the
 # PDF's bytes as JSON; without, a non-JSON body is sent as it is (base64 on the wire).
 @router.get("/api/rooms/<room_id>/report.pdf")
-def report_pdf(room_id: UUID, lang: Literal["zh-TW", "en"] = "en"):  # type: ignore[no-untyped-def]
+def report_pdf(room_id: UUID, lang: Literal["zh-TW", "en"] = "en"):
     from warroom.report_pdf import render_pdf
 
     found = eightd.gather(room_id=room_id, user_id=_me())
