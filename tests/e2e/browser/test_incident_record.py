@@ -17,13 +17,13 @@ pytestmark = pytest.mark.browser
 VIEWPORTS = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
 
 
-def _tool(page, viewport, name: str) -> None:
+def _tool(page, viewport, name: str, *, exact: bool = True) -> None:
     if viewport == PHONE:
         toggle = page.get_by_role("button", name="Room tools")
         if toggle.get_attribute("aria-expanded") != "true":
             toggle.click()
     page.get_by_role("toolbar", name="Room tools").get_by_role(
-        "button", name=name, exact=True
+        "button", name=name, exact=exact
     ).click()
 
 
@@ -197,3 +197,26 @@ def test_the_8d_preview_switches_language_and_downloads_the_pdf(
     assert download.suggested_filename.endswith("-zh-TW.pdf")
     with open(download.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_command_is_handed_over_from_the_member_list(open_session, people, make_room, viewport):
+    # Given Alice commanding an incident with Bob as an editor
+    alice, bob = people("Alice"), people("Bob")
+    room = make_room(alice, bob)
+    a = open_session(alice, viewport=viewport)
+    a.open_room(room)
+    _tool(a.page, viewport, "Members", exact=False)  # "Members 2"
+    dialog = a.page.get_by_role("dialog", name="Members")
+    alice_row = dialog.locator("li", has_text=alice.display_name)
+    expect(alice_row.locator(".commander-badge")).to_have_text("Commander")
+    # When she hands command to Bob
+    dialog.get_by_role("button", name=f"Hand command to {bob.display_name}").click()
+    # Then the member list tags Bob, and the header names him (the phone shows it in Members)
+    bob_row = dialog.locator("li", has_text=bob.display_name)
+    expect(bob_row.locator(".commander-badge")).to_have_text("Commander")
+    expect(alice_row.locator(".commander-badge")).to_have_count(0)
+    if viewport == DESKTOP:
+        a.page.keyboard.press("Escape")
+        bar = a.page.get_by_role("group", name="Incident state")
+        expect(bar).to_contain_text(f"Commander: {bob.display_name}")

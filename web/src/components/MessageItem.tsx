@@ -8,6 +8,7 @@ import { formatBytes } from '../lib/format';
 import { formatFullTime, formatMessageTime } from '../lib/time';
 import { EDIT_WINDOW_MS, MAX_CLIENT_FRAME_BYTES, frameBytes, incidentData, isSystemContent } from '../protocol';
 import type { FileInfo, IncidentData, Message, Role, RoomStatus } from '../protocol';
+import { canPin } from '../lib/record';
 import { Icon } from './Icon';
 import { initials } from './Login';
 import { Modal } from './Modal';
@@ -292,7 +293,7 @@ function UserMessage(props: Props) {
               <Icon name="edit" size={16} />
             </button>
           )}
-          {props.canReact && actions.pin && m.message_type !== 'system' && (
+          {props.canReact && actions.pin && canPin(m) && (
             <button type="button" tabIndex={tab} onClick={() => actions.pin!(m)} aria-label={t('msg.pin')} title={t('msg.pin')}>
               <Icon name="pin" size={16} />
             </button>

@@ -332,6 +332,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
           onlineIds={onlineIds}
           isOwner={isOwner}
           commanderId={room.commander_id}
+          onHandOver={canWrite ? (userId) => api.handOver(roomId, userId) : undefined}
           onChanged={model.reloadMembers}
           onClose={() => setTool(null)}
         />

@@ -19,6 +19,7 @@ export function MembersPanel({
   onlineIds,
   isOwner,
   commanderId,
+  onHandOver,
   onChanged,
   onClose,
 }: {
@@ -28,6 +29,8 @@ export function MembersPanel({
   isOwner: boolean;
   /** the incident commander (issue 17), tagged in the list */
   commanderId?: string;
+  /** hand command to a member (writers only; absent for viewers) */
+  onHandOver?: (userId: string) => Promise<unknown>;
   onChanged: () => Promise<void>;
   onClose: () => void;
 }) {
@@ -115,6 +118,16 @@ export function MembersPanel({
               </span>
             ) : (
               <span class="chip">{roleLabel(m.role)}</span>
+            )}
+            {onHandOver && commanderId && m.user_id !== commanderId && m.role !== 'VIEWER' && (
+              <button
+                type="button"
+                class="link-button hand-over"
+                aria-label={t('record.handOverTo', { name: m.display_name })}
+                onClick={() => void run(() => onHandOver(m.user_id), t('record.handedOver', { name: m.display_name }))}
+              >
+                {t('record.makeCommander')}
+              </button>
             )}
           </li>
         ))}
