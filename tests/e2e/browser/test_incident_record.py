@@ -220,3 +220,43 @@ def test_command_is_handed_over_from_the_member_list(open_session, people, make_
         a.page.keyboard.press("Escape")
         bar = a.page.get_by_role("group", name="Incident state")
         expect(bar).to_contain_text(f"Commander: {bob.display_name}")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_an_incident_is_declared_on_a_line_with_its_stop_reason_in_chinese(
+    open_session, people, local_stack, viewport
+):
+    # Given a line with its own stop reasons
+    alice = people("Alice")
+    tag = uuid.uuid4().hex[:4]  # every test's lines are listed: the label must be its own
+    line = local_stack.request(
+        "POST",
+        "/api/lines",
+        alice.token,
+        {
+            "name": f"L-{tag}",
+            "label_zh": f"沖壓線 {tag}",
+            "label_en": "Stamping",
+            "stop_reasons": [{"code": "die", "zh-TW": "模具損壞", "en": "Die damage"}],
+        },
+    ).body
+    a = open_session(alice, viewport=viewport, locale="zh-TW")
+    a.page.goto(f"{a.base_url}/#/")
+    a.wait_live()
+    # When Alice, reading Chinese, declares an incident on that line
+    a.page.get_by_role("button", name="新增房間").click()
+    dialog = a.page.get_by_role("dialog", name="新增戰情室")
+    expect(dialog.get_by_label("產線")).to_be_visible()  # the lines have loaded
+    dialog.get_by_label("標題").fill("沖壓模具裂開")
+    dialog.get_by_label("產線").select_option(label=f"沖壓線 {tag}")
+    dialog.get_by_label("機台").fill("PRESS-9")
+    dialog.get_by_label("停機原因").select_option(label="模具損壞")
+    dialog.locator("button[type=submit]").click()
+    # Then the room opens declared, on the line, with the machine and stop reason
+    expect(a.page.get_by_role("group", name="事故狀態")).to_contain_text("已通報")
+    rooms = local_stack.request("GET", f"/api/rooms?line_id={line['line_id']}", alice.token).body[
+        "rooms"
+    ]
+    assert [(r["title"], r["machine"], r["stop_reason"]) for r in rooms] == [
+        ("沖壓模具裂開", "PRESS-9", "die")
+    ]

@@ -10,6 +10,8 @@ import { ErrorAlert, FormActions, SelectField, useBusyAction } from './Form';
 import { Loading } from './Loading';
 import { Modal } from './Modal';
 import { RoomChips } from './RoomChips';
+import { LineFields } from './LineFields';
+import type { LineChoice } from './LineFields';
 
 type StatusFilter = RoomStatus | 'all';
 
@@ -142,6 +144,7 @@ function CreateRoomModal({ onClose }: { onClose: () => void }) {
   const [severity, setSeverity] = useState<Severity>('medium');
   const [location, setLocation] = useState('');
   const [lots, setLots] = useState('');
+  const [onLine, setOnLine] = useState<LineChoice>({ line_id: '', machine: '', stop_reason: '' });
   const { busy, error, run } = useBusyAction();
   // Two incidents with one title look the same everywhere: say so before a second is made.
   const twin = openTwin(title, rooms);
@@ -157,6 +160,7 @@ function CreateRoomModal({ onClose }: { onClose: () => void }) {
           .split(/[,\s]+/)
           .map((l) => l.trim())
           .filter(Boolean),
+        ...(onLine.line_id ? { line_id: onLine.line_id, machine: onLine.machine.trim(), stop_reason: onLine.stop_reason } : {}),
       });
       await reloadRooms();
       onClose();
@@ -194,6 +198,7 @@ function CreateRoomModal({ onClose }: { onClose: () => void }) {
           {t('create.lots')}
           <input value={lots} onInput={(e) => setLots(e.currentTarget.value)} placeholder={t('create.lotsPlaceholder')} />
         </label>
+        <LineFields api={api} value={onLine} onChange={setOnLine} />
         <ErrorAlert error={error} />
         <FormActions onCancel={onClose}>
           <button type="submit" class="primary" disabled={busy || !title.trim()}>
