@@ -268,6 +268,22 @@ export class Api {
     });
   }
 
+  updateImpact(
+    roomId: string,
+    patch: {
+      line_id?: string | null;
+      machine?: string;
+      stop_reason?: string;
+      downtime_start?: string | null;
+      downtime_end?: string | null;
+    },
+  ): Promise<Room> {
+    return this.json(`/api/rooms/${encodeURIComponent(roomId)}/impact`, {
+      method: 'PATCH',
+      body: JSON.stringify(patch),
+    });
+  }
+
   timeline(roomId: string): Promise<{ entries: TimelineEntry[] }> {
     return this.json(`/api/rooms/${encodeURIComponent(roomId)}/timeline`);
   }

@@ -260,3 +260,31 @@ def test_an_incident_is_declared_on_a_line_with_its_stop_reason_in_chinese(
     assert [(r["title"], r["machine"], r["stop_reason"]) for r in rooms] == [
         ("沖壓模具裂開", "PRESS-9", "die")
     ]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_production_impact_sets_the_downtime_shown_with_the_response_times(
+    open_session, people, make_room, local_stack, viewport
+):
+    # Given an acknowledged incident
+    alice = people("Alice")
+    room = make_room(alice)
+    local_stack.request(
+        "POST", f"/api/rooms/{room.room_id}/state", alice.token, {"state": "acknowledged"}
+    )
+    a = open_session(alice, viewport=viewport)
+    a.open_room(room)
+    # When Alice opens the production impact
+    _tool(a.page, viewport, "Impact")
+    dialog = a.page.get_by_role("dialog", name="Production impact")
+    # Then the time to acknowledge is measured and the later ones are not yet
+    expect(dialog.locator('[data-metric="tta"]')).not_to_have_text("—")
+    expect(dialog.locator('[data-metric="ttr"]')).to_have_text("—")
+    # When she records a 90-minute stop
+    dialog.get_by_label("Downtime start (GMT+8; empty = declared)").fill("2026-03-02T08:00")
+    dialog.get_by_label("Downtime end (GMT+8; empty = resolved)").fill("2026-03-02T09:30")
+    dialog.get_by_role("button", name="Save").click()
+    # Then the downtime is 90 minutes, here and on the server
+    expect(dialog.locator('[data-metric="downtime"]')).to_have_text("90")
+    stored = local_stack.request("GET", f"/api/rooms/{room.room_id}", alice.token).body
+    assert stored["downtime_start"].startswith("2026-03-02T00:00:00")

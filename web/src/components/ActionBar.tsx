@@ -5,7 +5,7 @@ import { Icon } from './Icon';
 import type { IconName } from './Icon';
 import { useMediaQuery } from './useMediaQuery';
 
-export type Tool = 'members' | 'files' | 'readings' | 'report' | 'notifications' | 'status' | 'timeline' | 'followUps' | 'eightD';
+export type Tool = 'members' | 'files' | 'readings' | 'report' | 'notifications' | 'status' | 'timeline' | 'followUps' | 'impact' | 'eightD';
 
 const TOOLS: Array<{ id: Tool; label: Key; icon: IconName }> = [
   { id: 'members', label: 'tool.members', icon: 'members' },
@@ -17,6 +17,7 @@ const TOOLS: Array<{ id: Tool; label: Key; icon: IconName }> = [
   // The incident record (issue 17)
   { id: 'timeline', label: 'tool.timeline', icon: 'pin' },
   { id: 'followUps', label: 'tool.followUps', icon: 'edit' },
+  { id: 'impact', label: 'tool.impact', icon: 'alert' },
   { id: 'eightD', label: 'tool.eightD', icon: 'report' },
 ];
 

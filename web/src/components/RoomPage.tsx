@@ -23,6 +23,7 @@ import { ConfirmDelete, FilesPanel, MembersPanel, StatusPanel } from './RoomPane
 import { useRoom } from './useRoom';
 import { EightDPreview } from './EightDPreview';
 import { FollowUpsPanel } from './FollowUpsPanel';
+import { ImpactPanel } from './ImpactPanel';
 import { StateBar } from './StateBar';
 import { TimelinePanel } from './TimelinePanel';
 
@@ -346,6 +347,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
       {tool === 'followUps' && (
         <FollowUpsPanel roomId={roomId} api={api} members={members} canWrite={canWrite} version={room.last_seq} onClose={() => setTool(null)} />
       )}
+      {tool === 'impact' && <ImpactPanel room={room} api={api} canWrite={canWrite} onClose={() => setTool(null)} />}
       {tool === 'eightD' && <EightDPreview room={room} api={api} onClose={() => setTool(null)} />}
       {tool === 'status' && (
         <StatusPanel room={room} isOwner={isOwner} onSaved={model.reloadRoom} onClose={() => setTool(null)} />
