@@ -222,3 +222,17 @@ def test_someone_outside_the_room_gets_no_report(local_stack, closed_incident, p
     markdown = local_stack.request("GET", f"/api/rooms/{room_id}/report?format=8d", stranger.token)
     # Then both are refused
     assert status == 403 and markdown.status == 403
+
+
+def test_the_pdf_takes_the_browsers_language_when_none_is_asked_for(local_stack, closed_incident):
+    room_id, owner = closed_incident["room_id"], closed_incident["owner"]
+    # When the PDF is asked for without ?lang= by a browser that reads Chinese first
+    req = urllib.request.Request(f"{local_stack.base_url}/api/rooms/{room_id}/report.pdf")
+    req.add_header("Authorization", f"Bearer {owner.token}")
+    req.add_header("Accept-Language", "zh-TW,zh;q=0.9,en;q=0.8")
+    with urllib.request.urlopen(req, timeout=60) as answer:
+        body = answer.read()
+        disposition = answer.headers["Content-Disposition"]
+    # Then it is the Traditional Chinese report
+    assert disposition.endswith('-zh-TW.pdf"')
+    assert "D1團隊" in _text(body)

@@ -6,15 +6,16 @@ from __future__ import annotations
 import logging
 import urllib.request
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from warroom.errors import DomainError
 from warroom.logic import eightd, incident
+from warroom.logic.report_text import pick_language
 from warroom.models import (
     CommanderHandover,
     FollowUp,
@@ -169,18 +170,24 @@ def room_metrics(room_id: UUID) -> RoomMetrics:
 # No return annotation: with one, Powertools' response validation would serialize the
 # PDF's bytes as JSON; without, a non-JSON body is sent as it is (base64 on the wire).
 @router.get("/api/rooms/<room_id>/report.pdf")
-def report_pdf(room_id: UUID, lang: Literal["zh-TW", "en"] = "en"):
+def report_pdf(
+    room_id: UUID,
+    lang: Annotated[str | None, Query(max_length=35)] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+):
     from warroom.report_pdf import render_pdf
 
+    # The reader's language as the Markdown reports pick it: ?lang=, Accept-Language, English.
+    language: eightd.Lang = "zh-TW" if pick_language(lang, accept_language) == "zh-TW" else "en"
     found = eightd.gather(room_id=room_id, user_id=_me())
-    body = render_pdf(found, lang, _photo_bytes(found))
+    body = render_pdf(found, language, _photo_bytes(found))
     return Response(
         status_code=200,
         content_type="application/pdf",
         body=body,
         headers={
             "Content-Disposition": (
-                f'attachment; filename="{eightd.report_filename(found, lang, "pdf")}"'
+                f'attachment; filename="{eightd.report_filename(found, language, "pdf")}"'
             )
         },
     )
