@@ -135,7 +135,16 @@ def test_follow_ups_are_added_flagged_when_overdue_and_closed(
     item = dialog.locator(".follow-up", has_text="Replace the hydraulic seal kit")
     expect(item).to_contain_text(bob.display_name)
     expect(item.locator(".overdue-badge")).to_have_text("Overdue")
-    # When it is marked done, it is no longer overdue
+    # When it is given back to Alice and due next week, it is no longer overdue
+    item.get_by_label("Owner of Replace the hydraulic seal kit").select_option(
+        label=alice.display_name
+    )
+    expect(item.locator(".follow-up-meta")).to_contain_text(alice.display_name)
+    item.get_by_label("Due date of Replace the hydraulic seal kit").fill(
+        (date.today() + timedelta(days=7)).isoformat()
+    )
+    expect(item.locator(".overdue-badge")).to_have_count(0)
+    # When it is marked done, it is done
     item.get_by_label("Status of Replace the hydraulic seal kit").select_option("done")
     expect(item).to_have_attribute("data-status", "done")
     expect(item.locator(".overdue-badge")).to_have_count(0)

@@ -71,6 +71,32 @@ export function FollowUpsPanel({
                 {t('record.followUps.ownerDue', { name: f.owner_display_name, due: f.due })}
               </span>
               {f.overdue && <span class="badge overdue-badge">{t('record.followUps.overdue')}</span>}
+              {canWrite && (
+                <label class="follow-up-owner">
+                  <span class="visually-hidden">{t('record.followUps.ownerOf', { title: f.title })}</span>
+                  <select
+                    value={f.owner_id}
+                    onChange={(e) => void act(() => api.changeFollowUp(roomId, f.follow_up_id, { owner_id: e.currentTarget.value }))}
+                  >
+                    {members.map((m) => (
+                      <option key={m.user_id} value={m.user_id}>
+                        {m.display_name}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
+              {canWrite && (
+                <label class="follow-up-due">
+                  <span class="visually-hidden">{t('record.followUps.dueOf', { title: f.title })}</span>
+                  <input
+                    type="date"
+                    required
+                    value={f.due}
+                    onChange={(e) => void act(() => api.changeFollowUp(roomId, f.follow_up_id, { due: e.currentTarget.value }))}
+                  />
+                </label>
+              )}
               {canWrite ? (
                 <label class="follow-up-status">
                   <span class="visually-hidden">{t('record.followUps.statusOf', { title: f.title })}</span>

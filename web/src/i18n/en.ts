@@ -395,6 +395,8 @@ export const en = {
   'record.followUps.ownerDue': '{name} · due {due}',
   'record.followUps.overdue': 'Overdue',
   'record.followUps.statusOf': 'Status of {title}',
+  'record.followUps.ownerOf': 'Owner of {title}',
+  'record.followUps.dueOf': 'Due date of {title}',
   'record.followUps.open': 'Open',
   'record.followUps.done': 'Done',
   'record.followUps.cancelled': 'Cancelled',

@@ -397,6 +397,8 @@ export const zhTW: Record<Key, string> = {
   'record.followUps.ownerDue': '{name} · 期限 {due}',
   'record.followUps.overdue': '逾期',
   'record.followUps.statusOf': '{title} 的狀態',
+  'record.followUps.ownerOf': '{title} 的負責人',
+  'record.followUps.dueOf': '{title} 的期限',
   'record.followUps.open': '進行中',
   'record.followUps.done': '已完成',
   'record.followUps.cancelled': '已取消',
