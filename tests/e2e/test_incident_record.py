@@ -467,3 +467,29 @@ def test_todays_status_patch_still_works_and_moves_the_state(local_stack, incide
     local_stack.request("POST", f"/api/rooms/{room_id}/state", owner.token, {"state": "contained"})
     listed = local_stack.request("GET", "/api/rooms?status=active", owner.token).body["rooms"]
     assert room_id in [r["room_id"] for r in listed]
+
+
+def test_a_live_client_hears_a_pin_and_the_timeline_cuts_a_long_pinned_text(local_stack, incident):
+    owner, editor, room_id = incident["owner"], incident["editor"], incident["room_id"]
+    # Given a long message (10,000 characters) and the editor's client in the room
+    long_id = _send_text(local_stack, owner.token, room_id, "漏油" * 5000)
+    with local_stack.connect(editor.token, room_id) as ws:
+        # When the owner pins it
+        pinned = local_stack.request(
+            "POST", f"/api/rooms/{room_id}/pins", owner.token, {"message_id": long_id}
+        )
+        assert pinned.status == 201, pinned.text
+        # Then the editor hears the pin as it happens
+        frame = frames_until(
+            ws,
+            lambda f: (
+                f.get("type") == "message"
+                and f["message"]["message_type"] == "system"
+                and f["message"]["content"].get("event") == "message_pinned"
+            ),
+        )[-1]
+    assert frame["message"]["content"]["message_id"] == long_id
+    # and the timeline shows the first 2,000 characters of it (the history has all)
+    entries = local_stack.request("GET", f"/api/rooms/{room_id}/timeline", editor.token).body
+    (pin,) = [e for e in entries["entries"] if e["kind"] == "pin"]
+    assert pin["message"]["content"] == ("漏油" * 5000)[:2000]

@@ -168,12 +168,21 @@ def delete_pin(conn: Conn, *, room_id: UUID, message_id: UUID) -> bool:
     return row is not None
 
 
+# A pinned message's text on the timeline: at most this many characters (the history
+# has every word), so the answer stays small however many long messages are pinned.
+PINNED_TEXT_CHARS = 2000
+PINNED_COLUMNS = MESSAGE_COLUMNS.replace(
+    "m.content, m.content_json", f"left(m.content, {PINNED_TEXT_CHARS}) AS content, m.content_json"
+)
+assert PINNED_COLUMNS != MESSAGE_COLUMNS
+
+
 def timeline(conn: Conn, *, room_id: UUID) -> list[TimelineEntry]:
     rows = conn.execute(
         f"""
         SELECT t.entry_id, t.kind, t.event_time, t.recorded_at, t.by_user,
                coalesce(bu.display_name, t.by_user) AS by_display_name, t.data,
-               t.message_id AS pinned_id, {MESSAGE_COLUMNS}
+               t.message_id AS pinned_id, {PINNED_COLUMNS}
         FROM incident_timeline t
         LEFT JOIN tr_users bu ON bu.user_id = t.by_user
         LEFT JOIN messages m ON m.message_id = t.message_id
