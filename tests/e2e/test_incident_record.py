@@ -9,6 +9,7 @@ import json
 import socket
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -493,3 +494,22 @@ def test_a_live_client_hears_a_pin_and_the_timeline_cuts_a_long_pinned_text(loca
     entries = local_stack.request("GET", f"/api/rooms/{room_id}/timeline", editor.token).body
     (pin,) = [e for e in entries["entries"] if e["kind"] == "pin"]
     assert pin["message"]["content"] == ("漏油" * 5000)[:2000]
+
+
+def test_two_people_acknowledging_at_once_make_one_move(local_stack, incident):
+    owner, editor, room_id = incident["owner"], incident["editor"], incident["room_id"]
+    # Given a declared incident, when the owner and the editor both acknowledge at once
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(
+            pool.map(
+                lambda person: _move(local_stack, person.token, room_id, "acknowledged"),
+                [owner, editor],
+            )
+        )
+    # Then one move is made and the other is told it is no longer allowed
+    assert sorted(a.status for a in answers) == [200, 409]
+    refused = next(a for a in answers if a.status == 409)
+    assert refused.body["error"]["allowed"] == ["contained"]
+    # and the timeline holds one acknowledgement
+    entries = local_stack.request("GET", f"/api/rooms/{room_id}/timeline", owner.token).body
+    assert [e.get("state") for e in entries["entries"]] == ["declared", "acknowledged"]
