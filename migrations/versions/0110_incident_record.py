@@ -2,7 +2,7 @@
 (milestones, severity changes, handovers, pins), production impact and follow-ups.
 
 Revision ID: 0110_incident_record
-Revises: 0090_security
+Revises: 0100_presence_grace
 Create Date: 2026-12-06
 
 Design notes
@@ -25,7 +25,7 @@ Design notes
 from alembic import op
 
 revision = "0110_incident_record"
-down_revision = "0090_security"
+down_revision = "0100_presence_grace"
 branch_labels = None
 depends_on = None
 
