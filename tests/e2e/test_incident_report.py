@@ -236,3 +236,32 @@ def test_the_pdf_takes_the_browsers_language_when_none_is_asked_for(local_stack,
     # Then it is the Traditional Chinese report
     assert disposition.endswith('-zh-TW.pdf"')
     assert "D1團隊" in _text(body)
+
+
+def test_user_text_in_the_8d_report_stays_text(local_stack, person):
+    # Given an incident whose title, lots and a pinned message carry markup
+    owner = person("owner")
+    room = local_stack.request(
+        "POST",
+        "/api/rooms",
+        owner.token,
+        {"title": "<img src=x onerror=alert(1)> | oven", "lots": ["LOT|1"]},
+    ).body
+    room_id = room["room_id"]
+    sent = local_stack.request(
+        "POST",
+        f"/api/rooms/{room_id}/messages",
+        owner.token,
+        {"client_msg_id": str(uuid.uuid4()), "content": "# not a heading <script>x</script>"},
+    )
+    local_stack.request(
+        "POST", f"/api/rooms/{room_id}/pins", owner.token, {"message_id": sent.body["message_id"]}
+    )
+    # When the 8D report is read
+    report = local_stack.request(
+        "GET", f"/api/rooms/{room_id}/report?format=8d&lang=en", owner.token
+    ).text
+    # Then no tag survives as markup and the pinned text cannot open a heading
+    assert "<img" not in report and "<script>" not in report
+    assert "&lt;img src=x onerror=alert(1)&gt;" in report
+    assert "\n# not a heading" not in report
