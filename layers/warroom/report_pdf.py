@@ -179,7 +179,7 @@ def _chart(pdf: object, report: EightD) -> None:
 
     assert isinstance(pdf, FPDF)
     width, height = 170.0, 60.0
-    if pdf.get_y() + height + 15 > pdf.h - pdf.b_margin:
+    if pdf.get_y() + height + 20 > pdf.h - pdf.b_margin:
         pdf.add_page()
     x0, y0 = pdf.l_margin, pdf.get_y() + 2
     pdf.set_draw_color(120, 120, 120)
@@ -210,7 +210,14 @@ def _chart(pdf: object, report: EightD) -> None:
         pdf.set_text_color(*colour)
         pdf.set_xy(x0 + 2 + 40 * index, y0 + height + 1)
         pdf.cell(w=40, h=5, text=key)
+    # The time span under the box (GMT+8); each reading is scaled to its own range,
+    # whose minimum and maximum the summary above gives.
+    pdf.set_text_color(68, 80, 92)
+    first = datetime.fromtimestamp(t_min).astimezone(GMT8).strftime("%m-%d %H:%M")
+    last = datetime.fromtimestamp(t_max).astimezone(GMT8).strftime("%m-%d %H:%M")
+    pdf.set_xy(x0 + width - 60, y0 + height + 6)
+    pdf.cell(w=60, h=5, text=f"{first} – {last} GMT+8", align="R")
     pdf.set_text_color(0, 0, 0)
     pdf.set_draw_color(0, 0, 0)
     pdf.set_line_width(0.2)
-    pdf.set_xy(pdf.l_margin, y0 + height + 8)
+    pdf.set_xy(pdf.l_margin, y0 + height + 13)
