@@ -9,42 +9,25 @@
 import { useCallback, useEffect, useReducer, useRef } from 'preact/hooks';
 import { ApiError } from '../api';
 import { buildSocketUrl, Connection } from '../conn/socket';
-import type { ConnState } from '../conn/machine';
 import { registerConnection } from '../debug';
 import { t } from '../i18n';
 import { errorMessage } from '../lib/format';
-import type { JoinLine } from '../lib/joins';
 import { fetchFullCopies } from '../lib/messages';
 import { initialRoomState, resumePoint, roomReducer } from '../lib/roomState';
-import type { RoomEffect, RoomState, TypingPerson } from '../lib/roomState';
+import type { RoomEffect, RoomState } from '../lib/roomState';
 import { isWrite, writesToRetry } from '../lib/writes';
 import { alertForMessage } from '../notify/notifier';
-import type { ClientFrame, Member, Message, Room, SendMessageFrame, UserSummary } from '../protocol';
+import type { ClientFrame, SendMessageFrame } from '../protocol';
 import { navigate, roomHref } from '../router';
 import { useSession } from '../session';
 
 export type { TypingPerson } from '../lib/roomState';
 
-export interface RoomModel {
-  room: Room | null;
-  members: Member[];
-  messages: Message[];
-  hasMoreOlder: boolean;
-  loadingOlder: boolean;
-  loaded: boolean;
-  conn: ConnState | null;
-  online: UserSummary[];
-  typing: TypingPerson[];
-  error: string | null;
-  /** the HTTP status behind `error` (404/403: a bad or foreign room link) */
-  errorStatus: number | null;
-  notice: string | null;
+/** What a room screen reads: the reducer's state, less its bookkeeping, and what it can do. */
+export interface RoomModel extends Omit<RoomState, 'myId' | 'writes' | 'effects'> {
   clearNotice: () => void;
   setNotice: (text: string) => void;
-  /** mentioned people who are not members (from the last ack that listed any) */
-  unresolved: string[];
   clearUnresolved: () => void;
-  joins: JoinLine[];
   loadOlder: () => Promise<boolean>;
   send: (frame: SendMessageFrame) => void;
   control: (frame: ClientFrame) => boolean;
@@ -208,24 +191,12 @@ export function useRoom(roomId: string): RoomModel {
     }
   }, [api, roomId, state.loadingOlder]);
 
+  const { myId: _myId, writes: _writes, effects: _effects, ...view } = state;
   return {
-    room: state.room,
-    members: state.members,
-    messages: state.messages,
-    hasMoreOlder: state.hasMoreOlder,
-    loadingOlder: state.loadingOlder,
-    loaded: state.loaded,
-    conn: state.conn,
-    online: state.online,
-    typing: state.typing,
-    error: state.error,
-    errorStatus: state.errorStatus,
-    notice: state.notice,
+    ...view,
     clearNotice: () => dispatch({ type: 'notice', text: null }),
     setNotice: (text) => dispatch({ type: 'notice', text }),
-    unresolved: state.unresolved,
     clearUnresolved: () => dispatch({ type: 'clear_unresolved' }),
-    joins: state.joins,
     loadOlder,
     send: (frame) => connRef.current?.send(frame),
     control,
