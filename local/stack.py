@@ -86,6 +86,27 @@ def configure_environment(
         os.environ.setdefault(name, value)
 
 
+def _configure_push(data_dir: Path) -> None:
+    """Web Push locally (issue 19): a VAPID key generated once into the data folder (the
+    cloud keeps it in Secrets Manager), a background push worker and in-process
+    escalation timers, and loopback push services allowed so tests can run their own."""
+    key_file = data_dir / "vapid-private.pem"
+    if not key_file.exists():
+        from py_vapid import Vapid
+
+        key = Vapid()
+        key.generate_keys()
+        key_file.write_bytes(key.private_pem())
+        key_file.chmod(0o600)
+    os.environ.update(
+        {
+            "VAPID_PRIVATE_KEY_FILE": str(key_file),
+            "PUSH_ALLOW_LOOPBACK": "true",
+            "PUSH_TRANSPORT": "inprocess",
+        }
+    )
+
+
 def _handlers(containers: int) -> Handlers:
     # Loaded after the environment is set, as Lambda loads them in a fresh container.
     return Handlers(
@@ -128,6 +149,7 @@ async def serve(args: argparse.Namespace) -> None:
     if not args.no_demo:
         load_demo(get_database())
 
+    _configure_push(data_dir)
     issuer = LocalIssuer(public_url + "/local-issuer", AUDIENCE, data_dir / "issuer-key.pem")
     web_dir = Path(args.web_dir) if args.web_dir else None
     gateway = Gateway(

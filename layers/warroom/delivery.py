@@ -71,9 +71,24 @@ class RoomDelivery:
             self.broadcaster.to_connections(sent.recipients.room, frames.message_frame(message))
         )
         report.merge(self.badges(message, sent.recipients))
+        self.push_mentions(message)
         if sent.presence_pending:  # joins or departures waiting for the room's window
             report.merge(self.flush_presence(message.room_id))
         return report
+
+    def push_mentions(self, message: Message) -> None:
+        """Issue 19: the people a message mentions hear of it on their devices too, via
+        the push queue (the ack has gone already, and nothing here waits on a push)."""
+        mentioned = tuple(m for m in message.mentions if m != message.sender_id)
+        if not mentioned:
+            return
+        from warroom.logic.notices import Notice
+        from warroom.webpush import push_queue
+
+        text = message.content if isinstance(message.content, str) else ""
+        push_queue().enqueue(
+            [Notice("mention", mentioned, message.room_id, message.sender_display_name, text)]
+        )
 
     def badges(self, message: Message, recipients: Recipients) -> FanoutReport:
         report = self.broadcaster.to_connections(

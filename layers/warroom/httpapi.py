@@ -24,7 +24,19 @@ from warroom.answer_metrics import count_error_answer
 from warroom.auth import bearer_token, token_verifier
 from warroom.errors import DomainError, RateLimited
 from warroom.logic import users
-from warroom.routes import dev, files, incident, me, members, messages, reports, rooms, search
+from warroom.routes import (
+    dev,
+    files,
+    incident,
+    me,
+    members,
+    messages,
+    on_call,
+    push,
+    reports,
+    rooms,
+    search,
+)
 from warroom.routes.common import request_scope, set_caller
 from warroom.routes.dev import PUBLIC_PATHS
 
@@ -127,6 +139,8 @@ def build_app() -> APIGatewayHttpResolver:
     app.include_router(files.router)
     app.include_router(reports.router)
     app.include_router(incident.router)
+    app.include_router(push.router)
+    app.include_router(on_call.router)
     return app
 
 

@@ -374,6 +374,8 @@ class TimelineEntry(BaseModel):
     from_severity: str | None = None
     commander_id: str | None = None
     from_commander_id: str | None = None
+    paged_user_id: str | None = None  # kind "page": who was paged (issue 19)
+    step: int | None = None
 
 
 class FollowUpStatus(StrEnum):

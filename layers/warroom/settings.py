@@ -251,6 +251,43 @@ def rate_limits() -> RateLimits:
         raise ConfigurationError(f"invalid rate limits: {exc}") from exc
 
 
+class PushSettings(BaseModel):
+    """Web Push and on-call escalation (issue 19).
+
+    The VAPID private key (PEM) comes from `VAPID_PRIVATE_KEY_FILE` (`make dev` generates
+    it into .local/) or from the Secrets Manager secret `VAPID_SECRET_ARN` (the cloud),
+    read once on first use. `transport` says how pushes and escalation timers leave:
+    `inprocess` (a background worker and in-process timers, `make dev`) or `sqs` (the
+    push queue feeding the push Lambda; the escalation queue's delayed messages)."""
+
+    vapid_private_key_file: str | None = None
+    vapid_secret_arn: str | None = None
+    vapid_subject: str = Field("mailto:warroom@factory.example", min_length=8)
+    allow_loopback: bool = False
+    transport: Literal["inprocess", "sqs"] = "inprocess"
+    push_queue_url: str | None = None
+    escalation_queue_url: str | None = None
+    send_timeout_seconds: float = Field(10.0, gt=0, le=60)
+
+
+@lru_cache(maxsize=1)
+def push_settings() -> PushSettings:
+    env = _env()
+    raw = {
+        "vapid_private_key_file": env.get("VAPID_PRIVATE_KEY_FILE") or None,
+        "vapid_secret_arn": env.get("VAPID_SECRET_ARN") or None,
+        "vapid_subject": env.get("VAPID_SUBJECT", "mailto:warroom@factory.example"),
+        "allow_loopback": env.get("PUSH_ALLOW_LOOPBACK", "false").strip().lower() in _TRUE,
+        "transport": env.get("PUSH_TRANSPORT", "inprocess"),
+        "push_queue_url": env.get("PUSH_QUEUE_URL") or None,
+        "escalation_queue_url": env.get("ESCALATION_QUEUE_URL") or None,
+    }
+    try:
+        return PushSettings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid push settings: {exc}") from exc
+
+
 class SweepGateSettings(BaseModel):
     """The dev stage's sweep asks CloudWatch first (`warroom.sweep_gate`); unset: it runs."""
 
@@ -331,5 +368,6 @@ def clear_settings_cache() -> None:
         presence_settings,
         runtime_settings,
         rate_limits,
+        push_settings,
     ):
         cached.cache_clear()

@@ -220,6 +220,8 @@ _ENTRY_DATA = (
     "from_severity",
     "commander_id",
     "from_commander_id",
+    "paged_user_id",
+    "step",
 )
 
 

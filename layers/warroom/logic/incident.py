@@ -159,6 +159,9 @@ def _writer_room(conn: Conn, room_id: UUID, user_id: str, *, allow_closed: bool 
     return require_room(rooms_dal.room(conn, room_id, lock=True), room_id)
 
 
+writer_room = _writer_room  # issue 19's "take" locks the room the same way
+
+
 def _answer(conn: Conn, room_id: UUID, user_id: str, fallback: Room) -> Room:
     return rooms_dal.room_for_member(conn, room_id=room_id, user_id=user_id) or fallback
 
@@ -169,39 +172,46 @@ def move_state(
     def operation(conn: Conn) -> RoomChange:
         with conn.transaction():
             before = _writer_room(conn, room_id, user_id, allow_closed=True)
-            allowed = ALLOWED_MOVES[before.state]
-            if move.state not in allowed:
-                raise IllegalMove(
-                    f"an incident that is {before.state.value} cannot move to {move.state.value}",
-                    allowed=[s.value for s in allowed],
-                )
-            after = dal.set_state(conn, room_id=room_id, state=move.state.value)
-            note = (move.note or "").strip() or None
-            event = post_system_message(
-                conn,
-                room_id=room_id,
-                actor_id=user_id,
-                event="incident_state_changed",
-                text=f"{user_id} moved the incident from {before.state.value} to "
-                f"{move.state.value}" + (f": {note}" if note else ""),
-                user_id=user_id,
-                from_state=before.state.value,
-                state=move.state.value,
-                status=after.status.value,
-                note=note,
-            )
-            dal.insert_entry(
-                conn,
-                room_id=room_id,
-                kind="milestone",
-                by_user=user_id,
-                event_time=event[0].created_at,
-                system_message_id=event[0].message_id,
-                data={"state": move.state.value, "from_state": before.state.value, "note": note},
-            )
-            return RoomChange(room=_answer(conn, room_id, user_id, after), events=[event])
+            return apply_move(conn, before=before, user_id=user_id, move=move)
 
     return _db(db).run(operation)
+
+
+def apply_move(conn: Conn, *, before: Room, user_id: str, move: StateMove) -> RoomChange:
+    """One lifecycle step, in the caller's transaction, on a room the caller has locked
+    after checking that `user_id` may write in it (also "take" of issue 19)."""
+    room_id = before.room_id
+    allowed = ALLOWED_MOVES[before.state]
+    if move.state not in allowed:
+        raise IllegalMove(
+            f"an incident that is {before.state.value} cannot move to {move.state.value}",
+            allowed=[s.value for s in allowed],
+        )
+    after = dal.set_state(conn, room_id=room_id, state=move.state.value)
+    note = (move.note or "").strip() or None
+    event = post_system_message(
+        conn,
+        room_id=room_id,
+        actor_id=user_id,
+        event="incident_state_changed",
+        text=f"{user_id} moved the incident from {before.state.value} to "
+        f"{move.state.value}" + (f": {note}" if note else ""),
+        user_id=user_id,
+        from_state=before.state.value,
+        state=move.state.value,
+        status=after.status.value,
+        note=note,
+    )
+    dal.insert_entry(
+        conn,
+        room_id=room_id,
+        kind="milestone",
+        by_user=user_id,
+        event_time=event[0].created_at,
+        system_message_id=event[0].message_id,
+        data={"state": move.state.value, "from_state": before.state.value, "note": note},
+    )
+    return RoomChange(room=_answer(conn, room_id, user_id, after), events=[event])
 
 
 def record_status_change(

@@ -13,7 +13,7 @@ from warroom.dal import users as users_dal
 from warroom.dal.messages import Conn, Recipients
 from warroom.db import Database, get_database
 from warroom.errors import ConflictError, NotFoundError, ValidationFailed
-from warroom.logic import incident
+from warroom.logic import incident, oncall
 from warroom.logic.access import (
     require_member,
     require_not_archived,
@@ -22,6 +22,7 @@ from warroom.logic.access import (
     require_room,
 )
 from warroom.logic.messages import post_system_message
+from warroom.logic.oncall import Paged
 from warroom.logic.users import parse_user_id
 from warroom.models import (
     Member,
@@ -50,7 +51,19 @@ def _db(db: Database | None) -> Database:
 
 
 def create_room(*, user_id: str, draft: RoomDraft, db: Database | None = None) -> Room:
-    def operation(conn: Conn) -> Room:
+    return open_room(user_id=user_id, draft=draft, db=db).room
+
+
+@dataclass
+class Opened:
+    """A new room, and the paging its line's on-call rotation asks for (issue 19)."""
+
+    room: Room
+    paged: Paged | None = None
+
+
+def open_room(*, user_id: str, draft: RoomDraft, db: Database | None = None) -> Opened:
+    def operation(conn: Conn) -> Opened:
         with conn.transaction():
             incident.require_line(conn, draft.line_id)
             room = dal.insert_room(
@@ -73,7 +86,8 @@ def create_room(*, user_id: str, draft: RoomDraft, db: Database | None = None) -
                 event_time=room.created_at,
                 data={"state": "declared", "from_state": None},
             )
-        return room.model_copy(update={"my_role": Role.OWNER})
+            paged = oncall.incident_opened(conn, room=room, opened_by=user_id)
+        return Opened(room.model_copy(update={"my_role": Role.OWNER}), paged)
 
     return _db(db).run(operation)
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, Field
 
+from warroom import paging
 from warroom.logic import rooms, users
 from warroom.models import Room, RoomDraft, RoomPatch, RoomStatus
 from warroom.routes.common import announce, caller
@@ -31,8 +32,9 @@ def my_rooms(
 def create_room(draft: RoomDraft) -> Response[Room]:
     identity = caller()
     users.sync_user(identity.user_id, identity.display_name)
-    room = rooms.create_room(user_id=identity.user_id, draft=draft)
-    return Response(status_code=201, content_type="application/json", body=room)
+    opened = rooms.open_room(user_id=identity.user_id, draft=draft)
+    paging.dispatch(opened.paged)  # issue 19: page whoever is on call for the line
+    return Response(status_code=201, content_type="application/json", body=opened.room)
 
 
 @router.get("/api/rooms/<room_id>")
