@@ -8,6 +8,7 @@ import json
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -166,3 +167,25 @@ def room(make_user, make_room, issuer):
         "ids": {"owner": owner, "editor": editor, "viewer": viewer},
         "tokens": tokens,
     }
+
+
+class RecordedPushes:
+    """Issue 19's push queue, recording instead of sending."""
+
+    def __init__(self) -> None:
+        self.notices: list[Any] = []
+
+    def enqueue(self, notices: Any) -> None:
+        self.notices.extend(notices)
+
+
+@pytest.fixture(autouse=True)
+def recorded_pushes() -> Iterator[RecordedPushes]:
+    """Pushes are recorded, not sent: the push worker's reads would otherwise run beside
+    the tests that count the send path's round trips."""
+    from warroom.webpush import set_push_queue
+
+    recorded = RecordedPushes()
+    set_push_queue(recorded)
+    yield recorded
+    set_push_queue(None)

@@ -117,7 +117,9 @@ class TracedDatabase:
         return len(re.findall(r"\tF\t\d+\t(?:Sync|Query)\b", text))
 
 
-def test_a_send_an_edit_a_delete_and_a_reaction_are_one_round_trip_each(aws, room, db, tmp_path):
+def test_a_send_an_edit_a_delete_and_a_reaction_are_one_round_trip_each(
+    aws, room, db, tmp_path, recorded_pushes
+):
     api, _store = aws
     owner = ws(room["room_id"], room["tokens"]["owner"])
     listener = ws(room["room_id"], room["tokens"]["viewer"])
@@ -138,6 +140,10 @@ def test_a_send_an_edit_a_delete_and_a_reaction_are_one_round_trip_each(aws, roo
         message_id = api.frames(owner.connection_id, "ack")[-1]["message_id"]
         assert contents(api, listener.connection_id) == ["one trip"]
         assert [n["event"] for n in api.frames(badge.connection_id, "notification")] == ["mention"]
+        # And the mentioned editor's devices are to be pushed, off the send path (issue 19)
+        assert [(n.kind, n.user_ids) for n in recorded_pushes.notices] == [
+            ("mention", (room["ids"]["editor"],))
+        ]
         # And an edit, a reaction and a delete are one round trip each, each heard
         steps = [
             (

@@ -199,6 +199,23 @@ export class Api {
     }
   }
 
+  // --- Web Push and "take it" (issue 19) ---
+  async vapidPublicKey(): Promise<string> {
+    return (await this.json<{ key: string }>('/api/push/vapid-public-key')).key;
+  }
+
+  async savePushSubscription(subscription: PushSubscriptionJSON): Promise<void> {
+    await this.request('/api/push/subscriptions', { method: 'POST', body: JSON.stringify(subscription) });
+  }
+
+  async deletePushSubscription(endpoint: string): Promise<void> {
+    await this.request('/api/push/subscriptions', { method: 'DELETE', body: JSON.stringify({ endpoint }) });
+  }
+
+  async takeIncident(roomId: string): Promise<void> {
+    await this.request(`/api/rooms/${encodeURIComponent(roomId)}/take`, { method: 'POST' });
+  }
+
   async markRead(roomId: string, lastReadSeq: number): Promise<void> {
     await this.request(`/api/rooms/${encodeURIComponent(roomId)}/read`, {
       method: 'POST',

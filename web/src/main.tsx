@@ -8,10 +8,13 @@ import { loadConfig } from './config';
 import { errorMessage } from './lib/format';
 import { setLocale, currentLocale, t } from './i18n';
 import { trackUserGesture } from './notify/notifier';
+import { registerServiceWorker } from './notify/push';
 import './styles.css';
 
 async function boot(root: HTMLElement): Promise<void> {
   trackUserGesture();
+  // The app shell and push (issue 19); a failure here never stops the app.
+  registerServiceWorker().catch((err: unknown) => console.warn('service worker', err));
   setLocale(currentLocale(), false); // <html lang> from the start
   const config = await loadConfig();
   let auth: Auth;

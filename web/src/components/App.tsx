@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api } from '../api';
+import { setTakeHandler, syncAppLanguage } from '../notify/push';
 import type { Auth, LocalAuth } from '../auth/auth';
 import type { AppConfig } from '../config';
 import { buildSocketUrl, Connection } from '../conn/socket';
@@ -48,6 +49,7 @@ export function App({ config, auth, initiallySignedIn }: Props) {
   }, []);
   useEffect(() => {
     document.documentElement.lang = locale;
+    syncAppLanguage();
   }, [locale]);
   return (
     <LocaleContext.Provider value={locale}>
@@ -116,6 +118,11 @@ function SignedIn({ config, auth, api, me, signOut, changeLocale }: SignedInProp
   const openRoomRef = useRef<string | null>(null);
   const roomsRef = useRef<Room[]>([]);
   roomsRef.current = rooms;
+  useEffect(() => {
+    // "Take it" on a page's notification (issue 19)
+    setTakeHandler((roomId) => void api.takeIncident(roomId).catch(() => undefined));
+    return () => setTakeHandler(null);
+  }, [api]);
 
   const reloadRooms = useCallback(async () => {
     const body = await api.rooms();

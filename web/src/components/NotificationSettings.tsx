@@ -1,9 +1,11 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import type { Api } from '../api';
 import { useT } from '../i18n';
 import type { Key } from '../i18n';
 import { notificationsSupported } from '../notify/notifier';
 import { loadPrefs, saveAskOutcome, savePrefs } from '../notify/prefs';
 import type { NotifyPrefs } from '../notify/prefs';
+import { currentPushSubscription, disablePush, enablePush, pushSupported } from '../notify/push';
 import { Modal } from './Modal';
 
 const OPTIONS: Array<{ key: keyof NotifyPrefs; label: Key; hint: Key }> = [
@@ -14,8 +16,24 @@ const OPTIONS: Array<{ key: keyof NotifyPrefs; label: Key; hint: Key }> = [
 ];
 
 /** Each change is saved at once, so there is nothing to forget to confirm. */
-export function NotificationSettings({ onClose }: { onClose: () => void }) {
+export function NotificationSettings({ onClose, api }: { onClose: () => void; api?: Api }) {
   const t = useT();
+  // "Push to this device" (issue 19): notifications with the browser closed
+  const [pushOn, setPushOn] = useState(false);
+  const [pushBusy, setPushBusy] = useState(false);
+  const [pushError, setPushError] = useState<string | null>(null);
+  useEffect(() => {
+    void currentPushSubscription().then((s) => setPushOn(s !== null));
+  }, []);
+  const togglePush = (on: boolean): void => {
+    if (!api) return;
+    setPushBusy(true);
+    setPushError(null);
+    (on ? enablePush(api) : disablePush(api))
+      .then(() => setPushOn(on))
+      .catch(() => setPushError(t('push.failed')))
+      .finally(() => setPushBusy(false));
+  };
   const [prefs, setPrefs] = useState<NotifyPrefs>(loadPrefs);
   const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(
     notificationsSupported() ? Notification.permission : 'unsupported',
@@ -44,6 +62,21 @@ export function NotificationSettings({ onClose }: { onClose: () => void }) {
             </span>
           </label>
         ))}
+        {api && pushSupported() && (
+          <label class="switch">
+            <input
+              type="checkbox"
+              role="switch"
+              checked={pushOn}
+              disabled={pushBusy}
+              onChange={(e) => togglePush(e.currentTarget.checked)}
+            />
+            <span>
+              <strong>{t('push.thisDevice')}</strong>
+              <small>{pushError ?? t('push.thisDeviceHint')}</small>
+            </span>
+          </label>
+        )}
         <p class="muted permission-state" role="status">
           {t('settings.permission', {
             state:

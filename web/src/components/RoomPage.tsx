@@ -340,7 +340,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
       )}
       {tool === 'files' && <FilesPanel roomId={roomId} onClose={() => setTool(null)} />}
       {tool === 'report' && <ReportPreview room={room} messages={messages} api={api} onClose={() => setTool(null)} />}
-      {tool === 'notifications' && <NotificationSettings onClose={() => setTool(null)} />}
+      {tool === 'notifications' && <NotificationSettings api={api} onClose={() => setTool(null)} />}
       {tool === 'timeline' && (
         <TimelinePanel roomId={roomId} api={api} canWrite={canWrite} names={names} version={room.last_seq} onClose={() => setTool(null)} />
       )}

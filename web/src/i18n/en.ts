@@ -416,6 +416,13 @@ export const en = {
   'record.metrics.downtime': 'Downtime (min)',
   'record.metrics.none': 'No incidents in this range.',
   'record.metrics.chartLabel': 'MTTA and MTTR by week',
+
+  // --- Web Push and the installable app (issue 19) ---
+  'push.thisDevice': 'Push to this device',
+  'push.thisDeviceHint': 'Mentions, incidents on your lines and pages reach this device even with the browser closed.',
+  'push.failed': 'Could not turn push on for this device. Allow notifications and try again.',
+  'push.take': 'Take it',
+  'push.from': '{sender}: {text}',
 } satisfies Record<string, string>;
 
 export type Key = keyof typeof en;

@@ -418,4 +418,11 @@ export const zhTW: Record<Key, string> = {
   'record.metrics.downtime': '停機時間（分鐘）',
   'record.metrics.none': '此範圍內沒有事故。',
   'record.metrics.chartLabel': '每週平均確認與解決時間',
+
+  // --- Web Push and the installable app (issue 19) ---
+  'push.thisDevice': '推播到這台裝置',
+  'push.thisDeviceHint': '即使瀏覽器已關閉，提及、您負責產線的事故與呼叫仍會送到這台裝置。',
+  'push.failed': '無法為這台裝置開啟推播。請允許通知後再試一次。',
+  'push.take': '我來處理',
+  'push.from': '{sender}：{text}',
 };

@@ -1,0 +1,206 @@
+"""The installable app and Web Push in the browser (issue 19): the install criteria, the
+offline shell, and a push delivered through Chromium's DevTools protocol
+(`ServiceWorker.deliverPushMessage`) shown by our service worker, whose click opens the
+room. (Headless Chromium cannot subscribe to a real push service here; the server side
+is tested with a loopback push service in tests/e2e/test_push.py.)"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+READ_NOTIFICATIONS = """
+() => self.registration.getNotifications().then((found) =>
+  found.map((n) => ({ title: n.title, body: n.body, tag: n.tag,
+                      actions: n.actions.map((a) => a.title), data: n.data })))
+"""
+
+
+def _controlled(session) -> Any:
+    """Open the app and wait until its service worker is active; the worker."""
+    page = session.page
+    page.goto(f"{session.base_url}/#/")
+    expect(page.get_by_role("heading", name="War rooms")).to_be_visible()
+    state = page.evaluate("navigator.serviceWorker.ready.then((r) => r.active.state)")
+    assert state in ("activating", "activated")
+    deadline = time.monotonic() + 10
+    while not session.context.service_workers:
+        assert time.monotonic() < deadline, "no service worker"
+        time.sleep(0.1)
+    return session.context.service_workers[0]
+
+
+def _registration_id(cdp, page) -> str:
+    found: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: found.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while not [r for r in found if not r.get("isDeleted")]:
+        assert time.monotonic() < deadline, "no registration reported"
+        page.wait_for_timeout(100)  # lets Playwright deliver the CDP events
+    return str(next(r for r in found if not r.get("isDeleted"))["registrationId"])
+
+
+def _notifications(worker, want: int = 1) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 10
+    while True:
+        found = worker.evaluate(READ_NOTIFICATIONS)
+        if len(found) >= want:
+            return found
+        assert time.monotonic() < deadline, f"no notification; saw {found}"
+        time.sleep(0.1)
+
+
+def test_the_app_meets_the_install_criteria(
+    playwright_instance, built_client, local_stack, tmp_path
+):
+    # Given the app opened in an ordinary (not incognito) browser profile: Chromium never
+    # offers to install from an incognito window, which is what test contexts are
+    from tests.e2e.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    context = playwright_instance.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(f"{local_stack.base_url}/#/")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now under the worker's control
+        # When Chromium checks whether the app can be installed
+        cdp = context.new_cdp_session(page)
+        errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        manifest = cdp.send("Page.getAppManifest")
+        # Then nothing stands in the way: a manifest with names, icons and standalone
+        # display, and a service worker controlling the page
+        assert errors == [], errors
+        parsed = json.loads(manifest["data"])
+        assert parsed["display"] == "standalone"
+        assert parsed["name"] == "Incident War Room"
+        assert {i["sizes"] for i in parsed["icons"]} >= {"192x192", "512x512"}
+        assert page.evaluate("navigator.serviceWorker.controller !== null")
+    finally:
+        context.close()
+
+
+def test_the_manifest_names_the_app_in_traditional_chinese_for_a_zh_tw_reader(
+    people, open_session, local_stack
+):
+    # Given a reader whose language is Traditional Chinese
+    bob = people("Bob")
+    session = open_session(bob, init_scripts=["localStorage.setItem('warroom.locale', 'zh-TW');"])
+    session.page.goto(f"{session.base_url}/#/")
+    expect(session.page.locator("html")).to_have_attribute("lang", "zh-TW")
+    # When the browser reads the manifest the page links
+    href = session.page.locator("link[rel=manifest]").get_attribute("href")
+    manifest = local_stack.request("GET", "/" + str(href))
+    # Then its names are in Traditional Chinese
+    assert manifest.status == 200
+    assert manifest.body["name"] == "事故作戰室" and manifest.body["display"] == "standalone"
+
+
+def test_the_app_shell_opens_offline(people, open_session):
+    # Given the app opened once, its shell cached by the service worker
+    alice = people("Alice")
+    session = open_session(alice)
+    _controlled(session)
+    # When the device goes offline and the app is opened again
+    session.context.set_offline(True)
+    try:
+        session.page.reload()
+        # Then the page and its script come from the cache: the app runs (not the
+        # browser's offline error page)
+        expect(session.page).to_have_title("Incident War Room")
+        expect(session.page.locator("#app")).not_to_have_text("Loading…")
+        assert session.page.evaluate("document.querySelector('link[rel=manifest]') !== null")
+    finally:
+        session.context.set_offline(False)
+
+
+def test_a_delivered_push_shows_a_notification_whose_click_opens_the_room(
+    people, open_session, make_room
+):
+    # Given Alice's room, and Alice's browser with notifications allowed and no tab of
+    # the app in view
+    alice = people("Alice")
+    room = make_room(alice)
+    session = open_session(alice, permissions=["notifications"])
+    worker = _controlled(session)
+    cdp = session.context.new_cdp_session(session.page)
+    registration = _registration_id(cdp, session.page)
+    session.page.goto("about:blank")
+
+    # When the push service delivers a page for her room
+    payload = {
+        "kind": "page",
+        "room_id": room.room_id,
+        "title": room.title,
+        "sender": "Line 3 PLC",
+        "text": "Reflow oven over temperature",
+        "url": f"/#/rooms/{room.room_id}",
+    }
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": session.base_url + "/",
+            "registrationId": registration,
+            "data": json.dumps(payload),
+        },
+    )
+
+    # Then a notification shows the room, the sender and the text, with "Take it"
+    (shown,) = _notifications(worker)
+    assert shown["title"] == room.title
+    assert shown["body"] == "Line 3 PLC: Reflow oven over temperature"
+    assert shown["actions"] == ["Take it"]
+    assert shown["tag"] == f"room-{room.room_id}"
+
+    # When she clicks it, with the app open on her room list (headless Chromium has no
+    # notification to click, and only a real click may open a window: the worker's click
+    # path runs on the notification itself, and takes the open tab)
+    session.page.goto(f"{session.base_url}/#/")
+    expect(session.page.get_by_role("heading", name="War rooms")).to_be_visible()
+    worker.evaluate(
+        "() => self.registration.getNotifications().then((found) => openRoom(found[0], ''))"
+    )
+    # Then the tab opens the room, and the notification is gone
+    expect(session.page.get_by_role("heading", level=1, name=room.title)).to_be_visible()
+    assert f"#/rooms/{room.room_id}" in session.page.url
+    assert worker.evaluate(READ_NOTIFICATIONS) == []
+
+
+def test_nothing_is_shown_while_a_tab_of_the_app_is_visible(people, open_session, make_room):
+    # Given Alice looking at the app
+    alice = people("Alice")
+    room = make_room(alice)
+    session = open_session(alice, permissions=["notifications"])
+    worker = _controlled(session)
+    cdp = session.context.new_cdp_session(session.page)
+    registration = _registration_id(cdp, session.page)
+    assert session.page.evaluate("document.visibilityState") == "visible"
+
+    # When a push arrives, and then a second one once she has left the app
+    def deliver(text: str) -> None:
+        body = {"kind": "mention", "room_id": room.room_id, "title": room.title}
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": session.base_url + "/",
+                "registrationId": registration,
+                "data": json.dumps({**body, "sender": "Bob", "text": text}),
+            },
+        )
+
+    deliver("first, while she looks")
+    session.page.goto("about:blank")
+    deliver("second, while she is away")
+
+    # Then only the second was shown (the in-app toast covers the first)
+    (shown,) = _notifications(worker)
+    assert shown["body"] == "Bob: second, while she is away"
+    assert shown["actions"] == []
