@@ -190,8 +190,24 @@ FN_PRESENCE_FLUSH: Final = FunctionSpec(
     description="SQS, delayed by the join window: announces a room's pending joins",
     timeout_s=20,
 )
+FN_PUSH: Final = FunctionSpec(
+    id="PushFn",
+    folder="push",
+    handler="handler.handler",
+    service="warroom-push",
+    description="Push queue: encrypted, VAPID-signed Web Push to each person's devices",
+    timeout_s=30,
+)
+FN_ESCALATE: Final = FunctionSpec(
+    id="EscalateFn",
+    folder="escalate",
+    handler="handler.handler",
+    service="warroom-escalate",
+    description="Escalation queue (delayed): pages the next person on call if untaken",
+    timeout_s=30,
+)
 # Every function a schedule or a queue invokes (not a client): none may run a minute.
-BACKGROUND_FUNCTIONS: Final = (FN_SWEEP, FN_PRESENCE_FLUSH)
+BACKGROUND_FUNCTIONS: Final = (FN_SWEEP, FN_PRESENCE_FLUSH, FN_PUSH, FN_ESCALATE)
 MAX_BACKGROUND_TIMEOUT_S: Final = 60
 # The functions whose handlers post to rooms (and so may count FanoutFailed).
 FANOUT_FUNCTIONS: Final = (FN_CONNECT, FN_MESSAGE, FN_HISTORY)

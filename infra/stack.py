@@ -14,9 +14,11 @@ from infra.ca_bundle import covered_regions
 from infra.constants import (
     FN_AUTHORIZER,
     FN_CONNECT,
+    FN_ESCALATE,
     FN_HISTORY,
     FN_MESSAGE,
     FN_PRESENCE_FLUSH,
+    FN_PUSH,
     FN_SWEEP,
     FN_USER_SYNC,
     JWT_TOKEN_USE,
@@ -44,6 +46,7 @@ from infra.constructs.log_retention import LogRetentionForEveryFunction
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.network import Network
 from infra.constructs.presence_flush import PresenceFlushQueue
+from infra.constructs.push import PushNotifications
 from infra.constructs.schema_migrations import SchemaMigrations
 from infra.constructs.sweep import ConnectionSweep
 from infra.constructs.web_hosting import WebHosting
@@ -150,8 +153,10 @@ class WarRoomStack(Stack):
             user_sync=user_sync,
             domain_prefix=inputs.auth_domain_prefix,
         )
+        push = PushNotifications(self, "Push", config=config)  # issue 19
         app_env = {
             **base_env,
+            **push.environment(),
             "JWT_ISSUER": identity.issuer,
             "JWT_AUDIENCE": identity.client.user_pool_client_id,
             "JWT_TOKEN_USE": JWT_TOKEN_USE,
@@ -192,6 +197,19 @@ class WarRoomStack(Stack):
             websocket.grant_fanout(fn)
         flush_queue.grant_schedule(connect)  # only $connect/$disconnect leave joins pending
         attachments.grant_presign(history)  # only the HTTP API signs attachment URLs
+
+        # Web Push and escalation (issue 19): mentions from either send path, pages from
+        # the HTTP API (open, take) and from the escalation timer itself.
+        # Queue consumers, as the flush: no JWT settings, which they have no use for.
+        push_env = {**base_env, **push.environment()}
+        push_fn = functions.create(FN_PUSH, environment=push_env)
+        escalate_fn = functions.create(FN_ESCALATE, environment=push_env)
+        for fn in (push_fn, escalate_fn):
+            database.allow_app_client(fn, sg)
+        websocket.grant_fanout(escalate_fn)  # a page is a room event for live clients
+        push.grant_enqueue(message, pages=False)
+        push.grant_enqueue(history, pages=True)
+        push.attach(push=push_fn, escalate=escalate_fn, http=history)
 
         websocket.add_routes(connect=connect, authorizer=authorizer, message=message)
         http = HttpApi(

@@ -21,10 +21,12 @@ import infra  # noqa: F401  (sets the jsii Node-version variable before aws_cdk 
 from infra.constants import (
     FN_AUTHORIZER,
     FN_CONNECT,
+    FN_ESCALATE,
     FN_HISTORY,
     FN_MESSAGE,
     FN_MIGRATE,
     FN_PRESENCE_FLUSH,
+    FN_PUSH,
     FN_SWEEP,
     FN_USER_SYNC,
     REPO_ROOT,
@@ -41,6 +43,8 @@ ALL_FUNCTIONS = (
     FN_USER_SYNC,
     FN_SWEEP,
     FN_PRESENCE_FLUSH,
+    FN_PUSH,
+    FN_ESCALATE,
     FN_MIGRATE,
 )
 

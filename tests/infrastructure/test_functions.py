@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -243,11 +244,18 @@ def test_each_function_gets_only_what_it_uses(dev: Synthesized) -> None:
     assert {"s3:PutObject", "s3:GetObject"} <= granted[FN_HISTORY.service]
     for spec in (FN_CONNECT, FN_MESSAGE):
         assert not {a for a in granted[spec.service] if a.startswith("s3:")}
-    # And only the migration function reads the master secret
+    # And only the migration function reads the master secret; the push function and
+    # the HTTP API read the VAPID key's secret, and nothing else (issue 19)
     assert "secretsmanager:GetSecretValue" in granted[FN_MIGRATE.service]
-    assert not any(
-        "secretsmanager:GetSecretValue" in granted[s.service] for s in ALL_FUNCTIONS[:-1]
+    vapid = next(
+        k
+        for k, v in dev.of_type("AWS::SecretsManager::Secret").items()
+        if "vapid" in json.dumps(v["Properties"].get("Name", ""))
     )
+    for s in ALL_FUNCTIONS[:-1]:
+        for statement in dev.function_statements(s.service):
+            if "secretsmanager:GetSecretValue" in _actions(statement):
+                assert statement["Resource"] == {"Ref": vapid}, s.service
 
 
 def test_database_logins_are_for_the_application_user(stage: Synthesized) -> None:
