@@ -2,6 +2,7 @@
 
 import { render } from 'preact';
 import { App } from './components/App';
+import { OfflineApp } from './components/OfflineApp';
 import { CognitoAuth, LocalAuth } from './auth/auth';
 import type { Auth } from './auth/auth';
 import { loadConfig } from './config';
@@ -16,6 +17,12 @@ async function boot(root: HTMLElement): Promise<void> {
   // The app shell and push (issue 19); a failure here never stops the app.
   registerServiceWorker().catch((err: unknown) => console.warn('service worker', err));
   setLocale(currentLocale(), false); // <html lang> from the start
+  if (!navigator.onLine) {
+    // Opened without a network (issue 19): what this device saved, read-only.
+    root.textContent = '';
+    render(<OfflineApp />, root);
+    return;
+  }
   const config = await loadConfig();
   let auth: Auth;
   let signedIn = false;

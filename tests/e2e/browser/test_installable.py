@@ -104,22 +104,76 @@ def test_the_manifest_names_the_app_in_traditional_chinese_for_a_zh_tw_reader(
     assert manifest.body["name"] == "事故作戰室" and manifest.body["display"] == "standalone"
 
 
-def test_the_app_shell_opens_offline(people, open_session):
-    # Given the app opened once, its shell cached by the service worker
+SAVED_ROOM = """
+(roomId) => new Promise((resolve) => {
+  const open = indexedDB.open('warroom-offline');
+  // Reading must not create the database (the app creates it, with its store)
+  open.onupgradeneeded = () => open.transaction.abort();
+  open.onsuccess = () => {
+    const db = open.result;
+    if (!db.objectStoreNames.contains('rooms')) return resolve(null);
+    const get = db.transaction('rooms').objectStore('rooms').get(roomId);
+    get.onsuccess = () => resolve(get.result ? get.result.messages.length : null);
+    get.onerror = () => resolve(null);
+  };
+  open.onerror = () => resolve(null);
+})
+"""
+
+
+def test_the_app_opens_offline_with_the_cached_room_read_only(
+    people, open_session, make_room, send_as
+):
+    # Given Alice's room with two messages, opened once on her device
     alice = people("Alice")
+    room = make_room(alice)
+    send_as(alice, room, ["Line 3 stopped", "pump pressure low"])
     session = open_session(alice)
-    _controlled(session)
-    # When the device goes offline and the app is opened again
+    page = session.open_room(room)
+    expect(session.message("pump pressure low")).to_be_visible()
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    deadline = time.monotonic() + 10
+    while (page.evaluate(SAVED_ROOM, room.room_id) or 0) < 2:
+        assert time.monotonic() < deadline, "the room was not saved on the device"
+        page.wait_for_timeout(100)
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+
+    # When the device goes offline and the app is opened again on the room
     session.context.set_offline(True)
     try:
-        session.page.reload()
-        # Then the page and its script come from the cache: the app runs (not the
-        # browser's offline error page)
-        expect(session.page).to_have_title("Incident War Room")
-        expect(session.page.locator("#app")).not_to_have_text("Loading…")
-        assert session.page.evaluate("document.querySelector('link[rel=manifest]') !== null")
+        page.reload()
+        # Then the shell comes from the cache and the room shows what was saved, under a
+        # banner that says it is offline and read-only
+        expect(page.locator("[data-offline=true]")).to_contain_text("You are offline")
+        expect(page.get_by_role("heading", level=1, name=room.title)).to_be_visible()
+        expect(page.get_by_text("pump pressure low")).to_be_visible()
+        expect(page.get_by_text("Line 3 stopped")).to_be_visible()
+        # And nothing offers to send
+        expect(page.get_by_role("textbox")).to_have_count(0)
+        expect(page.get_by_role("button", name="Send")).to_have_count(0)
     finally:
         session.context.set_offline(False)
+
+
+def test_signing_out_clears_the_saved_rooms(people, open_session, make_room, send_as):
+    # Given Alice's room saved on a shared device
+    alice = people("Alice")
+    room = make_room(alice)
+    send_as(alice, room, ["shift note"])
+    session = open_session(alice)
+    page = session.open_room(room)
+    deadline = time.monotonic() + 10
+    while not page.evaluate(SAVED_ROOM, room.room_id):
+        assert time.monotonic() < deadline, "the room was not saved on the device"
+        page.wait_for_timeout(100)
+    # When she signs out
+    page.locator("button.me-button").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    # Then the next person on the device finds nothing of hers
+    deadline = time.monotonic() + 10
+    while page.evaluate(SAVED_ROOM, room.room_id) is not None:
+        assert time.monotonic() < deadline, "the saved room outlived the sign-out"
+        page.wait_for_timeout(100)
 
 
 def test_a_delivered_push_shows_a_notification_whose_click_opens_the_room(

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api } from '../api';
 import { setTakeHandler, syncAppLanguage } from '../notify/push';
+import { clearOfflineCache } from '../offline/cache';
 import type { Auth, LocalAuth } from '../auth/auth';
 import type { AppConfig } from '../config';
 import { buildSocketUrl, Connection } from '../conn/socket';
@@ -77,6 +78,7 @@ function AppBody({ config, auth, initiallySignedIn, changeLocale }: Props & { ch
   }, [signedIn, api]);
 
   const signOut = useCallback(() => {
+    void clearOfflineCache().catch(() => undefined); // the next person sees nothing of ours
     auth.signOut();
     setMe(null);
     setSignedIn(false);

@@ -3,6 +3,7 @@ import { tn, useT } from '../i18n';
 import { errorMessage } from '../lib/format';
 import { reactionAction } from '../lib/messages';
 import { lastReading } from '../lib/readings';
+import { saveRoom } from '../offline/cache';
 import type { Message } from '../protocol';
 import { useSession } from '../session';
 import { ActionBar } from './ActionBar';
@@ -40,6 +41,12 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
   const [deleting, setDeleting] = useState<Message | null>(null);
   const [highlightId, setHighlightId] = useState<string | null>(null);
   const [editId, setEditId] = useState<string | null>(null);
+  useEffect(() => {
+    // What this device keeps for reading the room offline (issue 19)
+    if (!room || !model.loaded) return;
+    const timer = setTimeout(() => void saveRoom(room, messages).catch(() => undefined), 500);
+    return () => clearTimeout(timer);
+  }, [room, messages, model.loaded]);
 
   useEffect(() => {
     session.setOpenRoom(roomId);

@@ -423,6 +423,12 @@ export const en = {
   'push.failed': 'Could not turn push on for this device. Allow notifications and try again.',
   'push.take': 'Take it',
   'push.from': '{sender}: {text}',
+  // --- Offline (issue 19) ---
+  'offline.banner': 'You are offline. This is what this device saved, read-only; nothing can be sent until the network is back.',
+  'offline.title': 'Saved rooms',
+  'offline.savedAt': 'Saved {time}',
+  'offline.roomNotSaved': 'This room was not saved on this device.',
+  'offline.nothingSaved': 'Nothing was saved on this device yet.',
 } satisfies Record<string, string>;
 
 export type Key = keyof typeof en;

@@ -425,4 +425,10 @@ export const zhTW: Record<Key, string> = {
   'push.failed': '無法為這台裝置開啟推播。請允許通知後再試一次。',
   'push.take': '我來處理',
   'push.from': '{sender}：{text}',
+  // --- Offline (issue 19) ---
+  'offline.banner': '目前離線。以下是這台裝置儲存的內容，僅供閱讀；恢復連線前無法傳送任何訊息。',
+  'offline.title': '已儲存的戰情室',
+  'offline.savedAt': '儲存於 {time}',
+  'offline.roomNotSaved': '這台裝置沒有儲存這個戰情室。',
+  'offline.nothingSaved': '這台裝置尚未儲存任何內容。',
 };
