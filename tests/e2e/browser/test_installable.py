@@ -258,3 +258,27 @@ def test_nothing_is_shown_while_a_tab_of_the_app_is_visible(people, open_session
     (shown,) = _notifications(worker)
     assert shown["body"] == "Bob: second, while she is away"
     assert shown["actions"] == []
+
+
+def test_take_it_from_a_notification_takes_the_incident_once_signed_in(
+    people, open_session, make_room, local_stack
+):
+    # Given a declared incident whose page Alice's notification offered to take
+    alice = people("Alice")
+    room = make_room(alice)
+    session = open_session(alice)
+    # When "Take it" opens the app on the room (the worker's window URL for the action)
+    session.page.goto(f"{session.base_url}/#/rooms/{room.room_id}?take=1")
+    # Then the room opens and, once she is signed in, the incident is acknowledged by her
+    expect(session.page.get_by_role("heading", level=1, name=room.title)).to_be_visible()
+    deadline = time.monotonic() + 10
+    while True:
+        found = local_stack.request("GET", f"/api/rooms/{room.room_id}", alice.token)
+        if found.body["state"] == "acknowledged":
+            break
+        assert time.monotonic() < deadline, f"not taken: {found.body['state']}"
+        session.page.wait_for_timeout(100)
+    entries = local_stack.request("GET", f"/api/rooms/{room.room_id}/timeline", alice.token)
+    assert entries.body["entries"][-1]["by"] == alice.user_id
+    assert "taken" in entries.body["entries"][-1]["note"]
+    assert "take=1" not in session.page.url
