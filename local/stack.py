@@ -150,6 +150,9 @@ async def serve(args: argparse.Namespace) -> None:
         load_demo(get_database())
 
     _configure_push(data_dir)
+    from warroom.paging import rearm_pending
+
+    rearm_pending()  # escalation timers of pages left untaken when the stack last stopped
     issuer = LocalIssuer(public_url + "/local-issuer", AUDIENCE, data_dir / "issuer-key.pem")
     web_dir = Path(args.web_dir) if args.web_dir else None
     gateway = Gateway(

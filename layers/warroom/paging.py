@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import threading
+from collections.abc import Callable
 from typing import Protocol
 from uuid import UUID
 
@@ -26,16 +27,38 @@ MAX_SQS_DELAY_SECONDS = 900
 
 
 def dispatch(paged: oncall.Paged | None) -> None:
+    """Each part on its own: the incident is committed already, so a part that fails is
+    logged (and counted by the log's alarm), never turned into a failed request."""
     if paged is None:
         return
     if paged.events:
         from warroom.delivery import room_delivery
 
-        room_delivery().room_events(paged.events)
+        _attempt("room events", lambda: room_delivery().room_events(paged.events))
     if paged.notices:
-        push_queue().enqueue(paged.notices)
+        _attempt("pushes", lambda: push_queue().enqueue(paged.notices))
     if paged.check_in_seconds is not None:
-        escalation_timer().schedule(paged.room_id, paged.check_in_seconds)
+        seconds = paged.check_in_seconds
+        _attempt("escalation timer", lambda: escalation_timer().schedule(paged.room_id, seconds))
+
+
+def _attempt(what: str, work: Callable[[], object]) -> None:
+    try:
+        work()
+    except Exception:
+        logger.exception("paging: %s failed", what)
+
+
+def rearm_pending() -> int:
+    """`make dev` after a restart: in-process timers died with the process, so every
+    untaken page gets its timer again (the cloud's delayed messages outlive a deploy)."""
+    from warroom.dal import push as push_dal
+    from warroom.db import get_database
+
+    pending = get_database().run(push_dal.pending_pages)
+    for room_id, seconds in pending:
+        escalation_timer().schedule(room_id, max(0.05, seconds))
+    return len(pending)
 
 
 def on_timer(room_id: UUID) -> None:

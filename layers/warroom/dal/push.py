@@ -198,3 +198,12 @@ def seconds_until(conn: Conn, when: datetime) -> float:
     ).fetchone()
     assert row is not None
     return float(row["s"])
+
+
+def pending_pages(conn: Conn) -> list[tuple[UUID, float]]:
+    """Untaken pages with a next step: (room, seconds until it is due)."""
+    rows = conn.execute(
+        "SELECT room_id, extract(epoch FROM due_at - clock_timestamp())::float AS s "
+        "FROM pages WHERE due_at IS NOT NULL AND taken_by IS NULL"
+    ).fetchall()
+    return [(UUID(str(r["room_id"])), float(r["s"])) for r in rows]
