@@ -529,6 +529,8 @@ export function describeSystem(m: Message, names: ReadonlyMap<string, string>): 
           : t('system.memberRemoved', { actor, member: subject });
       case 'member_role_changed':
         return t('system.roleChanged', { actor, member: subject, role: role(c.role) });
+      case 'paged': // issue 19: on-call escalation
+        return t('system.paged', { member: subject, step: Number((c as { step?: unknown }).step ?? 0) + 1 });
       default:
         break;
     }

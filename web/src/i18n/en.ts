@@ -423,6 +423,7 @@ export const en = {
   'push.failed': 'Could not turn push on for this device. Allow notifications and try again.',
   'push.take': 'Take it',
   'push.from': '{sender}: {text}',
+  'system.paged': 'Paged {member} (on call, step {step})',
   // --- Offline (issue 19) ---
   'offline.banner': 'You are offline. This is what this device saved, read-only; nothing can be sent until the network is back.',
   'offline.title': 'Saved rooms',

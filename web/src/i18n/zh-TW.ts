@@ -425,6 +425,7 @@ export const zhTW: Record<Key, string> = {
   'push.failed': '無法為這台裝置開啟推播。請允許通知後再試一次。',
   'push.take': '我來處理',
   'push.from': '{sender}：{text}',
+  'system.paged': '已呼叫 {member}（值班，第 {step} 順位）',
   // --- Offline (issue 19) ---
   'offline.banner': '目前離線。以下是這台裝置儲存的內容，僅供閱讀；恢復連線前無法傳送任何訊息。',
   'offline.title': '已儲存的戰情室',
