@@ -35,18 +35,24 @@ MAX_TEXT = 140  # characters of the message in a notification (a phone shows abo
 def _load_vapid() -> Any:
     from py_vapid import Vapid
 
+    from warroom.errors import ConfigurationError
+
     settings = push_settings()
     if settings.vapid_private_key_file:
         with open(settings.vapid_private_key_file, "rb") as handle:
-            return Vapid.from_pem(handle.read())
-    if settings.vapid_secret_arn:
+            pem = handle.read()
+    elif settings.vapid_secret_arn:
         import boto3
 
         secret = boto3.client("secretsmanager").get_secret_value(SecretId=settings.vapid_secret_arn)
-        return Vapid.from_pem(secret["SecretString"].encode())
-    from warroom.errors import ConfigurationError
-
-    raise ConfigurationError("no VAPID key: set VAPID_PRIVATE_KEY_FILE or VAPID_SECRET_ARN")
+        pem = secret["SecretString"].encode()
+    else:
+        raise ConfigurationError("no VAPID key: set VAPID_PRIVATE_KEY_FILE or VAPID_SECRET_ARN")
+    try:
+        return Vapid.from_pem(pem)
+    except Exception as exc:  # py_vapid raises whatever cryptography raises
+        # The stack's placeholder until someone puts the key in (docs/deploy.md)
+        raise ConfigurationError("the VAPID secret holds no P-256 private key (PEM)") from exc
 
 
 _vapid = Lazy(_load_vapid)
