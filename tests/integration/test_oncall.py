@@ -168,3 +168,39 @@ def test_a_restarted_local_stack_rearms_every_untaken_page(db, on_call_line):
     # taken one's is not
     assert 590 < timer.scheduled[untaken] <= 600
     assert taken not in timer.scheduled
+
+
+def test_a_viewer_who_is_paged_becomes_an_editor_so_they_can_take_it(db, sql, on_call_line):
+    # Given an incident where the second person on call was added as a viewer meanwhile
+    from warroom.dal import rooms as rooms_dal
+    from warroom.models import Role
+
+    opened = _open(db, on_call_line)
+    room_id = opened.room.room_id
+    rooms.add_member(
+        room_id=room_id,
+        user_id=on_call_line["reporter"],
+        member_id=on_call_line["second"],
+        role=Role.VIEWER,
+        db=db,
+    )
+    _make_due(sql, room_id)
+    # When the page escalates to them
+    step = oncall.escalate(room_id=room_id, db=db)
+    # Then they are an editor now, the room hears of it, and they can take the incident
+    member = db.run(
+        lambda conn: rooms_dal.member(conn, room_id=room_id, user_id=on_call_line["second"])
+    )
+    assert member is not None and member.role == Role.EDITOR
+    events = [e[0].content["event"] for e in step.events]  # type: ignore[index]
+    assert events == ["member_role_changed", "paged"]
+    taken = oncall.take(room_id=room_id, user_id=on_call_line["second"], db=db)
+    assert taken.room is not None and taken.room.state.value == "acknowledged"
+
+
+def test_pushes_name_the_sender_as_people_know_them(db, on_call_line):
+    # When an incident opens on the line
+    paged = _open(db, on_call_line).paged
+    # Then the pushes name the reporter by display name, not by e-mail id
+    assert paged is not None
+    assert {n.sender for n in paged.notices} == {"Reporter"}

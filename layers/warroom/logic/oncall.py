@@ -129,8 +129,9 @@ def incident_opened(conn: Conn, *, room: Room, opened_by: str) -> Paged | None:
     paged = _page(conn, room=room, target=targets[0], step=0, actor=opened_by)
     others = tuple(u for u in on_call.rotation[1:] if u != opened_by)
     if others:
+        sender = _display_name(conn, opened_by)
         paged.notices.append(
-            Notice("incident", others, room.room_id, opened_by, f"{room.title} ({line.name})")
+            Notice("incident", others, room.room_id, sender, f"{room.title} ({line.name})")
         )
     if len(targets) == 1:  # nobody to escalate to
         dal.advance_page(conn, room_id=room.room_id, step=0, last=True)
@@ -155,6 +156,22 @@ def _page(conn: Conn, *, room: Room, target: str, step: int, actor: str) -> Page
                 role=Role.EDITOR.value,
             )
         )
+    else:
+        existing = rooms_dal.member(conn, room_id=room.room_id, user_id=target)
+        if existing is not None and existing.role == Role.VIEWER:
+            # Whoever is paged must be able to take it: a viewer on call becomes an editor
+            rooms_dal.set_role(conn, room_id=room.room_id, user_id=target, role=Role.EDITOR.value)
+            paged.events.append(
+                post_system_message(
+                    conn,
+                    room_id=room.room_id,
+                    actor_id=actor,
+                    event="member_role_changed",
+                    text=f"{target} was made EDITOR: on call",
+                    user_id=target,
+                    role=Role.EDITOR.value,
+                )
+            )
     event = post_system_message(
         conn,
         room_id=room.room_id,
@@ -174,8 +191,15 @@ def _page(conn: Conn, *, room: Room, target: str, step: int, actor: str) -> Page
         system_message_id=event[0].message_id,
         data={"paged_user_id": target, "step": step},
     )
-    paged.notices.append(Notice("page", (target,), room.room_id, actor, room.title))
+    paged.notices.append(
+        Notice("page", (target,), room.room_id, _display_name(conn, actor), room.title)
+    )
     return paged
+
+
+def _display_name(conn: Conn, user_id: str) -> str:
+    found = users_dal.get(conn, user_id)
+    return found.display_name if found is not None else user_id
 
 
 def escalate(*, room_id: UUID, db: Database | None = None) -> Paged:
