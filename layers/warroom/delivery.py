@@ -15,6 +15,7 @@ and by the HTTP routes alike.
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 from warroom import frames
@@ -86,9 +87,11 @@ class RoomDelivery:
         from warroom.webpush import push_queue
 
         text = message.content if isinstance(message.content, str) else ""
-        push_queue().enqueue(
-            [Notice("mention", mentioned, message.room_id, message.sender_display_name, text)]
-        )
+        notice = Notice("mention", mentioned, message.room_id, message.sender_display_name, text)
+        try:
+            push_queue().enqueue([notice])
+        except Exception:  # the message is stored and told; a lost push is only logged
+            logging.getLogger(__name__).exception("mention push could not be queued")
 
     def badges(self, message: Message, recipients: Recipients) -> FanoutReport:
         report = self.broadcaster.to_connections(
