@@ -282,3 +282,31 @@ def test_take_it_from_a_notification_takes_the_incident_once_signed_in(
     assert entries.body["entries"][-1]["by"] == alice.user_id
     assert "taken" in entries.body["entries"][-1]["note"]
     assert "take=1" not in session.page.url
+
+
+def test_push_to_this_device_asks_for_our_key_and_says_so_when_the_browser_cannot(
+    people, open_session, make_room, local_stack
+):
+    # Given Alice in a room, in a browser that has no push service to reach (headless
+    # Chromium offline from Google's): the server side is tested in tests/e2e/test_push.py
+    alice = people("Alice")
+    room = make_room(alice)
+    a = open_session(alice, permissions=["notifications"])
+    a.open_room(room)
+    a.page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    a.page.get_by_role("button", name="Notifications").click()
+    dialog = a.page.get_by_role("dialog", name="Notification settings")
+    switch = dialog.get_by_role("switch", name="Push to this device")
+    expect(switch).not_to_be_checked()
+
+    # When she turns on "Push to this device"
+    with a.page.expect_response("**/api/push/vapid-public-key") as key:
+        switch.click()
+
+    # Then the browser was handed our VAPID key, the failure to subscribe is said in
+    # words, the switch stays off, and nothing is registered for her
+    assert key.value.status == 200
+    expect(dialog).to_contain_text("Could not turn push on for this device")
+    expect(switch).not_to_be_checked()
+    found = local_stack.request("GET", "/api/push/subscriptions", alice.token)
+    assert found.body["endpoints"] == []
