@@ -84,6 +84,32 @@ def project_requirements(pyproject: Path) -> tuple[list[str], list[str]]:
     return runtime, tools
 
 
+# Pure-Python packages published as source only (no wheel on PyPI): built here into a
+# py3-none-any wheel, which runs anywhere, and offered to the arm64 install with
+# --find-links. Anything else must come as a wheel (no native code built on this machine).
+PURE_PYTHON_SDISTS = frozenset({"http-ece"})  # issue 19's Web Push encryption (RFC 8291)
+
+
+def build_pure_wheels(requirements: list[str], wheel_dir: Path) -> list[str]:
+    """Build the wheels of the source-only pure-Python requirements; pip's extra args."""
+    pure = [r for r in requirements if requirement_name(r) in PURE_PYTHON_SDISTS]
+    if not pure:
+        return []
+    shutil.rmtree(wheel_dir, ignore_errors=True)
+    wheel_dir.mkdir(parents=True)
+    for requirement in pure:
+        command = [
+            sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
+            "--no-deps", "--wheel-dir", str(wheel_dir), requirement,
+        ]  # fmt: skip
+        subprocess.run(command, check=True)
+    built = sorted(wheel_dir.glob("*.whl"))
+    native = [w.name for w in built if not w.name.endswith("-none-any.whl")]
+    if len(built) != len(pure) or native:
+        raise SystemExit(f"expected pure-Python wheels for {pure}, built {[w.name for w in built]}")
+    return ["--find-links", str(wheel_dir)]
+
+
 def pip_install(requirements: list[str], target: Path) -> None:
     """Install `requirements` into `target` for Lambda (arm64, CPython 3.12), unless the
     stamp says this exact set is already there."""
@@ -98,6 +124,7 @@ def pip_install(requirements: list[str], target: Path) -> None:
         shutil.rmtree(target)
     target.mkdir(parents=True)
     platforms = [arg for platform in LAYER_PIP_PLATFORMS for arg in ("--platform", platform)]
+    find_links = build_pure_wheels(requirements, target.parent / "pure-wheels")
     command = [
         sys.executable, "-m", "pip", "install",
         "--quiet", "--disable-pip-version-check", "--no-compile",
@@ -106,6 +133,7 @@ def pip_install(requirements: list[str], target: Path) -> None:
         "--implementation", "cp",
         "--python-version", LAMBDA_PYTHON_VERSION,
         "--only-binary=:all:",
+        *find_links,
         *requirements,
     ]  # fmt: skip
     print(f"{target}: pip install {' '.join(requirements)}")

@@ -233,7 +233,17 @@ class WarRoomStack(Stack):
         )
         # Nothing that reads the schema goes live before it is there and up to date: new
         # function code (and the schedule that calls the sweep) waits for the migrations.
-        app_functions = (user_sync, connect, authorizer, message, history, sweep, presence_flush)
+        app_functions = (
+            user_sync,
+            connect,
+            authorizer,
+            message,
+            history,
+            sweep,
+            presence_flush,
+            push_fn,
+            escalate_fn,
+        )
         for dependent in app_functions:
             dependent.node.add_dependency(migrations.resource)
         sweep_schedule.node.add_dependency(migrations.resource)

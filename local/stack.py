@@ -105,6 +105,12 @@ def _configure_push(data_dir: Path) -> None:
             "PUSH_TRANSPORT": "inprocess",
         }
     )
+    from warroom.push_queue import InProcessPushWorker, set_push_queue
+    from warroom.settings import clear_settings_cache
+    from warroom.webpush import send_notice
+
+    clear_settings_cache()
+    set_push_queue(InProcessPushWorker(send_notice))
 
 
 def _handlers(containers: int) -> Handlers:

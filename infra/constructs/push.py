@@ -16,6 +16,7 @@ dead-letter queue for 14 days.
 from __future__ import annotations
 
 from aws_cdk import CfnResource, Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -86,10 +87,22 @@ class PushNotifications(Construct):
         }
 
     def grant_enqueue(self, fn: lambda_.IFunction, *, pages: bool) -> None:
-        """A function that sends messages (mentions) or opens and takes incidents (pages)."""
-        self.push_queue.grant_send_messages(fn)
-        if pages:
-            self.escalation_queue.grant_send_messages(fn)
+        """A function that sends messages (mentions) or opens and takes incidents (pages):
+        SendMessage only (grant_send_messages would add two reads no code makes)."""
+        queues = [self.push_queue, *([self.escalation_queue] if pages else [])]
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage"], resources=[q.queue_arn for q in queues]
+            )
+        )
+
+    def grant_key(self, fn: lambda_.IFunction) -> None:
+        """GetSecretValue on the VAPID secret only (grant_read adds DescribeSecret)."""
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[self.vapid_secret.secret_arn]
+            )
+        )
 
     def attach(
         self, *, push: lambda_.Function, escalate: lambda_.Function, http: lambda_.IFunction
@@ -113,7 +126,7 @@ class PushNotifications(Construct):
                         "SQS event sources take no on-failure destination; the queue's"
                         " redrive policy sends failed records to its dead-letter queue.",
                     )
-        self.vapid_secret.grant_read(push)
-        self.vapid_secret.grant_read(http)  # GET /api/push/vapid-public-key
+        self.grant_key(push)
+        self.grant_key(http)  # GET /api/push/vapid-public-key
         # A page pushes, and re-arms the timer for the next step.
         self.grant_enqueue(escalate, pages=True)

@@ -84,7 +84,7 @@ class RoomDelivery:
         if not mentioned:
             return
         from warroom.logic.notices import Notice
-        from warroom.webpush import push_queue
+        from warroom.push_queue import push_queue
 
         text = message.content if isinstance(message.content, str) else ""
         notice = Notice("mention", mentioned, message.room_id, message.sender_display_name, text)

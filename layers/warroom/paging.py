@@ -18,8 +18,8 @@ from uuid import UUID
 
 from warroom.lazy import Lazy
 from warroom.logic import oncall
+from warroom.push_queue import push_queue
 from warroom.settings import push_settings
-from warroom.webpush import push_queue
 
 logger = logging.getLogger(__name__)
 

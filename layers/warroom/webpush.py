@@ -1,8 +1,8 @@
 """Sending Web Push (RFC 8030/8291/8292): the asynchronous path of issue 19.
 
-A send's ack never waits on a push service: `push_queue().enqueue(notices)` hands them
-to a background worker (`make dev`) or to the push queue (SQS, drained by
-`functions/push`). Each notice becomes one encrypted (`aes128gcm`) POST per subscription
+A send's ack never waits on a push service: notices go through the push queue
+(`warroom.push_queue`) and are sent here, by `functions/push` in the cloud and by the
+local stack's background worker. Each notice becomes one encrypted (`aes128gcm`) POST per subscription
 of each person, VAPID-signed, with a TTL, `Urgency: high` and a `Topic` per room (so a
 later push about the same room replaces an unread one). A 404 or 410 from the push
 service deletes that subscription.
@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
-import threading
-from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any
 
 from warroom.dal import push as push_dal
 from warroom.dal import rooms as rooms_dal
@@ -132,72 +129,3 @@ def send_notice(notice: Notice) -> int:
 
 def _forget(endpoint: str) -> None:
     get_database().run(lambda conn: push_dal.forget_endpoint(conn, endpoint=endpoint))
-
-
-# --- the asynchronous path ------------------------------------------------------------------
-
-
-class PushQueue(Protocol):
-    def enqueue(self, notices: Iterable[Notice]) -> None: ...
-
-
-class InProcessPushWorker:
-    """`make dev`: one background thread sends, in order; nothing that enqueues waits."""
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Notice] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def enqueue(self, notices: Iterable[Notice]) -> None:
-        for notice in notices:
-            self._queue.put(notice)
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="push-worker", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            notice = self._queue.get()
-            try:
-                send_notice(notice)
-            except Exception:
-                logger.exception("push worker: a notice failed")
-
-
-class SqsPushQueue:
-    """The cloud: the push queue, drained by `functions/push` (batches of ten)."""
-
-    def __init__(self, queue_url: str) -> None:
-        import boto3
-
-        self._url = queue_url
-        self._sqs = boto3.client("sqs")
-
-    def enqueue(self, notices: Iterable[Notice]) -> None:
-        batch = [json.dumps(n.to_json()) for n in notices]
-        for start in range(0, len(batch), 10):
-            self._sqs.send_message_batch(
-                QueueUrl=self._url,
-                Entries=[
-                    {"Id": str(i), "MessageBody": body}
-                    for i, body in enumerate(batch[start : start + 10])
-                ],
-            )
-
-
-def _queue_from_settings() -> PushQueue:
-    settings = push_settings()
-    if settings.transport == "sqs":
-        if not settings.push_queue_url:
-            from warroom.errors import ConfigurationError
-
-            raise ConfigurationError("PUSH_TRANSPORT=sqs needs PUSH_QUEUE_URL")
-        return SqsPushQueue(settings.push_queue_url)
-    return InProcessPushWorker()
-
-
-_push_queue: Lazy[PushQueue] = Lazy(_queue_from_settings)
-push_queue = _push_queue.get
-set_push_queue = _push_queue.set

@@ -84,3 +84,44 @@ def test_the_layer_copy_of_warroom_carries_the_database_ca_bundle(tmp_path: Path
     # Then the CA bundle the connections verify TLS with is there, where the code looks
     bundle = tmp_path / "warroom" / "db" / "aws-ca-bundle.pem"
     assert bundle.read_bytes() == (REPO_ROOT / "layers/warroom/db/aws-ca-bundle.pem").read_bytes()
+
+
+def test_a_source_only_pure_python_package_is_built_as_a_pure_wheel_and_offered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a pip that records its command lines, and builds a pure wheel when asked
+    calls: list[list[str]] = []
+
+    def fake_run(command: list[str], check: bool) -> Any:
+        calls.append(command)
+        if "wheel" in command:
+            out = Path(command[command.index("--wheel-dir") + 1])
+            (out / "http_ece-1.2.1-py3-none-any.whl").write_bytes(b"")
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(build_layer.subprocess, "run", fake_run)
+    target = tmp_path / "layer" / "python"
+    # When the requirements include http-ece (published as source only)
+    build_layer.pip_install(["http-ece==1.2.1", "pydantic==2.14.3"], target)
+    # Then only http-ece was built, without its dependencies, and the arm64 install
+    # (still binaries only) was pointed at the built wheel
+    wheel, install = calls
+    assert wheel[wheel.index("wheel") :][-1] == "http-ece==1.2.1" and "--no-deps" in wheel
+    assert "--only-binary=:all:" in install
+    assert install[install.index("--find-links") + 1] == wheel[wheel.index("--wheel-dir") + 1]
+
+
+def test_a_source_package_that_builds_native_code_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a "pure" package whose build turns out to be for this machine's platform
+    def fake_run(command: list[str], check: bool) -> Any:
+        if "wheel" in command:
+            out = Path(command[command.index("--wheel-dir") + 1])
+            (out / "http_ece-1.2.1-cp311-cp311-linux_x86_64.whl").write_bytes(b"")
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(build_layer.subprocess, "run", fake_run)
+    # When the layer is built, then it stops before installing anything
+    with pytest.raises(SystemExit, match="pure-Python wheels"):
+        build_layer.pip_install(["http-ece==1.2.1"], tmp_path / "layer" / "python")

@@ -157,9 +157,13 @@ def test_the_functions_and_the_schedule_wait_for_the_migrations(stage: Synthesiz
     (schedule,) = stage.of_type("AWS::Scheduler::Schedule").values()
     assert schema in _depends_on(schedule)
     # And the queue's event source starts only with its function, after the schema too
-    (mapping,) = stage.of_type("AWS::Lambda::EventSourceMapping").values()
     flush = stage.function_id(FN_PRESENCE_FLUSH.service)
-    assert mapping["Properties"]["FunctionName"] == {"Ref": flush}
+    (mapping,) = [
+        m
+        for m in stage.of_type("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": flush}
+    ]
+    assert mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0].startswith("PresenceFlush")
 
 
 # --- no polling: scheduled and queued functions are short ----------------------------------
@@ -257,5 +261,9 @@ def test_a_flush_set_aside_in_the_dead_letter_queue_raises_an_alarm(stage: Synth
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert alarm["Threshold"] == 1 and {"Ref": topic} in alarm["AlarmActions"]
     # And the queue's event source reports partial batch failures
-    (mapping,) = stage.of_type("AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = [
+        m
+        for m in stage.of_type("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [main_id, "Arn"]}
+    ]
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

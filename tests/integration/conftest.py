@@ -183,7 +183,7 @@ class RecordedPushes:
 def recorded_pushes() -> Iterator[RecordedPushes]:
     """Pushes are recorded, not sent: the push worker's reads would otherwise run beside
     the tests that count the send path's round trips."""
-    from warroom.webpush import set_push_queue
+    from warroom.push_queue import set_push_queue
 
     recorded = RecordedPushes()
     set_push_queue(recorded)
