@@ -276,6 +276,14 @@ class WarRoomStack(Stack):
             alarm_email=inputs.alarm_email,
             dead_letters=flush_queue.dead_letters,
         )
+        monitoring.alarm_on_dead_letters(
+            "PushDeadLetters", push.push_dead_letters, "pushes set aside after repeated failures"
+        )
+        monitoring.alarm_on_dead_letters(
+            "EscalationDeadLetters",
+            push.escalation_dead_letters,
+            "escalation steps set aside after repeated failures: an untaken incident may not be paged",
+        )
 
         # Last: it also covers the functions aws-cdk-lib adds for its own custom resources.
         LogRetentionForEveryFunction.apply(self, config)

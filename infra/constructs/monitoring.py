@@ -246,6 +246,17 @@ class Monitoring(Construct):
             topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         return topic
 
+    def alarm_on_dead_letters(self, construct_id: str, queue: sqs.IQueue, description: str) -> None:
+        """One message set aside after repeated failures notifies the alarm topic."""
+        self._alarm(
+            construct_id,
+            queue.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic=cw.Stats.MAXIMUM
+            ),
+            threshold=1,
+            description=description,
+        )
+
     def _alarm(
         self,
         construct_id: str,

@@ -36,7 +36,7 @@ def _lint_ignore(resource: CfnResource, check: str, reason: str) -> None:
     resource.add_metadata("cfn-lint-reason", reason)
 
 
-def _queue(scope: Construct, name: str, *, visibility_s: int) -> sqs.Queue:
+def _queue(scope: Construct, name: str, *, visibility_s: int) -> tuple[sqs.Queue, sqs.Queue]:
     dead = sqs.Queue(
         scope,
         f"{name}Dlq",
@@ -49,7 +49,7 @@ def _queue(scope: Construct, name: str, *, visibility_s: int) -> sqs.Queue:
         "ES6000",
         "This is the dead-letter queue: what lands here stays for a person to read.",
     )
-    return sqs.Queue(
+    main = sqs.Queue(
         scope,
         name,
         encryption=sqs.QueueEncryption.SQS_MANAGED,
@@ -57,6 +57,7 @@ def _queue(scope: Construct, name: str, *, visibility_s: int) -> sqs.Queue:
         visibility_timeout=Duration.seconds(visibility_s),
         dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVES, queue=dead),
     )
+    return main, dead
 
 
 class PushNotifications(Construct):
@@ -75,8 +76,10 @@ class PushNotifications(Construct):
             " to it, and a new key means every device subscribes again.",
         )
         # Six times the consumers' timeout, as AWS recommends for Lambda event sources.
-        self.push_queue = _queue(self, "PushQueue", visibility_s=6 * 30)
-        self.escalation_queue = _queue(self, "EscalationQueue", visibility_s=6 * 30)
+        self.push_queue, self.push_dead_letters = _queue(self, "PushQueue", visibility_s=6 * 30)
+        self.escalation_queue, self.escalation_dead_letters = _queue(
+            self, "EscalationQueue", visibility_s=6 * 30
+        )
 
     def environment(self) -> dict[str, str]:
         return {

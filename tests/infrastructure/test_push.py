@@ -105,3 +105,22 @@ def test_the_functions_are_told_to_use_the_queues(dev: Synthesized) -> None:
         assert variables["PUSH_QUEUE_URL"] == {"Ref": _queue_id(dev, "PushQueue")}
         assert variables["ESCALATION_QUEUE_URL"] == {"Ref": _queue_id(dev, "EscalationQueue")}
         assert "VAPID_SECRET_ARN" in variables
+
+
+def test_a_push_or_a_page_set_aside_raises_an_alarm(dev: Synthesized) -> None:
+    # Given the two dead-letter queues of issue 19
+    queues = dev.of_type("AWS::SQS::Queue")
+    topic = dev.logical_id("AWS::SNS::Topic")
+    alarms = dev.of_type("AWS::CloudWatch::Alarm").values()
+    for fragment in ("PushQueue", "EscalationQueue"):
+        dead = queues[_queue_id(dev, fragment)]["Properties"]["RedrivePolicy"][
+            "deadLetterTargetArn"
+        ]["Fn::GetAtt"][0]
+        # Then one message in it notifies the alarm topic
+        (alarm,) = [
+            a["Properties"]
+            for a in alarms
+            if {"Name": "QueueName", "Value": {"Fn::GetAtt": [dead, "QueueName"]}}
+            in a["Properties"].get("Dimensions", [])
+        ]
+        assert alarm["Threshold"] == 1 and {"Ref": topic} in alarm["AlarmActions"]
