@@ -219,6 +219,13 @@ def test_a_delivered_push_shows_a_notification_whose_click_opens_the_room(
     # path runs on the notification itself, and takes the open tab)
     session.page.goto(f"{session.base_url}/#/")
     expect(session.page.get_by_role("heading", name="War rooms")).to_be_visible()
+    # (the worker may have been stopped while no tab was open, and started again by the
+    # navigation: talk to the one running now, which has the tab among its clients)
+    worker = session.context.service_workers[-1]
+    assert worker.evaluate(
+        "() => self.clients.matchAll({ type: 'window', includeUncontrolled: true })"
+        ".then((tabs) => tabs.length)"
+    )
     worker.evaluate(
         "() => self.registration.getNotifications().then((found) => openRoom(found[0], ''))"
     )
