@@ -149,6 +149,8 @@ async def serve(args: argparse.Namespace) -> None:
     moto, moto_url = aws.start_moto()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     configure_environment(public_url, moto_url, database_url, args.transport)
+    # Ingest sources' secrets are sealed under a key file here (a KMS key in the cloud).
+    os.environ.setdefault("INGEST_KEY_FILE", str(data_dir / "ingest-secrets.key"))
     clear_settings_cache()  # read again, now that DATABASE_URL (and the rest) are set
     upgrade(database_url)
     aws.provision(moto_url, REGION)
