@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from warroom import inbound
 from warroom.dal import incident as incident_dal
@@ -61,6 +61,8 @@ RAW_RANGE = timedelta(hours=1)
 DOWNSAMPLED_POINTS = 500
 MAX_RAW_POINTS = 5000
 DEFAULT_RANGE = timedelta(hours=1)
+MAX_WEBHOOK_ID = 200
+_POINTS = TypeAdapter(list[ReadingPoint])
 # The readings a firing quotes in its system message.
 QUOTED_READINGS = 10
 
@@ -140,9 +142,10 @@ class Ingested:
 REFUSED = "the request's signature could not be verified"
 
 
-def verify(source_id: str, body: bytes, headers: dict[str, str], db: Database) -> dal.SourceSecret:
+def verify(source_id: str, body: bytes, headers: dict[str, str], conn: Conn) -> dal.SourceSecret:
     """The source and its signature, or 401 (the same words whatever failed, so a
-    caller learns nothing about which sources exist)."""
+    caller learns nothing about which sources exist). The source is read on every
+    request, so a revocation holds from the next one."""
     from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
     from warroom.sealing import sealer
@@ -151,7 +154,7 @@ def verify(source_id: str, body: bytes, headers: dict[str, str], db: Database) -
         source_uuid = UUID(source_id)
     except ValueError as exc:
         raise UnauthorizedError(REFUSED) from exc
-    found = db.run(lambda conn: dal.source_secret(conn, source_uuid))
+    found = dal.source_secret(conn, source_uuid)
     if found is None or found.revoked:
         raise UnauthorizedError(REFUSED)
     secret = sealer().open(found.sealed).decode()
@@ -163,9 +166,18 @@ def verify(source_id: str, body: bytes, headers: dict[str, str], db: Database) -
     return found
 
 
+def _where(loc: tuple[int | str, ...]) -> str:
+    """An error's location, safe to store and to show (a key may hold a NUL)."""
+    parts = [str(p) if isinstance(p, int) or inbound.text_problem(p) is None else "?" for p in loc]
+    return ".".join(parts) or "point"
+
+
 def parse_points(body: bytes) -> tuple[list[tuple[int, ReadingPoint]], list[dict[str, Any]]]:
+    """The batch's good points (with their index) and the rejected ones with a reason.
+    Strings are not walked for NUL or lone surrogates as elsewhere: every stored string
+    of a point is held to a pattern (tag, machine_id) or a list (unit, quality)."""
     try:
-        data = inbound.loads(body)
+        data = inbound.decode(body)
     except (ValidationFailed, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValidationFailed('body: must be a JSON object {"points": [...]}') from exc
     if (
@@ -177,6 +189,10 @@ def parse_points(body: bytes) -> tuple[list[tuple[int, ReadingPoint]], list[dict
     raw = data["points"]
     if len(raw) > MAX_POINTS:
         raise PayloadTooLarge(f"at most {MAX_POINTS} points a batch; this one has {len(raw)}")
+    try:  # the usual batch, all good: one validation call
+        return list(enumerate(_POINTS.validate_python(raw))), []
+    except ValidationError:
+        pass
     good: list[tuple[int, ReadingPoint]] = []
     rejected: list[dict[str, Any]] = []
     for index, item in enumerate(raw):
@@ -184,8 +200,7 @@ def parse_points(body: bytes) -> tuple[list[tuple[int, ReadingPoint]], list[dict
             good.append((index, ReadingPoint.model_validate(item)))
         except ValidationError as exc:
             err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "point"
-            rejected.append({"index": index, "reason": f"{where}: {err['msg']}"})
+            rejected.append({"index": index, "reason": f"{_where(err['loc'])}: {err['msg']}"})
     return good, rejected
 
 
@@ -198,15 +213,16 @@ def ingest(
 ) -> Ingested:
     from warroom.settings import ingest_settings
 
-    database = _db(db)
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"a batch is at most {MAX_BODY_BYTES} bytes")
-    source = verify(source_id, body, headers, database)
-    webhook_id = next(v for k, v in headers.items() if k.lower() == "webhook-id")
-    good, rejected = parse_points(body)
     limits = ingest_settings()
 
     def operation(conn: Conn) -> Ingested:
+        source = verify(source_id, body, headers, conn)
+        webhook_id = next(v for k, v in headers.items() if k.lower() == "webhook-id")
+        if len(webhook_id) > MAX_WEBHOOK_ID or inbound.text_problem(webhook_id) is not None:
+            raise ValidationFailed(f"webhook-id: at most {MAX_WEBHOOK_ID} plain characters")
+        good, rejected = parse_points(body)
         with conn.transaction():
             first = dal.claim_delivery(conn, source_id=source.source_id, webhook_id=webhook_id)
             if first is not None:
@@ -240,7 +256,7 @@ def ingest(
             events=events,
         )
 
-    return database.run(operation)
+    return _db(db).run(operation)
 
 
 # --- alarms ---------------------------------------------------------------------------
