@@ -433,3 +433,28 @@ def test_a_line_room_gets_live_readings_frames(local_stack, line_with_source, pe
     stranger = person("stranger")
     refused = local_stack.request("GET", f"/api/lines/{line['line_id']}/readings", stranger.token)
     assert refused.status == 403
+
+
+def test_the_signer_in_docs_ingest_md_posts_readings(local_stack, line_with_source):
+    # Given the 20-line Python signer exactly as docs/ingest.md shows it
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ingest.md").read_text()
+    code = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    signer = code.split("\nprint(", 1)[0]
+    assert len(signer.strip().splitlines()) <= 20
+    namespace: dict[str, Any] = {}
+    exec(signer, namespace)  # our own documentation, run as a reader would
+    owner, line, source = line_with_source
+    tag = f"doc_{uuid.uuid4().hex[:6]}"
+    # When it posts a point
+    answer = namespace["post_readings"](
+        local_stack.base_url,
+        source["source_id"],
+        source["secret"],
+        [{"machine_id": "OVEN-1", "tag": tag, "value": 186.4, "unit": "°C",
+          "ts": _iso(datetime.now(UTC))}],
+    )  # fmt: skip
+    # Then the server accepted and stored it
+    assert answer == {"accepted": 1, "rejected": []}
+    assert [p["value"] for p in _stored(local_stack, owner.token, line["line_id"], tag)] == [186.4]
