@@ -4,9 +4,11 @@ newer than the newest it has seen."""
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from warroom.dal import ingest as dal
@@ -92,3 +94,34 @@ def test_points_older_than_the_rules_newest_do_not_count(db, sql, make_user):
     # And a newer out-of-range point fires
     newer = ReadingPoint(machine_id="M1", tag="temp", value=500.0, ts=now + timedelta(seconds=1))
     assert [m.content["event"] for m, _ in _store(db, line.line_id, [newer])] == ["alarm_opened"]
+
+
+def test_the_sweep_forgets_idempotency_records_no_replay_can_need(db, sql, make_user):
+    from warroom.ingest_models import SourceDraft
+    from warroom.logic.maintenance import sweep
+    from warroom.sealing import KeyFileSealer, set_sealer
+
+    # Given a source with a delivery record from two hours ago and one from now
+    owner = make_user("owner")
+    line = _line_with_rules(db, owner, [])
+    set_sealer(KeyFileSealer(Path(tempfile.mkdtemp()) / "k"))
+    try:
+        source = ingest.create_source(
+            line_id=line.line_id, user_id=owner, draft=SourceDraft(name="gw"), db=db
+        )
+    finally:
+        set_sealer(None)
+    for webhook_id, age in (("old", "2 hours"), ("new", "0 seconds")):
+        sql.execute(
+            "INSERT INTO ingest_deliveries (source_id, webhook_id, answer, received_at) "
+            "VALUES (%s, %s, '{}', now() - %s::interval)",
+            (source.source_id, webhook_id, age),
+        )
+    # When the scheduled sweep runs
+    report = sweep(db)
+    # Then the old record is gone and the recent one kept
+    left = sql.execute(
+        "SELECT webhook_id FROM ingest_deliveries WHERE source_id = %s", (source.source_id,)
+    ).fetchall()
+    assert [r["webhook_id"] for r in left] == ["new"]
+    assert report.forgotten_deliveries >= 1

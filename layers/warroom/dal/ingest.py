@@ -108,6 +108,18 @@ def record_answer(conn: Conn, *, source_id: UUID, webhook_id: str, answer: dict[
     )
 
 
+def delete_old_deliveries(conn: Conn, *, older_than_s: int, batch: int = 5000) -> int:
+    cur = conn.execute(
+        """
+        DELETE FROM ingest_deliveries WHERE ctid IN (
+            SELECT ctid FROM ingest_deliveries
+            WHERE received_at < now() - make_interval(secs => %s) LIMIT %s)
+        """,
+        (older_than_s, batch),
+    )
+    return cur.rowcount
+
+
 def take_ingest_token(conn: Conn, *, source_id: UUID, burst: int, per_second: float) -> float:
     """One token from the source's bucket: the seconds to wait when none was there, else 0."""
     available = (

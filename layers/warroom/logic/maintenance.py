@@ -12,6 +12,8 @@ from warroom.db import Database, get_database
 @dataclass(frozen=True)
 class SweepReport:
     expired_connections: int
+    # issue 18: ingest idempotency records past any possible replay
+    forgotten_deliveries: int = 0
 
 
 def sweep(db: Database | None = None, *, max_batches: int = 20) -> SweepReport:
@@ -24,4 +26,8 @@ def sweep(db: Database | None = None, *, max_batches: int = 20) -> SweepReport:
         total += removed
         if removed == 0:
             break
-    return SweepReport(expired_connections=total)
+    from warroom.logic.ingest import forget_old_deliveries
+
+    return SweepReport(
+        expired_connections=total, forgotten_deliveries=forget_old_deliveries(database)
+    )
