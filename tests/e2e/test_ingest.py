@@ -458,3 +458,26 @@ def test_the_signer_in_docs_ingest_md_posts_readings(local_stack, line_with_sour
     # Then the server accepted and stored it
     assert answer == {"accepted": 1, "rejected": []}
     assert [p["value"] for p in _stored(local_stack, owner.token, line["line_id"], tag)] == [186.4]
+
+
+def test_a_binary_content_type_is_verified_on_the_bytes_sent(local_stack, line_with_source):
+    # Given a gateway that labels its JSON as octet-stream (API Gateway then base64s it)
+    owner, line, source = line_with_source
+    tag = f"bin_{uuid.uuid4().hex[:6]}"
+    body = _body(_points(tag, [7.5]))
+    headers = {**_signed(source["secret"], body), "Content-Type": "application/octet-stream"}
+    # When it posts, Then the signature holds and the point is stored
+    answer = _post(local_stack, source, body, headers)
+    assert answer.status == 200, answer.text
+    assert answer.body == {"accepted": 1, "rejected": []}
+    assert [p["value"] for p in _stored(local_stack, owner.token, line["line_id"], tag)] == [7.5]
+    # And bytes that are not UTF-8, correctly signed, are a typed 422, not a crash
+    junk = b'{"points": [\xff\xfe]}'
+    refused = _post(
+        local_stack,
+        source,
+        junk,
+        {**_signed(source["secret"], junk), "Content-Type": "application/octet-stream"},
+    )
+    assert refused.status == 422, refused.text
+    assert refused.body["error"]["code"] == "VALIDATION"

@@ -13,6 +13,7 @@ routes is `routes.common.caller()`, as everywhere.
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import datetime
 from typing import Annotated, Any
@@ -71,8 +72,11 @@ def build_router(app: APIGatewayHttpResolver) -> Router:
     @router.post("/api/ingest/<source_id>/readings")
     def post_readings(source_id: str) -> Response[Any]:
         event = app.current_event
-        body = event.decoded_body or ""
-        raw = body.encode() if isinstance(body, str) else bytes(body)
+        # The signature covers the body's bytes exactly as sent: base64 for a binary
+        # content type, else the text as API Gateway passed it (never decoded as text,
+        # so a body that is not UTF-8 is a 401 or a 422, not a crash).
+        body = event.raw_event.get("body") or ""
+        raw = base64.b64decode(body) if event.raw_event.get("isBase64Encoded") else body.encode()
         stored = ingest.ingest(source_id=source_id, body=raw, headers=dict(event.headers or {}))
         if stored.stored:
             _after_store(stored)
