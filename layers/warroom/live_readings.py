@@ -1,8 +1,13 @@
 """The live chart (issue 18): after a batch is stored, the rooms of the line's open
-incidents get one `readings` frame carrying each machine's tag's latest value, at most
-once a second per line across every container (the slot is a row in `line_live`). A
-batch inside the second sends nothing: the next batch's frame carries its values, since
-each frame reads the latest values when it is sent, not the batch."""
+incidents get one `readings` frame with the batch's latest value of each machine's tag,
+at most once a second per line across every container (the slot is a row in
+`line_live`).
+
+The frame carries the batch's own values, not a read of the table: the latest value per
+tag over a line's recent rows would scan every row of the last minutes on each frame. A
+batch that finds the slot taken sends nothing; its points are stored and charted by the
+next read, and the next frame carries the then-newest values. At most MAX_POINTS points
+go in a frame, newest first, so it stays far below the 128 KB message limit."""
 
 from __future__ import annotations
 
@@ -12,31 +17,34 @@ from warroom import frames
 from warroom.dal import ingest as dal
 from warroom.db import Database, get_database
 from warroom.fanout import Broadcaster, FanoutReport
+from warroom.ingest_models import Reading
 
 INTERVAL_SECONDS = 1.0
+MAX_POINTS = 400
 
 
 def publish_latest(
-    line_id: UUID, *, broadcaster: Broadcaster | None = None, db: Database | None = None
+    line_id: UUID,
+    latest: list[Reading],
+    *,
+    broadcaster: Broadcaster | None = None,
+    db: Database | None = None,
 ) -> FanoutReport:
     database = db if db is not None else get_database()
 
-    def operation(conn: dal.Conn) -> tuple[list[str], list[dict[str, object]]] | None:
+    def operation(conn: dal.Conn) -> list[str] | None:
         with conn.transaction():
             if not dal.claim_live_slot(conn, line_id=line_id, interval_seconds=INTERVAL_SECONDS):
                 return None
-            connections = dal.live_connections_of_line(conn, line_id)
-            if not connections:
-                return None
-            latest = dal.latest_readings(conn, line_id=line_id)
-        return connections, [r.model_dump(mode="json", exclude_none=True) for r in latest]
+            return dal.live_connections_of_line(conn, line_id)
 
-    found = database.run(operation)
-    if found is None:
+    connections = database.run(operation)
+    if not connections:
         return FanoutReport()
     if broadcaster is None:
         from warroom.fanout import broadcaster as shared
 
         broadcaster = shared()
-    connections, points = found
+    newest = sorted(latest, key=lambda r: r.ts, reverse=True)[:MAX_POINTS]
+    points = [r.model_dump(mode="json", exclude_none=True) for r in newest]
     return broadcaster.to_connections(connections, frames.readings_frame(str(line_id), points))

@@ -4,14 +4,13 @@ across every container, and only to sockets in the rooms of the line's open inci
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from warroom.dal import ingest as dal
 from warroom.fanout import FanoutReport
 from warroom.ingest_models import ReadingPoint
 from warroom.live_readings import publish_latest
-from warroom.logic import incident, rooms
+from warroom.logic import incident, ingest, rooms
 from warroom.models import LineDraft, RoomDraft, RoomStatus
 
 
@@ -50,17 +49,20 @@ def test_one_frame_a_second_per_line_to_open_incidents_only(db, sql, make_user):
     )
     listening = _socket(sql, owner, open_room.room_id)
     _socket(sql, owner, done_room.room_id)
-    point = ReadingPoint(
-        machine_id="OVEN-1", tag="temp", value=81.5, unit="CEL", ts=datetime.now(UTC)
-    )
-    db.run(
-        lambda conn: dal.copy_readings(conn, line_id=line.line_id, source_id=None, points=[point])
-    )
+    now = datetime.now(UTC)
+    batch = [
+        ReadingPoint(
+            machine_id="OVEN-1", tag="temp", value=v, unit="CEL", ts=now + timedelta(seconds=i)
+        )
+        for i, v in enumerate([80.0, 81.5])
+    ] + [ReadingPoint(machine_id="OVEN-1", tag="temp", value=999.0, ts=now, historical=True)]
+    latest = ingest.latest_of(batch)
     recorder = Recorder()
     # When two batches are announced back to back
-    publish_latest(line.line_id, broadcaster=recorder, db=db)  # type: ignore[arg-type]
-    publish_latest(line.line_id, broadcaster=recorder, db=db)  # type: ignore[arg-type]
-    # Then one frame went out, to the open incident's socket only, with the latest value
+    publish_latest(line.line_id, latest, broadcaster=recorder, db=db)  # type: ignore[arg-type]
+    publish_latest(line.line_id, latest, broadcaster=recorder, db=db)  # type: ignore[arg-type]
+    # Then one frame went out, to the open incident's socket only, with the batch's newest
+    # live value (never a historical one)
     assert len(recorder.sent) == 1
     connections, frame = recorder.sent[0]
     assert connections == [listening]
@@ -73,5 +75,5 @@ def test_one_frame_a_second_per_line_to_open_incidents_only(db, sql, make_user):
         "UPDATE line_live SET sent_at = sent_at - interval '2 seconds' WHERE line_id = %s",
         (line.line_id,),
     )
-    publish_latest(line.line_id, broadcaster=recorder, db=db)  # type: ignore[arg-type]
+    publish_latest(line.line_id, latest, broadcaster=recorder, db=db)  # type: ignore[arg-type]
     assert len(recorder.sent) == 2

@@ -238,20 +238,6 @@ def readings_downsampled(
     return [Reading.model_validate(r) for r in rows]
 
 
-def latest_readings(conn: Conn, *, line_id: UUID, within_seconds: int = 3600) -> list[Reading]:
-    """Each machine's tag's newest live (not historical) value on the line."""
-    rows = conn.execute(
-        """
-        SELECT DISTINCT ON (machine_id, tag) machine_id, tag, ts, value, unit, quality, origin
-        FROM readings
-        WHERE line_id = %s AND NOT historical AND ts > now() - make_interval(secs => %s)
-        ORDER BY machine_id, tag, ts DESC
-        """,
-        (line_id, within_seconds),
-    ).fetchall()
-    return [Reading.model_validate(r) for r in rows]
-
-
 def may_read_line(conn: Conn, *, line_id: UUID, user_id: str) -> bool:
     """The line's owner, an admin, or a member of an incident room on the line."""
     row = conn.execute(

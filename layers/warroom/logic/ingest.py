@@ -135,7 +135,7 @@ class Ingested:
     answer: dict[str, Any]
     stored: bool
     line_id: UUID | None = None
-    live_points: int = 0
+    latest: list[Reading] = field(default_factory=list)
     events: Events = field(default_factory=list)
 
 
@@ -252,7 +252,7 @@ def ingest(
             answer=answer,
             stored=True,
             line_id=source.line_id,
-            live_points=sum(1 for p in points if not p.historical),
+            latest=latest_of(points),
             events=events,
         )
 
@@ -270,6 +270,22 @@ def forget_old_deliveries(db: Database | None = None, *, max_batches: int = 20) 
         if removed == 0:
             break
     return total
+
+
+def latest_of(points: list[ReadingPoint]) -> list[Reading]:
+    """Each machine's tag's newest live point in the batch (for the live chart)."""
+    newest: dict[tuple[str, str], ReadingPoint] = {}
+    for p in points:
+        if p.historical:
+            continue
+        held = newest.get((p.machine_id, p.tag))
+        if held is None or p.ts >= held.ts:
+            newest[(p.machine_id, p.tag)] = p
+    return [
+        Reading(machine_id=p.machine_id, tag=p.tag, ts=p.ts, value=p.value, unit=p.unit,
+                quality=p.quality)
+        for p in newest.values()
+    ]  # fmt: skip
 
 
 # --- alarms ---------------------------------------------------------------------------

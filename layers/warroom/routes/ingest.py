@@ -55,10 +55,10 @@ def _after_store(stored: ingest.Ingested) -> None:
             from warroom.delivery import room_delivery
 
             room_delivery().room_events(stored.events)
-        if stored.line_id is not None and stored.live_points:
+        if stored.line_id is not None and stored.latest:
             from warroom.live_readings import publish_latest
 
-            publish_latest(stored.line_id)
+            publish_latest(stored.line_id, stored.latest)
     except Exception:
         logger.exception("announcing an ingest failed")
 
