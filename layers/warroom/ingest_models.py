@@ -113,11 +113,6 @@ class ReadingPoint(BaseModel):
         return value
 
 
-class IngestAnswer(BaseModel):
-    accepted: int
-    rejected: list[dict[str, object]]
-
-
 class Reading(BaseModel):
     machine_id: str
     tag: str
@@ -174,11 +169,3 @@ class AlarmRule(BaseModel):
     created_by: str
     created_at: UtcDatetime
     firing: bool = False
-
-
-def out_of_range(rule: AlarmRule | dict[str, object], value: float) -> bool:
-    above = rule["above"] if isinstance(rule, dict) else rule.above
-    below = rule["below"] if isinstance(rule, dict) else rule.below
-    return (above is not None and value > float(above)) or (  # type: ignore[arg-type]
-        below is not None and value < float(below)  # type: ignore[arg-type]
-    )
