@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from warroom.models import Severity, UtcDatetime
 
@@ -67,6 +67,8 @@ UNIT_SYMBOLS = frozenset(
     ]
 )
 
+UNIT = "^(?:[A-Z0-9]{2,3}|" + "|".join(re.escape(u) for u in sorted(UNIT_SYMBOLS)) + ")$"
+
 Quality = Literal["good", "uncertain", "bad"]
 
 
@@ -100,17 +102,13 @@ class ReadingPoint(BaseModel):
     ]
     tag: Annotated[str, Field(min_length=1, max_length=100, strict=True, pattern=TAG_NAME.pattern)]
     value: Annotated[float, Field(strict=True, allow_inf_nan=False)]
-    unit: Annotated[str, Field(min_length=1, max_length=16, strict=True)] | None = None
+    # a UN/CEFACT code or one of UNIT_SYMBOLS
+    unit: Annotated[str, Field(min_length=1, max_length=16, strict=True, pattern=UNIT)] | None = (
+        None
+    )
     quality: Quality = "good"
     ts: AwareDatetime
     historical: Annotated[bool, Field(strict=True)] = False
-
-    @field_validator("unit")
-    @classmethod
-    def _unit_known(cls, value: str | None) -> str | None:
-        if value is not None and not (UNECE_CODE.match(value) or value in UNIT_SYMBOLS):
-            raise ValueError("unit must be a UN/CEFACT code (CEL, BAR) or a common symbol")
-        return value
 
 
 class Reading(BaseModel):

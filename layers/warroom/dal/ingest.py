@@ -83,29 +83,72 @@ def source_secret(conn: Conn, source_id: UUID) -> SourceSecret | None:
 
 
 # --- idempotency and the rate limit --------------------------------------------------
-def claim_delivery(conn: Conn, *, source_id: UUID, webhook_id: str) -> dict[str, Any] | None:
-    """Claim `webhook_id` for this request (inside its transaction): None when claimed,
-    else the first request's answer (a concurrent first request is waited for)."""
-    row = conn.execute(
-        "INSERT INTO ingest_deliveries (source_id, webhook_id, answer) VALUES (%s, %s, '{}') "
-        "ON CONFLICT DO NOTHING RETURNING webhook_id",
-        (source_id, webhook_id),
-    ).fetchone()
-    if row is not None:
-        return None
-    found = conn.execute(
-        "SELECT answer FROM ingest_deliveries WHERE source_id = %s AND webhook_id = %s",
-        (source_id, webhook_id),
-    ).fetchone()
-    assert found is not None
-    return dict(found["answer"])
+@dataclass(frozen=True)
+class Claim:
+    """The webhook-id claim: `first_answer` set for a replay; else `wait` seconds when
+    the source's bucket was empty (0 when a token was taken)."""
+
+    first_answer: dict[str, Any] | None = None
+    wait: float = 0.0
 
 
-def record_answer(conn: Conn, *, source_id: UUID, webhook_id: str, answer: dict[str, Any]) -> None:
-    conn.execute(
-        "UPDATE ingest_deliveries SET answer = %s WHERE source_id = %s AND webhook_id = %s",
-        (Jsonb(answer), source_id, webhook_id),
+def claim_delivery(
+    conn: Conn,
+    *,
+    source_id: UUID,
+    webhook_id: str,
+    answer: dict[str, Any],
+    burst: int,
+    per_second: float,
+) -> Claim:
+    """In one statement (inside the ingest's transaction): claim `webhook_id` with its
+    answer and, only when it is new, take a token from the source's bucket. A replay
+    reads the first answer (a concurrent first request is waited for by the insert).
+    A refused token rolls the claim back with the transaction, so a retry is served."""
+    available = (
+        "least(%(burst)s::float8, b.tokens + %(rate)s::float8 * "
+        "extract(epoch FROM clock_timestamp() - b.refilled_at)::float8)"
     )
+    row = conn.execute(
+        f"""
+        WITH claimed AS (
+            INSERT INTO ingest_deliveries (source_id, webhook_id, answer)
+            VALUES (%(source)s, %(webhook)s, %(answer)s)
+            ON CONFLICT DO NOTHING RETURNING 1
+        ), bucket AS (
+            INSERT INTO rate_buckets AS b (user_id, kind, tokens, refilled_at, consumed)
+            SELECT %(who)s, 'ingest', %(burst)s::float8 - 1, clock_timestamp(), true
+            FROM claimed
+            ON CONFLICT (user_id, kind) DO UPDATE
+               SET tokens = CASE WHEN {available} >= 1 THEN {available} - 1 ELSE {available} END,
+                   refilled_at = clock_timestamp(),
+                   consumed = {available} >= 1
+            RETURNING consumed, tokens
+        )
+        SELECT EXISTS (SELECT 1 FROM claimed) AS claimed,
+               (SELECT consumed FROM bucket) AS consumed,
+               (SELECT tokens FROM bucket) AS tokens
+        """,
+        {
+            "source": source_id,
+            "webhook": webhook_id,
+            "answer": Jsonb(answer),
+            "who": f"source:{source_id}",
+            "burst": burst,
+            "rate": per_second,
+        },
+    ).fetchone()
+    assert row is not None
+    if not row["claimed"]:
+        found = conn.execute(
+            "SELECT answer FROM ingest_deliveries WHERE source_id = %s AND webhook_id = %s",
+            (source_id, webhook_id),
+        ).fetchone()
+        assert found is not None
+        return Claim(first_answer=dict(found["answer"]))
+    if row["consumed"]:
+        return Claim()
+    return Claim(wait=max((1.0 - float(row["tokens"])) / per_second, 0.05))
 
 
 def delete_old_deliveries(conn: Conn, *, older_than_s: int, batch: int = 5000) -> int:
@@ -118,30 +161,6 @@ def delete_old_deliveries(conn: Conn, *, older_than_s: int, batch: int = 5000) -
         (older_than_s, batch),
     )
     return cur.rowcount
-
-
-def take_ingest_token(conn: Conn, *, source_id: UUID, burst: int, per_second: float) -> float:
-    """One token from the source's bucket: the seconds to wait when none was there, else 0."""
-    available = (
-        "least(%(burst)s::float8, b.tokens + %(rate)s::float8 * "
-        "extract(epoch FROM clock_timestamp() - b.refilled_at)::float8)"
-    )
-    row = conn.execute(
-        f"""
-        INSERT INTO rate_buckets AS b (user_id, kind, tokens, refilled_at, consumed)
-        VALUES (%(who)s, 'ingest', %(burst)s::float8 - 1, clock_timestamp(), true)
-        ON CONFLICT (user_id, kind) DO UPDATE
-           SET tokens = CASE WHEN {available} >= 1 THEN {available} - 1 ELSE {available} END,
-               refilled_at = clock_timestamp(),
-               consumed = {available} >= 1
-        RETURNING consumed, tokens
-        """,
-        {"who": f"source:{source_id}", "burst": burst, "rate": per_second},
-    ).fetchone()
-    assert row is not None
-    if row["consumed"]:
-        return 0.0
-    return max((1.0 - float(row["tokens"])) / per_second, 0.05)
 
 
 # --- readings ------------------------------------------------------------------------
@@ -335,10 +354,24 @@ def rules_for_evaluation(conn: Conn, *, line_id: UUID, tags: list[str]) -> list[
     return [RuleState(**r) for r in rows]
 
 
-def save_rule_state(conn: Conn, state: RuleState) -> None:
+def save_rule_states(conn: Conn, states: list[RuleState]) -> None:
+    """Every evaluated rule's state in one statement."""
+    if not states:
+        return
     conn.execute(
-        "UPDATE alarm_rules SET breach_since = %s, firing = %s, last_ts = %s WHERE rule_id = %s",
-        (state.breach_since, state.firing, state.last_ts, state.rule_id),
+        """
+        UPDATE alarm_rules AS r
+        SET breach_since = s.breach_since, firing = s.firing, last_ts = s.last_ts
+        FROM unnest(%s::uuid[], %s::timestamptz[], %s::boolean[], %s::timestamptz[])
+             AS s (rule_id, breach_since, firing, last_ts)
+        WHERE r.rule_id = s.rule_id
+        """,
+        (
+            [s.rule_id for s in states],
+            [s.breach_since for s in states],
+            [s.firing for s in states],
+            [s.last_ts for s in states],
+        ),
     )
 
 

@@ -223,31 +223,29 @@ def ingest(
         if len(webhook_id) > MAX_WEBHOOK_ID or inbound.text_problem(webhook_id) is not None:
             raise ValidationFailed(f"webhook-id: at most {MAX_WEBHOOK_ID} plain characters")
         good, rejected = parse_points(body)
+        points = [p for _, p in good]
+        answer = {"accepted": len(points), "rejected": rejected}
         with conn.transaction():
-            first = dal.claim_delivery(conn, source_id=source.source_id, webhook_id=webhook_id)
-            if first is not None:
-                return Ingested(answer=first, stored=False)
-            wait = dal.take_ingest_token(
+            claim = dal.claim_delivery(
                 conn,
                 source_id=source.source_id,
+                webhook_id=webhook_id,
+                answer=answer,
                 burst=limits.rate_burst,
                 per_second=limits.rate_per_second,
             )
-            if wait > 0:
+            if claim.first_answer is not None:
+                return Ingested(answer=claim.first_answer, stored=False)
+            if claim.wait > 0:
                 raise RateLimited(
-                    f"too many batches from this source; try again in {wait:.1f} s",
-                    retry_after=round(wait, 2),
+                    f"too many batches from this source; try again in {claim.wait:.1f} s",
+                    retry_after=round(claim.wait, 2),
                 )
-            points = [p for _, p in good]
             if points:
                 dal.copy_readings(
                     conn, line_id=source.line_id, source_id=source.source_id, points=points
                 )
             events = evaluate_alarms(conn, line_id=source.line_id, points=points)
-            answer = {"accepted": len(points), "rejected": rejected}
-            dal.record_answer(
-                conn, source_id=source.source_id, webhook_id=webhook_id, answer=answer
-            )
         return Ingested(
             answer=answer,
             stored=True,
@@ -326,6 +324,7 @@ def evaluate_alarms(conn: Conn, *, line_id: UUID, points: list[ReadingPoint]) ->
         return []
     states = dal.rules_for_evaluation(conn, line_id=line_id, tags=sorted({p.tag for p in live}))
     events: Events = []
+    evaluated: list[dal.RuleState] = []
     for state in states:
         changed = False
         for point in (p for p in live if p.tag == state.tag):
@@ -344,7 +343,8 @@ def evaluate_alarms(conn: Conn, *, line_id: UUID, points: list[ReadingPoint]) ->
                     events.extend(_back_in_range(conn, line_id, state, point))
                 state.breach_since, state.firing = None, False
         if changed:
-            dal.save_rule_state(conn, state)
+            evaluated.append(state)
+    dal.save_rule_states(conn, evaluated)
     return events
 
 
