@@ -481,3 +481,22 @@ def test_a_binary_content_type_is_verified_on_the_bytes_sent(local_stack, line_w
     )
     assert refused.status == 422, refused.text
     assert refused.body["error"]["code"] == "VALIDATION"
+
+
+def test_readings_filter_by_machine_and_refuse_a_backward_range(local_stack, line_with_source):
+    # Given two machines posting the same tag
+    owner, line, source = line_with_source
+    tag = f"temp_{uuid.uuid4().hex[:6]}"
+    points = _points(tag, [1.0, 2.0]) + _points(tag, [9.0], machine_id="OVEN-2")
+    body = _body(points)
+    assert _post(local_stack, source, body, _signed(source["secret"], body)).status == 200
+    base = f"/api/lines/{line['line_id']}/readings?tag={tag}"
+    # When one machine's readings are asked for, Then only its points come back
+    found = local_stack.request("GET", f"{base}&machine_id=OVEN-2", owner.token)
+    assert found.status == 200, found.text
+    assert [(p["machine_id"], p["value"]) for p in found.body["points"]] == [("OVEN-2", 9.0)]
+    # And a range that ends before it starts is a typed 422
+    now = datetime.now(UTC)
+    backward = f"{base}&from={_iso(now)}&to={_iso(now - timedelta(hours=1))}"
+    refused = local_stack.request("GET", backward, owner.token)
+    assert refused.status == 422 and refused.body["error"]["code"] == "VALIDATION"
