@@ -455,8 +455,7 @@ def error_frame(
 def readings_frame(line_id: str, points: list[dict[str, Any]]) -> dict[str, Any]:
     """The latest machine value of each machine's tag on a line (issue 18's live chart),
     at most once a second per line."""
-    return ReadingsFrame(
-        line_id=line_id,
-        timestamp=now_z(),
-        points=[ReadingPointWire.model_validate(p) for p in points],
-    ).wire()
+    wired = [ReadingPointWire.model_validate(p) for p in points]
+    frame = ReadingsFrame(line_id=line_id, timestamp=now_z(), points=wired).wire()
+    frame["points"] = [p.wire() for p in wired]  # each point's absent keys left out too
+    return frame
