@@ -257,19 +257,6 @@ def ingest(
     return _db(db).run(operation)
 
 
-def forget_old_deliveries(db: Database | None = None, *, max_batches: int = 20) -> int:
-    """Drop idempotency records no replay can need any more: a replay carries the
-    first request's signed timestamp, which is refused (401) once it is over 5 minutes
-    old, so a record kept for an hour outlives every replay that could still verify."""
-    total = 0
-    for _ in range(max_batches):
-        removed = _db(db).run(lambda conn: dal.delete_old_deliveries(conn, older_than_s=3600))
-        total += removed
-        if removed == 0:
-            break
-    return total
-
-
 def latest_of(points: list[ReadingPoint]) -> list[Reading]:
     """Each machine's tag's newest live point in the batch (for the live chart)."""
     newest: dict[tuple[str, str], ReadingPoint] = {}
