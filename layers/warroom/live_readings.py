@@ -17,7 +17,8 @@ from warroom import frames
 from warroom.dal import ingest as dal
 from warroom.db import Database, get_database
 from warroom.fanout import Broadcaster, FanoutReport
-from warroom.ingest_models import Reading
+from warroom.ingest_models import ReadingPoint
+from warroom.models import iso_z
 
 INTERVAL_SECONDS = 1.0
 MAX_POINTS = 400
@@ -25,7 +26,7 @@ MAX_POINTS = 400
 
 def publish_latest(
     line_id: UUID,
-    latest: list[Reading],
+    latest: list[ReadingPoint],
     *,
     broadcaster: Broadcaster | None = None,
     db: Database | None = None,
@@ -46,5 +47,9 @@ def publish_latest(
 
         broadcaster = shared()
     newest = sorted(latest, key=lambda r: r.ts, reverse=True)[:MAX_POINTS]
-    points = [r.model_dump(mode="json", exclude_none=True) for r in newest]
+    points = [
+        {"machine_id": p.machine_id, "tag": p.tag, "ts": iso_z(p.ts), "value": p.value,
+         "unit": p.unit, "quality": p.quality, "origin": "machine"}
+        for p in newest
+    ]  # fmt: skip
     return broadcaster.to_connections(connections, frames.readings_frame(str(line_id), points))

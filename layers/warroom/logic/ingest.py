@@ -135,7 +135,7 @@ class Ingested:
     answer: dict[str, Any]
     stored: bool
     line_id: UUID | None = None
-    latest: list[Reading] = field(default_factory=list)
+    latest: list[ReadingPoint] = field(default_factory=list)
     events: Events = field(default_factory=list)
 
 
@@ -257,8 +257,9 @@ def ingest(
     return _db(db).run(operation)
 
 
-def latest_of(points: list[ReadingPoint]) -> list[Reading]:
-    """Each machine's tag's newest live point in the batch (for the live chart)."""
+def latest_of(points: list[ReadingPoint]) -> list[ReadingPoint]:
+    """Each machine's tag's newest live point in the batch (for the live chart; turned
+    into wire points only when a frame is sent, at most once a second)."""
     newest: dict[tuple[str, str], ReadingPoint] = {}
     for p in points:
         if p.historical:
@@ -266,11 +267,7 @@ def latest_of(points: list[ReadingPoint]) -> list[Reading]:
         held = newest.get((p.machine_id, p.tag))
         if held is None or p.ts >= held.ts:
             newest[(p.machine_id, p.tag)] = p
-    return [
-        Reading(machine_id=p.machine_id, tag=p.tag, ts=p.ts, value=p.value, unit=p.unit,
-                quality=p.quality)
-        for p in newest.values()
-    ]  # fmt: skip
+    return list(newest.values())
 
 
 # --- alarms ---------------------------------------------------------------------------
