@@ -52,6 +52,7 @@ from warroom.ingest_models import (
     ReadingPoint,
     SourceDraft,
 )
+from warroom.logic import oncall
 from warroom.logic.messages import post_system_message
 from warroom.models import Message, Role
 
@@ -137,6 +138,8 @@ class Ingested:
     line_id: UUID | None = None
     latest: list[ReadingPoint] = field(default_factory=list)
     events: Events = field(default_factory=list)
+    # an incident an alarm opened pages the line's on-call people (issue 19), after commit
+    paged: list[oncall.Paged] = field(default_factory=list)
 
 
 REFUSED = "the request's signature could not be verified"
@@ -245,13 +248,15 @@ def ingest(
                 dal.copy_readings(
                     conn, line_id=source.line_id, source_id=source.source_id, points=points
                 )
-            events = evaluate_alarms(conn, line_id=source.line_id, points=points)
+            paged: list[oncall.Paged] = []
+            events = evaluate_alarms(conn, line_id=source.line_id, points=points, paged=paged)
         return Ingested(
             answer=answer,
             stored=True,
             line_id=source.line_id,
             latest=latest_of(points),
             events=events,
+            paged=paged,
         )
 
     return _db(db).run(operation)
@@ -298,11 +303,18 @@ def _out_of_range(state: dal.RuleState, value: float) -> bool:
     )
 
 
-def evaluate_alarms(conn: Conn, *, line_id: UUID, points: list[ReadingPoint]) -> Events:
+def evaluate_alarms(
+    conn: Conn,
+    *,
+    line_id: UUID,
+    points: list[ReadingPoint],
+    paged: list[oncall.Paged] | None = None,
+) -> Events:
     """Run each rule over the batch's live points of its tag in time order (historical
     points and points older than the rule's last seen never count). A rule fires when
     its tag has stayed out of range for `for_seconds`; it is quiet again, with a system
-    message, when a point is back in range."""
+    message, when a point is back in range. An incident a rule opens pages the line's
+    on-call people through the same hook as a person's (appended to `paged`)."""
     live = sorted((p for p in points if not p.historical), key=lambda p: p.ts)
     if not live:
         return []
@@ -321,7 +333,7 @@ def evaluate_alarms(conn: Conn, *, line_id: UUID, points: list[ReadingPoint]) ->
                 held = (point.ts - state.breach_since).total_seconds()
                 if not state.firing and held >= state.for_seconds:
                     state.firing = True
-                    events.extend(_fire(conn, line_id, state, until=point.ts))
+                    events.extend(_fire(conn, line_id, state, until=point.ts, paged=paged))
             else:
                 if state.firing:
                     events.extend(_back_in_range(conn, line_id, state, point))
@@ -332,7 +344,14 @@ def evaluate_alarms(conn: Conn, *, line_id: UUID, points: list[ReadingPoint]) ->
     return events
 
 
-def _fire(conn: Conn, line_id: UUID, state: dal.RuleState, *, until: datetime) -> Events:
+def _fire(
+    conn: Conn,
+    line_id: UUID,
+    state: dal.RuleState,
+    *,
+    until: datetime,
+    paged: list[oncall.Paged] | None = None,
+) -> Events:
     line = incident_dal.line(conn, line_id, lock=True)  # one room per line, never two
     assert line is not None and state.breach_since is not None
     quoted = dal.breach_readings(
@@ -384,7 +403,7 @@ def _fire(conn: Conn, line_id: UUID, state: dal.RuleState, *, until: datetime) -
         event_time=room.created_at,
         data={"state": "declared", "from_state": None, "by_alarm": str(state.rule_id)},
     )
-    return [
+    opened = [
         post_system_message(
             conn,
             room_id=room.room_id,
@@ -394,6 +413,11 @@ def _fire(conn: Conn, line_id: UUID, state: dal.RuleState, *, until: datetime) -
             **data,
         )
     ]
+    # Then whoever is on call for the line is paged, as for an incident a person opens.
+    page = oncall.incident_opened(conn, room=room, opened_by=line.owner_id)
+    if page is not None and paged is not None:
+        paged.append(page)
+    return opened
 
 
 def _back_in_range(conn: Conn, line_id: UUID, state: dal.RuleState, point: ReadingPoint) -> Events:

@@ -23,6 +23,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from warroom import paging
 from warroom.ingest_models import (
     AlarmRule,
     AlarmRuleDraft,
@@ -61,6 +62,8 @@ def _after_store(stored: ingest.Ingested) -> None:
             publish_latest(stored.line_id, stored.latest)
     except Exception:
         logger.exception("announcing an ingest failed")
+    for page in stored.paged:  # an alarm's incident pages the line's on-call (issue 19)
+        paging.dispatch(page)
 
 
 def build_router(app: APIGatewayHttpResolver) -> Router:
