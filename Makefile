@@ -69,8 +69,9 @@ types: install
 	mv web/src/generated/protocol.ts.new web/src/generated/protocol.ts
 
 # --- running ----------------------------------------------------------------
+# `make dev SIMULATE=1` also runs a demo line's gateway posting signed readings (issue 18).
 dev: install web
-	$(PY) -m local.stack --port $(PORT)
+	$(PY) -m local.stack --port $(PORT) $(if $(SIMULATE),--simulate-line)
 
 migrate: install
 	$(PY) -m warroom.db.migrate

@@ -83,6 +83,8 @@ WS_AUTH_IDENTITY_SOURCE: Final = f"route.request.querystring.{WS_AUTH_QUERY_PARA
 
 HTTP_API_PROXY_ROUTE: Final = "/api/{proxy+}"
 HTTP_API_PUBLIC_ROUTES: Final = ("/api/health", "/api/openapi.json")  # GET, no authorizer
+# POST, no JWT authorizer: the Standard Webhooks signature is checked in the function.
+HTTP_API_SIGNED_ROUTES: Final = ("/api/ingest/{source_id}/readings",)
 
 # The housekeeping function (functions/sweep) runs on an EventBridge Scheduler schedule:
 # it deletes expired connection rows (and announces, once, anything a lost delayed flush

@@ -42,6 +42,7 @@ from infra.constructs.database import Database
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.http_api import HttpApi
 from infra.constructs.identity import Identity
+from infra.constructs.ingest import IngestSecrets
 from infra.constructs.log_retention import LogRetentionForEveryFunction
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.network import Network
@@ -169,7 +170,11 @@ class WarRoomStack(Stack):
         connect = functions.create(FN_CONNECT, environment=app_env)
         authorizer = functions.create(FN_AUTHORIZER, environment=app_env)
         message = functions.create(FN_MESSAGE, environment=app_env)
-        history = functions.create(FN_HISTORY, environment=app_env)
+        ingest_secrets = IngestSecrets(self, "IngestSecrets", config=config)
+        history = functions.create(
+            FN_HISTORY, environment={**app_env, **ingest_secrets.environment()}
+        )
+        ingest_secrets.grant(history)
 
         sweep_env = dict(base_env)
         if config.db_auto_pause_minutes:

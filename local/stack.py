@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -149,6 +150,8 @@ async def serve(args: argparse.Namespace) -> None:
     moto, moto_url = aws.start_moto()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     configure_environment(public_url, moto_url, database_url, args.transport)
+    # Ingest sources' secrets are sealed under a key file here (a KMS key in the cloud).
+    os.environ.setdefault("INGEST_KEY_FILE", str(data_dir / "ingest-secrets.key"))
     clear_settings_cache()  # read again, now that DATABASE_URL (and the rest) are set
     upgrade(database_url)
     aws.provision(moto_url, REGION)
@@ -185,6 +188,7 @@ async def serve(args: argparse.Namespace) -> None:
     runner = web.AppRunner(gateway.app(), access_log=None, handle_signals=False)
     await runner.setup()
     await web.SockSite(runner, sock).start()
+    simulator = _start_simulator(args, public_url)
     print(f"WARROOM_MOTO {moto_url}", flush=True)
     print(f"WARROOM_READY {public_url}", flush=True)
     print(f"War room is running on {public_url}  (Ctrl+C stops it)", flush=True)
@@ -195,11 +199,32 @@ async def serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     sweeper = asyncio.create_task(_sweep_every(args.sweep_interval, stop))
     await stop.wait()
+    if simulator is not None:
+        simulator.set()
     sweeper.cancel()
     await runner.cleanup()
     await gateway.close()
     moto.stop()
     get_database().close()
+
+
+def _start_simulator(args: argparse.Namespace, public_url: str) -> threading.Event | None:
+    """`--simulate-line`: the demo line's gateway posting signed readings (issue 18)."""
+    if not args.simulate_line:
+        return None
+    from local import simulate_line
+
+    demo = simulate_line.prepare_demo_line()
+    print(f"WARROOM_SIMULATOR line={demo.line_id} source={demo.source_id}", flush=True)
+    stop = threading.Event()
+    threading.Thread(
+        target=simulate_line.run,
+        args=(public_url, demo.source_id, demo.secret),
+        kwargs={"cycle": args.simulate_cycle, "stop": stop},
+        name="line-simulator",
+        daemon=True,
+    ).start()
+    return stop
 
 
 async def _sweep_every(interval: float, stop: asyncio.Event) -> None:
@@ -241,6 +266,14 @@ def main() -> None:
     parser.add_argument("--no-demo", action="store_true", help="skip the demo room")
     parser.add_argument(
         "--sweep-interval", type=float, default=60.0, help="seconds between connection sweeps"
+    )
+    parser.add_argument(
+        "--simulate-line",
+        action="store_true",
+        help="post signed readings for a demo line that sometimes crosses its alarm rule",
+    )
+    parser.add_argument(
+        "--simulate-cycle", type=int, default=120, help="seconds between the simulator's crossings"
     )
     parser.add_argument(
         "--containers", type=int, default=8, help="warm containers per function (concurrency)"

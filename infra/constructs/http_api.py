@@ -27,6 +27,7 @@ from constructs import Construct
 from infra.constants import (
     HTTP_API_PROXY_ROUTE,
     HTTP_API_PUBLIC_ROUTES,
+    HTTP_API_SIGNED_ROUTES,
     SERVICE_NAME,
     StageConfig,
 )
@@ -137,4 +138,22 @@ class HttpApi(Construct):
                     "AwsSolutions-APIG4",
                     "The health check and the API description are public by design; every"
                     " other route has the Cognito JWT authorizer.",
+                )
+        # Machines post readings signed the Standard Webhooks way (issue 18): they hold
+        # no Cognito token, so this route has no JWT authorizer and the function checks
+        # the signature before anything else. Stage throttling applies as everywhere.
+        for path in HTTP_API_SIGNED_ROUTES:
+            signed_routes = self.api.add_routes(
+                path=path,
+                methods=[apigwv2.HttpMethod.POST],
+                integration=integration,
+                authorizer=apigwv2.HttpNoneAuthorizer(),
+            )
+            for route in signed_routes:
+                acknowledge(
+                    route,
+                    "AwsSolutions-APIG4",
+                    "Machine ingest is authenticated by an HMAC signature (Standard Webhooks)"
+                    " over id, timestamp and body, verified in the function before any read"
+                    " or write; gateways cannot hold a Cognito token.",
                 )

@@ -289,6 +289,31 @@ class ErrorFrame(WireModel):
     retry_after: float | None = None
 
 
+class ReadingPointWire(WireModel):
+    """A machine reading on the wire (issue 18)."""
+
+    machine_id: str
+    tag: str
+    ts: str
+    value: float
+    unit: str | None = None
+    quality: Literal["good", "uncertain", "bad"] = "good"
+    origin: Literal["machine", "typed"] = "machine"
+    #: when downsampled: the bucket's extremes and size
+    min: float | None = None
+    max: float | None = None
+    count: int | None = None
+
+
+class ReadingsFrame(WireModel):
+    """The latest machine values of the room's line, at most once a second (issue 18)."""
+
+    type: Literal["readings"] = "readings"
+    line_id: str
+    timestamp: str
+    points: list[ReadingPointWire]
+
+
 #: Every frame the server may send, by its `type`.
 SERVER_FRAMES: tuple[type[WireModel], ...] = (
     AckFrame,
@@ -303,6 +328,7 @@ SERVER_FRAMES: tuple[type[WireModel], ...] = (
     SyncReply,
     NotificationFrame,
     ErrorFrame,
+    ReadingsFrame,
 )
 
 
@@ -424,3 +450,12 @@ def error_frame(
     """`extra`: an error's own fields (`retry_after` of RATE_LIMITED)."""
     count_error_answer(code)  # infra hook: INTERNAL/UNAVAILABLE raise the outage alarm
     return ErrorFrame(code=code, message=message, client_msg_id=client_msg_id, **extra).wire()
+
+
+def readings_frame(line_id: str, points: list[dict[str, Any]]) -> dict[str, Any]:
+    """The latest machine value of each machine's tag on a line (issue 18's live chart),
+    at most once a second per line."""
+    wired = [ReadingPointWire.model_validate(p) for p in points]
+    frame = ReadingsFrame(line_id=line_id, timestamp=now_z(), points=wired).wire()
+    frame["points"] = [p.wire() for p in wired]  # each point's absent keys left out too
+    return frame

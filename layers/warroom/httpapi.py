@@ -37,6 +37,7 @@ from warroom.routes import (
     rooms,
     search,
 )
+from warroom.routes import ingest as ingest_routes
 from warroom.routes.common import request_scope, set_caller
 from warroom.routes.dev import PUBLIC_PATHS
 
@@ -141,12 +142,14 @@ def build_app() -> APIGatewayHttpResolver:
     app.include_router(incident.router)
     app.include_router(push.router)
     app.include_router(on_call.router)
+    app.include_router(ingest_routes.build_router(app))
     return app
 
 
 def _authenticate(app: APIGatewayHttpResolver) -> None:
-    if app.current_event.path in PUBLIC_PATHS:
-        return
+    path = app.current_event.path
+    if path in PUBLIC_PATHS or ingest_routes.is_signed_path(path):
+        return  # the ingest's signature is checked by its route (issue 18)
     identity = token_verifier().verify(bearer_token(app.current_event.headers))
     users.require_active(identity.user_id)
     set_caller(identity)

@@ -352,6 +352,35 @@ def tracing_enabled() -> bool:
     return not (env.get("AWS_SAM_LOCAL") or env.get("AWS_CHALICE_CLI_MODE"))
 
 
+class IngestSettings(BaseModel):
+    """Machine readings (issue 18). The sources' secrets are sealed under the KMS key
+    `INGEST_KMS_KEY_ID` in the cloud, else under the key file `INGEST_KEY_FILE` (make
+    dev). Each source may post `INGEST_RATE_{BURST,PER_SECOND}` batches."""
+
+    kms_key_id: str | None = None
+    key_file: str = ".local/ingest-secrets.key"
+    region: str | None = None
+    rate_burst: int = Field(20, ge=1, le=1_000_000)
+    rate_per_second: float = Field(5.0, gt=0, le=1_000_000)
+
+
+@lru_cache(maxsize=1)
+def ingest_settings() -> IngestSettings:
+    env = _env()
+    raw: dict[str, object] = {
+        "kms_key_id": env.get("INGEST_KMS_KEY_ID") or None,
+        "key_file": env.get("INGEST_KEY_FILE") or ".local/ingest-secrets.key",
+        "region": _region(env),
+    }
+    for name in ("rate_burst", "rate_per_second"):
+        if f"INGEST_{name.upper()}" in env:
+            raw[name] = env[f"INGEST_{name.upper()}"]
+    try:
+        return IngestSettings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid ingest settings: {exc}") from exc
+
+
 def use_runtime_dir(path: str) -> None:
     """pgserver keeps its lock file under XDG_RUNTIME_DIR, read at its import: point it
     at `path` unless the environment already names one."""
@@ -369,5 +398,6 @@ def clear_settings_cache() -> None:
         runtime_settings,
         rate_limits,
         push_settings,
+        ingest_settings,
     ):
         cached.cache_clear()

@@ -175,6 +175,7 @@ def test_http_api_routes_and_jwt_authorizer(dev: Synthesized) -> None:
         "OPTIONS /api/{proxy+}",
         "GET /api/health",
         "GET /api/openapi.json",
+        "POST /api/ingest/{source_id}/readings",
     }
     # And all of them reach the history function with payload format 2.0
     history = dev.function_id(FN_HISTORY.service)
@@ -232,3 +233,36 @@ def test_http_api_cors_admits_the_web_origin(dev: Synthesized) -> None:
             "AccessLogSettings": Match.object_like({"DestinationArn": Match.any_value()}),
         },
     )
+
+
+def test_the_signed_ingest_route_has_no_jwt_authorizer_and_its_key_is_the_http_functions(
+    dev: Synthesized,
+) -> None:
+    # Given the HTTP API's routes
+    routes = _routes(dev, "HTTP")
+    # Then machines post readings without a Cognito token (the function checks the
+    # Standard Webhooks signature), on the same function as every other route
+    ingest = routes["POST /api/ingest/{source_id}/readings"]
+    assert ingest.get("AuthorizationType", "NONE") == "NONE"
+    assert "AuthorizerId" not in ingest
+    assert _integration_function(dev, ingest) == dev.function_id(FN_HISTORY.service)
+    # And the sources' secrets are sealed under a rotating KMS key named in the
+    # function's environment, which may make and unwrap data keys and nothing more
+    history = dev.resources[dev.function_id(FN_HISTORY.service)]["Properties"]
+    named = history["Environment"]["Variables"]["INGEST_KMS_KEY_ID"]
+    key_id = named["Fn::GetAtt"][0]
+    assert named == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert dev.resources[key_id]["Type"] == "AWS::KMS::Key"
+    assert dev.resources[key_id]["Properties"]["EnableKeyRotation"] is True
+    statements = [
+        st
+        for policy in dev.of_type("AWS::IAM::Policy").values()
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+        if st.get("Resource") == {"Fn::GetAtt": [key_id, "Arn"]}
+    ]
+    actions = {
+        a
+        for st in statements
+        for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+    assert actions == {"kms:GenerateDataKey", "kms:Decrypt"}

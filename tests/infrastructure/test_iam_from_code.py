@@ -43,6 +43,11 @@ CALL_SITES: dict[str, list[tuple[str, str, str]]] = {
     "warroom.push_queue": [("send_message_batch", "sqs:SendMessage", "push_queue")],
     "warroom.paging": [("send_message", "sqs:SendMessage", "escalation_queue")],
     "warroom.webpush": [("get_secret_value", "secretsmanager:GetSecretValue", "vapid_secret")],
+    # issue 18: the ingest sources' secrets, sealed under a KMS key (envelope)
+    "warroom.sealing": [
+        ("generate_data_key", "kms:GenerateDataKey", "ingest_key"),
+        ("decrypt", "kms:Decrypt", "ingest_key"),
+    ],
     "warroom.sweep_gate": [
         ("get_metric_statistics", "cloudwatch:GetMetricStatistics", "*"),
     ],
@@ -188,6 +193,9 @@ def _on_expected_resource(stage: Synthesized, kind: str, resource: Any) -> bool:
     if kind == "vapid_secret":
         secrets = [k for k in stage.of_type("AWS::SecretsManager::Secret") if "VapidKey" in k]
         return len(secrets) == 1 and resource == {"Ref": secrets[0]}
+    if kind == "ingest_key":
+        keys = [k for k in stage.of_type("AWS::KMS::Key") if k.startswith("IngestSecrets")]
+        return len(keys) == 1 and resource == {"Fn::GetAtt": [keys[0], "Arn"]}
     if kind == "dbuser":
         return ":dbuser:" in text and text.endswith('/warroom_app"]]}')
     if kind == "master_secret":

@@ -3,12 +3,14 @@ now", so early, repeated and late wake-ups must all do the right thing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from warroom.logic import incident, oncall, rooms
-from warroom.models import LineDraft, RoomDraft
+from warroom.ingest_models import AlarmRuleDraft, ReadingPoint
+from warroom.logic import incident, ingest, oncall, rooms
+from warroom.models import LineDraft, RoomDraft, Severity
 
 pytestmark = pytest.mark.integration
 
@@ -204,3 +206,38 @@ def test_pushes_name_the_sender_as_people_know_them(db, on_call_line):
     # Then the pushes name the reporter by display name, not by e-mail id
     assert paged is not None
     assert {n.sender for n in paged.notices} == {"Reporter"}
+
+
+def test_an_incident_an_alarm_rule_opens_pages_the_first_person_on_call(db, on_call_line):
+    # Given the on-call line with an alarm rule on its spindle temperature
+    owner = on_call_line["owner"]
+    line_id = on_call_line["line"].line_id
+    ingest.create_rule(
+        line_id=line_id,
+        user_id=owner,
+        draft=AlarmRuleDraft(
+            tag="temp", above=100, for_seconds=0, severity=Severity.HIGH, title="Spindle hot"
+        ),
+        db=db,
+    )
+    points = [ReadingPoint(machine_id="CNC-12", tag="temp", value=150.0, ts=datetime.now(UTC))]
+    paged: list[oncall.Paged] = []
+
+    # When a machine's reading crosses the rule, and the line has no open incident
+    def store(conn: Any) -> Any:
+        with conn.transaction():
+            return ingest.evaluate_alarms(conn, line_id=line_id, points=points, paged=paged)
+
+    events = db.run(store)
+
+    # Then the rule's room is opened with its quote first, and the first person on call
+    # is paged in it (a member now, on the timeline), exactly as for a person's incident
+    opened = [m for m, _ in events if m.content["event"] == "alarm_opened"]
+    assert len(opened) == 1
+    (page,) = paged
+    assert page.room_id == opened[0].room_id
+    assert [(n.kind, n.user_ids) for n in page.notices] == [
+        ("page", (on_call_line["first"],)),
+        ("incident", (on_call_line["second"],)),
+    ]
+    assert _paged(db, page.room_id, owner) == [on_call_line["first"]]

@@ -180,6 +180,23 @@ def test_every_server_frame_type_is_in_the_union_once():
     # Given the frame models
     kinds = [model.model_fields["type"].default for model in frames.SERVER_FRAMES]
     # Then each `type` is one frame, and the document's root offers each of them
-    assert len(kinds) == len(set(kinds)) == 12
+    assert len(kinds) == len(set(kinds)) == 13  # issue 18 added `readings`
     refs = [branch["$ref"] for branch in wire_schema.document()["anyOf"]]
     assert refs == [f"#/$defs/{model.__name__}" for model in frames.SERVER_FRAMES]
+
+
+def test_the_readings_frame_matches_its_schema():
+    # Given a batch's newest machine values, as the live chart sends them
+    points = [
+        {"machine_id": "OVEN-1", "tag": "zone1_temp", "ts": "2026-12-06T01:02:03Z",
+         "value": 186.4, "unit": "°C", "quality": "uncertain", "origin": "machine"},
+        {"machine_id": "PRESS-2", "tag": "pressure", "ts": "2026-12-06T01:02:03Z",
+         "value": 6.1, "quality": "good", "origin": "machine"},
+    ]  # fmt: skip
+    # When the frame is built
+    frame = frames.readings_frame("7f0c4a4e-0000-4000-8000-000000000001", points)
+    # Then it is valid against the schema the web client checks frames with, and a key
+    # without a value (no unit) is left out rather than sent as null
+    assert validator_for(frames.ReadingsFrame).is_valid(frame)
+    assert frame["type"] == "readings" and "unit" not in frame["points"][1]
+    assert not validator_for(frames.ReadingsFrame).is_valid({**frame, "points": [{"tag": "x"}]})

@@ -11,6 +11,7 @@ import type {
   Me,
   Member,
   MemberList,
+  MachineReading,
   Message,
   MessageList,
   Role,
@@ -231,6 +232,12 @@ export class Api {
 
   mentions(): Promise<MessageList> {
     return this.json('/api/mentions');
+  }
+
+  /** A production line's machine readings (issue 18), downsampled over long ranges. */
+  lineReadings(lineId: string, from: string): Promise<{ points: MachineReading[]; downsampled: boolean }> {
+    const q = new URLSearchParams({ from });
+    return this.json(`/api/lines/${encodeURIComponent(lineId)}/readings?${q.toString()}`);
   }
 
   /** Every incident_data message that has a reading by this name (either shape). */

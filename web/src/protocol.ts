@@ -37,6 +37,8 @@ export type {
   PresenceFrame,
   Reaction,
   ReactionUpdatedFrame,
+  ReadingPointWire as MachineReading,
+  ReadingsFrame,
   Role,
   Room,
   RoomDraft,

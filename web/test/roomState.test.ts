@@ -374,3 +374,23 @@ describe('one dispatch of server frames', () => {
     expect(delivered.reduce((st, f) => roomReducer(st, on(f)), opened()).unresolved).toEqual(['carol']);
   });
 });
+
+describe('machine readings (issue 18)', () => {
+  it('keeps the last readings frame for the charts and changes nothing else', () => {
+    // Given a room's state
+    const before = initialRoomState(ME);
+    const readings: ServerFrame = {
+      type: 'readings',
+      line_id: 'l1',
+      timestamp: '2026-12-06T01:00:01Z',
+      points: [{ machine_id: 'OVEN-1', tag: 'zone1_temp', ts: '2026-12-06T01:00:00Z', value: 186.4, quality: 'good', origin: 'machine' }],
+    };
+    // When a readings frame arrives
+    const after = roomReducer(before, { type: 'frame', frame: readings, now: NOW });
+    // Then the charts' latest values are that frame, and no message, notice or effect appears
+    expect(after.liveReadings).toEqual(readings);
+    expect(after.messages).toEqual(before.messages);
+    expect(after.notice).toBeNull();
+    expect(after.effects).toEqual([]);
+  });
+});

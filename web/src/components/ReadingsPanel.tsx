@@ -5,7 +5,8 @@ import 'uplot/dist/uPlot.min.css';
 import { formatNumber, useT } from '../i18n';
 import { readingSeries } from '../lib/readings';
 import type { ReadingSeries } from '../lib/readings';
-import type { Message } from '../protocol';
+import type { Message, ReadingsFrame } from '../protocol';
+import { MachineCharts } from './MachineCharts';
 import { Icon } from './Icon';
 import { readingLabel } from './MessageItem';
 
@@ -125,7 +126,22 @@ export function useAllReadings(api: Api, roomId: string, messages: Message[]): R
 }
 
 /** The room's readings over time: a small chart per reading with its latest value, live. */
-export function ReadingsPanel({ api, roomId, messages, onClose }: { api: Api; roomId: string; messages: Message[]; onClose: () => void }) {
+export function ReadingsPanel({
+  api,
+  roomId,
+  messages,
+  onClose,
+  lineId,
+  live,
+}: {
+  api: Api;
+  roomId: string;
+  messages: Message[];
+  onClose: () => void;
+  /** the room's production line: its machines' readings are charted too (issue 18) */
+  lineId?: string | null;
+  live?: ReadingsFrame | null;
+}) {
   const t = useT();
   const series = useAllReadings(api, roomId, messages);
   return (
@@ -136,6 +152,7 @@ export function ReadingsPanel({ api, roomId, messages, onClose }: { api: Api; ro
           <Icon name="close" />
         </button>
       </header>
+      {lineId && <MachineCharts api={api} lineId={lineId} live={live ?? null} messages={messages} />}
       {series.length === 0 ? (
         <p class="muted">{t('readings.none')}</p>
       ) : (

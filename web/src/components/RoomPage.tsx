@@ -280,7 +280,7 @@ export function RoomPage({ roomId, targetMessageId, wide }: { roomId: string; ta
           onClose={model.clearUnresolved}
         />
       )}
-      {showReadings && <ReadingsPanel api={api} roomId={roomId} messages={messages} onClose={() => setShowReadings(false)} />}
+      {showReadings && <ReadingsPanel api={api} roomId={roomId} messages={messages} onClose={() => setShowReadings(false)} lineId={model.room?.line_id} live={model.liveReadings} />}
       {firstUnreadSeq === undefined ? (
         <div class="message-area">
           <Loading text={t('room.loading')} />

@@ -380,6 +380,7 @@ function onFrame(state: ConnState, frame: ServerFrame, effects: Effect[], env: E
     case 'presence':
     case 'typing':
     case 'notification':
+    case 'readings':
       return state;
     default: {
       const never: never = frame;

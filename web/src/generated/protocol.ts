@@ -13,7 +13,8 @@ export type ServerFrame =
   | PongFrame
   | SyncFrame
   | NotificationFrame
-  | ErrorFrame;
+  | ErrorFrame
+  | ReadingsFrame;
 export type MessageType = 'text' | 'image_ref' | 'file_ref' | 'incident_data' | 'system';
 export type IncidentState = 'declared' | 'acknowledged' | 'contained' | 'resolved' | 'closed';
 export type Role = 'OWNER' | 'EDITOR' | 'VIEWER';
@@ -176,6 +177,30 @@ export interface ErrorFrame {
   message: string;
   client_msg_id: string | null;
   retry_after?: number;
+}
+/**
+ * The latest machine values of the room's line, at most once a second (issue 18).
+ */
+export interface ReadingsFrame {
+  type: 'readings';
+  line_id: string;
+  timestamp: string;
+  points: ReadingPointWire[];
+}
+/**
+ * A machine reading on the wire (issue 18).
+ */
+export interface ReadingPointWire {
+  machine_id: string;
+  tag: string;
+  ts: string;
+  value: number;
+  unit?: string;
+  quality: 'good' | 'uncertain' | 'bad';
+  origin: 'machine' | 'typed';
+  min?: number;
+  max?: number;
+  count?: number;
 }
 /**
  * What an ack says: over the WebSocket, and as the HTTP send's answer.
@@ -436,6 +461,9 @@ export const SERVER_FRAME_SCHEMA: JsonSchema = {
   },
   {
    "$ref": "#/$defs/ErrorFrame"
+  },
+  {
+   "$ref": "#/$defs/ReadingsFrame"
   }
  ],
  "$defs": {
@@ -811,6 +839,87 @@ export const SERVER_FRAME_SCHEMA: JsonSchema = {
     "reactions",
     "version",
     "change_seq"
+   ],
+   "type": "object"
+  },
+  "ReadingPointWire": {
+   "additionalProperties": false,
+   "properties": {
+    "machine_id": {
+     "type": "string"
+    },
+    "tag": {
+     "type": "string"
+    },
+    "ts": {
+     "type": "string"
+    },
+    "value": {
+     "type": "number"
+    },
+    "unit": {
+     "type": "string"
+    },
+    "quality": {
+     "enum": [
+      "good",
+      "uncertain",
+      "bad"
+     ],
+     "type": "string"
+    },
+    "origin": {
+     "enum": [
+      "machine",
+      "typed"
+     ],
+     "type": "string"
+    },
+    "min": {
+     "type": "number"
+    },
+    "max": {
+     "type": "number"
+    },
+    "count": {
+     "type": "integer"
+    }
+   },
+   "required": [
+    "machine_id",
+    "tag",
+    "ts",
+    "value",
+    "quality",
+    "origin"
+   ],
+   "type": "object"
+  },
+  "ReadingsFrame": {
+   "additionalProperties": false,
+   "properties": {
+    "type": {
+     "const": "readings",
+     "type": "string"
+    },
+    "line_id": {
+     "type": "string"
+    },
+    "timestamp": {
+     "type": "string"
+    },
+    "points": {
+     "items": {
+      "$ref": "#/$defs/ReadingPointWire"
+     },
+     "type": "array"
+    }
+   },
+   "required": [
+    "type",
+    "line_id",
+    "timestamp",
+    "points"
    ],
    "type": "object"
   },

@@ -430,6 +430,13 @@ export const en = {
   'offline.savedAt': 'Saved {time}',
   'offline.roomNotSaved': 'This room was not saved on this device.',
   'offline.nothingSaved': 'Nothing was saved on this device yet.',
+  // Machine readings on the room's line (issue 18)
+  'machine.title': 'From the line’s machines',
+  'machine.badge': 'Machine',
+  'machine.typed': 'Typed',
+  'machine.legend': 'Solid line: sent by machines. Dashed: typed by people. Amber rings: uncertain quality. Red rings: bad quality.',
+  'machine.chartLabel': '{name} from {machine} over time, {count} points',
+  'machine.none': 'No machine readings on this line in the last 15 minutes.',
 } satisfies Record<string, string>;
 
 export type Key = keyof typeof en;

@@ -432,4 +432,11 @@ export const zhTW: Record<Key, string> = {
   'offline.savedAt': '儲存於 {time}',
   'offline.roomNotSaved': '這台裝置沒有儲存這個戰情室。',
   'offline.nothingSaved': '這台裝置尚未儲存任何內容。',
+  // 產線機台數據（issue 18）
+  'machine.title': '產線機台數據',
+  'machine.badge': '機台',
+  'machine.typed': '人工輸入',
+  'machine.legend': '實線：機台傳送。虛線：人工輸入。琥珀色圈：品質不確定。紅色圈：品質不良。',
+  'machine.chartLabel': '{machine} 的 {name} 隨時間變化，共 {count} 點',
+  'machine.none': '這條產線最近 15 分鐘沒有機台數據。',
 };

@@ -12,7 +12,7 @@
 
 import type { ConnState } from '../conn/machine';
 import { t } from '../i18n';
-import type { Member, Message, Room, ServerFrame, SystemFrame, UserSummary } from '../protocol';
+import type { Member, Message, ReadingsFrame, Room, ServerFrame, SystemFrame, UserSummary } from '../protocol';
 import { addJoinEvent } from './joins';
 import type { JoinLine } from './joins';
 import { applyDeleted, applyReactions, mergeChanges, mergeMessages } from './messages';
@@ -58,6 +58,8 @@ export interface RoomState {
   /** mentioned people who are not members (from the last ack that listed any) */
   unresolved: string[];
   joins: JoinLine[];
+  /** the last `readings` frame: the line's latest machine values (issue 18) */
+  liveReadings: ReadingsFrame | null;
   /** edits, deletions and reactions sent and not yet seen coming back */
   writes: ReadonlyMap<string, PendingWrite>;
   /** not yet carried out, oldest first */
@@ -100,6 +102,7 @@ export function initialRoomState(myId: string): RoomState {
     notice: null,
     unresolved: [],
     joins: [],
+    liveReadings: null,
     writes: new Map(),
     effects: [],
   };
@@ -271,6 +274,8 @@ function onFrame(state: RoomState, frame: ServerFrame, now: number): RoomState {
     }
     case 'ack':
       return frame.unresolved_mentions?.length ? { ...state, unresolved: frame.unresolved_mentions } : state;
+    case 'readings':
+      return { ...state, liveReadings: frame };
     case 'pong':
     case 'notification':
       return state;
