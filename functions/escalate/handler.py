@@ -13,6 +13,13 @@ from typing import Any
 from uuid import UUID
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from warroom.paging import on_timer
@@ -20,13 +27,20 @@ from warroom.paging import on_timer
 logger = Logger()
 
 
+# Each failed record is reported back alone, even when every record of the batch failed.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def escalate_record(record: SQSRecord) -> None:
+    try:
+        on_timer(UUID(json.loads(record.body or "")["room_id"]))
+    except Exception:
+        logger.exception("escalation failed", extra={"message_id": record.message_id})
+        raise
+
+
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    failures: list[dict[str, str]] = []
-    for record in event.get("Records", []):
-        try:
-            on_timer(UUID(json.loads(record["body"])["room_id"]))
-        except Exception:
-            logger.exception("escalation failed")
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=escalate_record, processor=processor, context=context
+    )

@@ -12,6 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from warroom.delivery import flush_room
@@ -20,17 +27,21 @@ from warroom.flush_scheduler import rooms_in_messages
 logger = Logger()
 
 
+# Powertools' batch processor reports each failed record back alone; with the whole
+# batch failed it still answers (rather than raise), so SQS retries each record alone.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def flush_record(record: SQSRecord) -> int:
+    try:
+        return sum(flush_room(room_id) for room_id in rooms_in_messages([record.body or ""]))
+    except Exception:
+        logger.exception("presence flush failed", extra={"message_id": record.message_id})
+        raise
+
+
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    failures: list[dict[str, str]] = []
-    posts = 0
-    for record in event.get("Records", []):
-        message_id = str(record.get("messageId", ""))
-        try:
-            for room_id in rooms_in_messages([str(record.get("body", ""))]):
-                posts += flush_room(room_id)
-        except Exception:
-            logger.exception("presence flush failed", extra={"message_id": message_id})
-            failures.append({"itemIdentifier": message_id})
-    logger.info("presence flushed", extra={"posts": posts, "failed": len(failures)})
-    return {"batchItemFailures": failures}
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=flush_record, processor=processor, context=context
+    )
