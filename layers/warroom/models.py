@@ -10,10 +10,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     field_validator,
 )
 
@@ -21,6 +23,16 @@ EDIT_WINDOW_SECONDS = 15 * 60
 MAX_MENTIONS = 50
 HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 200
+
+
+def _not_blank(value: str, info: ValidationInfo) -> str:
+    if not value.strip():
+        raise ValueError(f"{info.field_name} must not be blank")
+    return value.strip()
+
+
+# A name or title: not only spaces, and kept without the spaces around it.
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
 def iso_z(value: datetime) -> str:
@@ -236,7 +248,7 @@ class Member(BaseModel):
 class RoomDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: NonBlank = Field(min_length=1, max_length=200)
     severity: Severity = Severity.MEDIUM
     location: str = Field("", max_length=200)
     lots: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
@@ -245,13 +257,6 @@ class RoomDraft(BaseModel):
     line_id: UUID | None = None
     machine: str = Field("", max_length=100)
     stop_reason: str = Field("", max_length=100)
-
-    @field_validator("title")
-    @classmethod
-    def _title_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("title must not be blank")
-        return value.strip()
 
 
 class RoomPatch(BaseModel):
@@ -291,18 +296,11 @@ class Line(BaseModel):
 class LineDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: NonBlank = Field(min_length=1, max_length=100)
     location: str = Field("", max_length=200)
     label_zh: str = Field("", max_length=100)
     label_en: str = Field("", max_length=100)
     stop_reasons: list[StopReason] | None = Field(None, max_length=50)
-
-    @field_validator("name")
-    @classmethod
-    def _name_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("name must not be blank")
-        return value.strip()
 
 
 class LinePatch(BaseModel):
@@ -401,16 +399,9 @@ class FollowUp(BaseModel):
 class FollowUpDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: NonBlank = Field(min_length=1, max_length=200)
     owner_id: str = Field(min_length=3, max_length=254)
     due: date
-
-    @field_validator("title")
-    @classmethod
-    def _title_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("title must not be blank")
-        return value.strip()
 
 
 class FollowUpPatch(BaseModel):
